@@ -1,0 +1,61 @@
+"""Configuration from the environment, read in one place for every service."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Callable
+
+
+class ConfigurationError(ValueError):
+    """A setting in the environment cannot be used."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    port: int = 8080
+    order_feed_url: str = "http://127.0.0.1:8080/order/feed"
+    feed_page_size: int = 20
+    poll_interval_seconds: float = 5.0
+    # Injected so that tests can control time; production uses the wall clock.
+    clock: Callable[[], datetime] = utc_now
+
+    @classmethod
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        port = _number(env, "PORT", int, 8080)
+        return cls(
+            service=service,
+            database_url=env.get("DATABASE_URL") or default_database_url(service),
+            port=port,
+            order_feed_url=env.get("ORDER_FEED_URL") or f"http://127.0.0.1:{port}/order/feed",
+            feed_page_size=_number(env, "FEED_PAGE_SIZE", int, 20, minimum=1),
+            poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", float, 5.0),
+        )
+
+    def but(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def default_database_url(service: str) -> str:
+    return f"sqlite:///var/{service}.db"
+
+
+def _number(env, name, kind, default, minimum=0):
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number.") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, not {raw}.")
+    return value

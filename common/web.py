@@ -1,0 +1,135 @@
+"""Web plumbing shared by the services: app set-up, layout, errors, health, polling."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from common.db import Database
+from common.errors import InputError
+from common.feed.consumer import Consumer, start_schedule
+from common.feed.following import FeedClient
+from common.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NAVIGATION = [("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments")]
+
+plumbing = Blueprint("common", __name__, template_folder="templates",
+                     static_folder="static", static_url_path="/static")
+
+
+def create_page_app(import_name: str, service: str, title: str) -> Flask:
+    """An app with the shared layout and stylesheet, and nothing else yet."""
+    app = Flask(import_name, static_folder=None)
+    app.json.sort_keys = False
+    app.register_blueprint(plumbing)
+    app.jinja_env.globals.update(service=service, service_title=title, navigation=NAVIGATION)
+    return app
+
+
+def create_service_app(import_name: str, settings: Settings, db: Database, title: str) -> Flask:
+    app = create_page_app(import_name, settings.service, title)
+    app.config["SETTINGS"] = settings
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    app.extensions["db"] = db
+    app.add_url_rule("/health", "health", health)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(InputError, _input_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    return app
+
+
+def database() -> Database:
+    return current_app.extensions["db"]
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def iso_utc(moment: datetime) -> str:
+    """RFC 3339 in UTC with microseconds: 2026-11-22T10:15:30.123456Z."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def wants_html() -> bool:
+    """Browsers prefer HTML; `curl URL` (Accept: */*) and programs get JSON."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
+def respond(data: Callable[[], Any], template: str, status: int = 200, **context):
+    """The same resource as an HTML page or as JSON, as the client prefers."""
+    if wants_html():
+        return render_template(template, **context), status
+    return jsonify(data()), status
+
+
+def health():
+    if database().ping():
+        return jsonify(status="ok")
+    return jsonify(status="unavailable", error="The database does not answer."), 503
+
+
+def _http_error(error: HTTPException):
+    if wants_html():
+        return render_template("error.html", error=error), error.code
+    return jsonify(error=error.description), error.code
+
+
+def _input_error(error: InputError):
+    return jsonify(error=error.message, details=error.details), 400
+
+
+def _unexpected_error(error: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if wants_html():
+        return render_template("error.html", error=None), 500
+    return jsonify(error="Something went wrong on our side; please try again."), 500
+
+
+def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry) -> Flask:
+    """A service that follows the order feed; `models` is its module with
+    `Base`, `PollState` and `ImportedEntry`."""
+    db = Database(settings.database_url)
+    db.create_schema(models.Base.metadata)
+    app = create_service_app(import_name, settings, db, title)
+    client = FeedClient(settings.order_feed_url)
+    consumer = Consumer(db, models.PollState, models.ImportedEntry, import_entry, client, settings.clock)
+    install_consumer(app, consumer, settings.poll_interval_seconds)
+    return app
+
+
+def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float) -> None:
+    """POST /poll, the poller's state in every template, and the schedule."""
+    app.extensions["consumer"] = consumer
+    app.register_blueprint(polling)
+    app.jinja_env.globals["poll_state"] = consumer.state
+    if interval_seconds > 0:
+        app.extensions["scheduler"] = start_schedule(consumer.poll, interval_seconds)
+
+
+def close_app(app: Flask) -> None:
+    """Stop what the app started: its poll schedule and its database connections."""
+    scheduler = app.extensions.pop("scheduler", None)
+    if scheduler is not None:
+        scheduler.shutdown(wait=True)
+    app.extensions["db"].dispose()
+
+
+polling = Blueprint("polling", __name__)
+
+
+@polling.post("/poll")
+def poll_now():
+    result = current_app.extensions["consumer"].poll()
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify(result.as_json())
+    return redirect(request.script_root + "/", code=303)

@@ -1,0 +1,50 @@
+"""The invoicing service's web side: invoices as pages and JSON, the poller's state."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, Flask, abort
+from sqlalchemy import select
+
+from common.settings import Settings
+from common.web import create_consumer_app, database, iso_utc, respond
+from invoicing import models
+from invoicing.importer import import_order
+from invoicing.models import Invoice
+
+pages = Blueprint("invoicing", __name__)
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    config = config or Settings.from_env("invoicing")
+    app = create_consumer_app(__name__, config, "Invoicing", models, import_order)
+    app.register_blueprint(pages)
+    return app
+
+
+@pages.get("/")
+def index():
+    with database().session() as session:
+        invoices = list(session.scalars(select(Invoice).order_by(Invoice.ordered_at.desc(), Invoice.id.desc())))
+        return respond(lambda: [invoice_json(i) for i in invoices], "invoices.html", invoices=invoices)
+
+
+@pages.get("/<int:order_id>")
+def detail(order_id: int):
+    with database().session() as session:
+        invoice = session.get(Invoice, order_id) or abort(404, f"There is no invoice for order {order_id} yet.")
+        return respond(lambda: invoice_json(invoice), "invoice.html", invoice=invoice)
+
+
+def invoice_json(invoice: Invoice) -> dict:
+    return {
+        "id": invoice.id,
+        "orderedAt": iso_utc(invoice.ordered_at),
+        "importedAt": iso_utc(invoice.imported_at),
+        "customer": {"firstname": invoice.customer_firstname, "name": invoice.customer_name,
+                     "email": invoice.customer_email},
+        "billingAddress": asdict(invoice.billing_address),
+        "lines": [{"count": line.count, "itemName": line.item_name, "price": str(line.price),
+                   "amount": str(line.amount)} for line in invoice.lines],
+        "totalAmount": str(invoice.total_amount),
+    }

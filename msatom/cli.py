@@ -1,0 +1,88 @@
+"""msatom: run the whole system, serve one service, or poll once."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+
+from common.settings import ConfigurationError, Settings, default_database_url
+from common.web import close_app
+from msatom.landing import create_landing_app
+from msatom.services import CONSUMERS, FACTORIES, create_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="msatom", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="all three services and the landing page in one process")
+    run_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser = commands.add_parser("serve", help="one service alone")
+    serve_parser.add_argument("service", choices=sorted(FACTORIES))
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    poll_parser = commands.add_parser("poll", help="one poll cycle now")
+    poll_parser.add_argument("service", choices=CONSUMERS)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return {"run": run, "serve": serve, "poll": poll}[args.command](args)
+    except ConfigurationError as error:
+        print(f"msatom: {error}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    """Mount the three apps under /order, /invoicing and /shipping on one port."""
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    apps = {name: FACTORIES[name](Settings.from_env(name, environ).but(database_url=default_database_url(name)))
+            for name in FACTORIES}
+    port = Settings.from_env("order", environ).port
+    site = DispatcherMiddleware(create_landing_app(), {f"/{name}": app for name, app in apps.items()})
+    try:
+        _serve_until_stopped(site, args.host, port)
+    finally:
+        for app in apps.values():
+            close_app(app)
+    return 0
+
+
+def serve(args) -> int:
+    app = create_app(args.service)
+    try:
+        _serve_until_stopped(app, args.host, app.config["SETTINGS"].port)
+    finally:
+        close_app(app)
+    return 0
+
+
+def poll(args) -> int:
+    settings = Settings.from_env(args.service).but(poll_interval_seconds=0)
+    app = create_app(args.service, settings)
+    try:
+        result = app.extensions["consumer"].poll()
+    finally:
+        close_app(app)
+    print(json.dumps(result.as_json()))
+    return 0 if result.ok else 1
+
+
+def _serve_until_stopped(app, host: str, port: int) -> None:
+    server = make_server(host, port, app, threaded=True)
+    # SIGTERM (docker stop, kill) ends the server like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    logging.getLogger("msatom").info("serving on http://%s:%d/", host, port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt

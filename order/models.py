@@ -1,0 +1,82 @@
+"""The order context's tables: the catalog (customers, items) and the orders."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
+
+from common.db import Money, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+@dataclass
+class Address:
+    street: str
+    zip: str
+    city: str
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firstname: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200))
+
+
+class Item(Base):
+    __tablename__ = "item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    price: Mapped[Decimal] = mapped_column(Money())
+
+
+class Order(Base):
+    __tablename__ = "purchase_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    shipping_address: Mapped[Address] = composite(
+        mapped_column("shipping_street", String(200)),
+        mapped_column("shipping_zip", String(20)),
+        mapped_column("shipping_city", String(100)),
+    )
+    billing_address: Mapped[Address] = composite(
+        mapped_column("billing_street", String(200)),
+        mapped_column("billing_zip", String(20)),
+        mapped_column("billing_city", String(100)),
+    )
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def total_price(self) -> Decimal:
+        return sum((line.total for line in self.lines), Decimal("0.00"))
+
+
+class OrderLine(Base):
+    __tablename__ = "order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"), index=True)
+    order: Mapped[Order] = relationship(back_populates="lines")
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    item: Mapped[Item] = relationship(lazy="joined")
+    count: Mapped[int]
+    # The price the customer was offered when ordering; the catalog may change later.
+    price: Mapped[Decimal] = mapped_column(Money())
+
+    @property
+    def total(self) -> Decimal:
+        return self.price * self.count

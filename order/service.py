@@ -1,0 +1,155 @@
+"""Placing orders and reading the catalog: the order context's use cases, free of HTTP."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from common.errors import InputError
+from order.models import Address, Customer, Item, Order, OrderLine
+
+MAX_ID = 2**31 - 1
+MAX_COUNT = 1000
+MAX_LINES = 100
+ADDRESS_FIELDS = {"street": 200, "zip": 20, "city": 100}
+FIELD_LABELS = {"street": "street", "zip": "ZIP code", "city": "city"}
+ADDRESS_LABELS = {"shippingAddress": "shipping address", "billingAddress": "billing address"}
+
+SEED_CUSTOMERS = [
+    ("Eberhard", "Wolff", "eberhard.wolff@example.com"),
+    ("Rod", "Johnson", "rod.johnson@example.com"),
+]
+SEED_ITEMS = [
+    ("iPod", "42.00"), ("iPod touch", "21.00"), ("iPod nano", "1.00"), ("Apple TV", "100.00"),
+]
+
+
+class InvalidOrder(InputError):
+    pass
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    customer_id: int
+    shipping_address: Address
+    billing_address: Address
+    lines: list[tuple[int, int]]  # (item id, count)
+
+
+def seed_catalog(session: Session) -> None:
+    """Give a new database the customers and items a first order needs."""
+    if session.scalar(select(func.count()).select_from(Customer)):
+        return
+    session.add_all(Customer(id=number, firstname=first, name=last, email=email)
+                    for number, (first, last, email) in enumerate(SEED_CUSTOMERS, start=1))
+    session.add_all(Item(id=number, name=name, price=Decimal(price))
+                    for number, (name, price) in enumerate(SEED_ITEMS, start=1))
+
+
+def customers(session: Session) -> list[Customer]:
+    return list(session.scalars(select(Customer).order_by(Customer.id)))
+
+
+def items(session: Session) -> list[Item]:
+    return list(session.scalars(select(Item).order_by(Item.id)))
+
+
+def orders(session: Session) -> list[Order]:
+    return list(session.scalars(select(Order).order_by(Order.updated.desc(), Order.id.desc())))
+
+
+def place_order(session: Session, data: Any, now: datetime) -> Order:
+    """Validate a request (the shape the JSON API takes) and store the order,
+    or raise InvalidOrder and store nothing."""
+    problems: dict[str, str] = {}
+    request = parse_order_request(data, problems)
+    if request is not None:
+        customer, catalog = _look_up(session, request, problems)
+    if problems:
+        raise InvalidOrder.from_details("The order", problems)
+    order = Order(
+        updated=now, customer=customer,
+        shipping_address=request.shipping_address, billing_address=request.billing_address,
+        lines=[OrderLine(item=catalog[item_id], count=count, price=catalog[item_id].price)
+               for item_id, count in request.lines],
+    )
+    session.add(order)
+    session.flush()
+    return order
+
+
+def parse_order_request(data: Any, problems: dict[str, str]) -> OrderRequest | None:
+    """Check the request's shape; record what is wrong in `problems`."""
+    if not isinstance(data, dict):
+        problems["body"] = "The order must be a JSON object."
+        return None
+    customer_id = _whole_number(data.get("customerId"))
+    if customer_id is None:
+        problems["customerId"] = "Choose a customer."
+    shipping = _address(data, "shippingAddress", problems)
+    billing = _address(data, "billingAddress", problems)
+    lines = _lines(data.get("lines"), problems)
+    if problems:
+        return None
+    return OrderRequest(customer_id, shipping, billing, lines)
+
+
+def _address(data: dict, key: str, problems: dict[str, str]) -> Address | None:
+    raw = data.get(key)
+    raw = raw if isinstance(raw, dict) else {}
+    values = {}
+    for name, limit in ADDRESS_FIELDS.items():
+        value = raw.get(name)
+        value = value.strip() if isinstance(value, str) else ""
+        if not value:
+            problems[f"{key}.{name}"] = f"Enter the {FIELD_LABELS[name]} of the {ADDRESS_LABELS[key]}."
+        elif len(value) > limit:
+            problems[f"{key}.{name}"] = (
+                f"The {FIELD_LABELS[name]} of the {ADDRESS_LABELS[key]} has more than {limit} characters.")
+        values[name] = value
+    return Address(**values)
+
+
+def _lines(raw: Any, problems: dict[str, str]) -> list[tuple[int, int]]:
+    if not isinstance(raw, list) or not raw:
+        problems["lines"] = "Add at least one line to the order."
+        return []
+    if len(raw) > MAX_LINES:
+        problems["lines"] = f"An order has at most {MAX_LINES} lines."
+        return []
+    lines = []
+    for index, line in enumerate(raw):
+        line = line if isinstance(line, dict) else {}
+        item_id = _whole_number(line.get("itemId"))
+        count = _whole_number(line.get("count"))
+        if item_id is None:
+            problems[f"lines[{index}].itemId"] = "Choose an item."
+        if count is None or not 1 <= count <= MAX_COUNT:
+            problems[f"lines[{index}].count"] = f"The count must be a whole number from 1 to {MAX_COUNT}."
+        lines.append((item_id, count))
+    return lines
+
+
+def _look_up(session: Session, request: OrderRequest, problems: dict[str, str]):
+    customer = session.get(Customer, request.customer_id)
+    if customer is None:
+        problems["customerId"] = f"Customer {request.customer_id} does not exist."
+    wanted = {item_id for item_id, _ in request.lines}
+    catalog = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(wanted)))}
+    for index, (item_id, _) in enumerate(request.lines):
+        if item_id not in catalog:
+            problems[f"lines[{index}].itemId"] = f"Item {item_id} does not exist."
+    return customer, catalog
+
+
+def _whole_number(value: Any) -> int | None:
+    """An int, or a string of ASCII digits (what forms send), within a database integer."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_ID else None

@@ -1,0 +1,175 @@
+"""The order service's web side: HTML pages, the JSON API and the feed."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
+
+from common.db import Database
+from common.feed.publishing import conditional_response, render_atom
+from common.settings import Settings
+from common.web import create_service_app, database, iso_utc, respond, settings
+from order import feed, service
+from order.models import Base, Customer, Item, Order
+
+pages = Blueprint("order", __name__)
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    config = config or Settings.from_env("order")
+    db = Database(config.database_url)
+    db.create_schema(Base.metadata)
+    with db.session() as session:
+        service.seed_catalog(session)
+    app = create_service_app(__name__, config, db, "Order")
+    app.register_blueprint(pages)
+    return app
+
+
+@pages.get("/")
+def index():
+    with database().session() as session:
+        orders = service.orders(session)
+        placed = request.args.get("placed", type=int)
+        return respond(lambda: [order_json(o) for o in orders], "orders.html",
+                       orders=orders, placed=placed)
+
+
+@pages.get("/new")
+def new_order():
+    return _order_form(blank_form())
+
+
+@pages.post("/")
+def place_order():
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return _place_from_form()
+    data = _json_body()
+    with database().session() as session:
+        order = service.place_order(session, data, _now())
+        body = order_json(order)
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = url_for("order.detail", order_id=order.id, _external=True)
+    return response
+
+
+@pages.get("/<int:order_id>")
+def detail(order_id: int):
+    with database().session() as session:
+        order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
+        return respond(lambda: order_json(order), "order.html", order=order)
+
+
+@pages.get("/customers")
+def customers():
+    with database().session() as session:
+        found = service.customers(session)
+    return respond(lambda: [customer_json(c) for c in found], "customers.html", customers=found)
+
+
+@pages.get("/items")
+def items():
+    with database().session() as session:
+        found = service.items(session)
+    return respond(lambda: [item_json(i) for i in found], "items.html", items=found)
+
+
+@pages.get("/feed")
+def order_feed():
+    with database().session() as session:
+        validators = feed.validators(session, _now())
+
+        def render() -> bytes:
+            document = feed.order_feed(
+                session, url_for("order.order_feed", _external=True),
+                lambda order_id: url_for("order.detail", order_id=order_id, _external=True),
+            )
+            return render_atom(document)
+
+        return conditional_response(request, validators, render)
+
+
+def _place_from_form():
+    form = form_values(request.form)
+    action = request.form.get("action", "place")
+    if action == "add-line":
+        form["lines"].append({"itemId": "", "count": "1"})
+        return _order_form(form)
+    if action.startswith("remove-line-"):
+        index = int(action.rsplit("-", 1)[1]) if action.rsplit("-", 1)[1].isdigit() else -1
+        if 0 <= index < len(form["lines"]) and len(form["lines"]) > 1:
+            del form["lines"][index]
+        return _order_form(form)
+    try:
+        with database().session() as session:
+            order = service.place_order(session, form, _now())
+    except service.InvalidOrder as error:
+        return _order_form(form, error.details, error.message, status=400)
+    return redirect(url_for("order.index", placed=order.id), code=303)
+
+
+def _order_form(form: dict, errors: dict | None = None, message: str | None = None, status: int = 200):
+    with database().session() as session:
+        return render_template(
+            "order_form.html", form=form, errors=errors or {}, message=message,
+            customers=service.customers(session), items=service.items(session),
+        ), status
+
+
+def _json_body():
+    if not request.is_json:
+        raise service.InvalidOrder("Send the order as JSON with the header Content-Type: application/json.",
+                                   {"body": "Content-Type must be application/json."})
+    try:
+        return json.loads(request.get_data())
+    except ValueError as error:
+        raise service.InvalidOrder("The request body is not valid JSON.", {"body": str(error)}) from None
+
+
+def _now() -> datetime:
+    return settings().clock()
+
+
+def blank_form() -> dict:
+    address = {"street": "", "zip": "", "city": ""}
+    return {"customerId": "", "shippingAddress": dict(address), "billingAddress": dict(address),
+            "lines": [{"itemId": "", "count": "1"}]}
+
+
+def form_values(posted) -> dict:
+    """The posted form in the shape of a JSON order request, values as typed."""
+    form = blank_form()
+    form["customerId"] = posted.get("customerId", "")
+    for key in ("shippingAddress", "billingAddress"):
+        for name in form[key]:
+            form[key][name] = posted.get(f"{key}.{name}", "")
+    indexes = sorted({int(k.split("-")[1]) for k in posted if k.startswith("lines-") and k.count("-") == 2
+                      and k.split("-")[1].isdigit()})
+    form["lines"] = [{"itemId": posted.get(f"lines-{i}-itemId", ""), "count": posted.get(f"lines-{i}-count", "")}
+                     for i in indexes]
+    return form
+
+
+def customer_json(customer: Customer) -> dict:
+    return {"id": customer.id, "firstname": customer.firstname, "name": customer.name,
+            "email": customer.email}
+
+
+def item_json(item: Item) -> dict:
+    return {"id": item.id, "name": item.name, "price": str(item.price)}
+
+
+def order_json(order: Order) -> dict:
+    return {
+        "id": order.id,
+        "updated": iso_utc(order.updated),
+        "customer": customer_json(order.customer),
+        "shippingAddress": asdict(order.shipping_address),
+        "billingAddress": asdict(order.billing_address),
+        "lines": [{"count": line.count, "item": {**item_json(line.item), "price": str(line.price)}}
+                  for line in order.lines],
+        "totalPrice": str(order.total_price),
+    }

@@ -1,0 +1,34 @@
+"""Order document -> shipment: the one function the poller calls, idempotent."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from common.feed.documents import field, items, timestamp
+from shipping.models import ShippingAddress, ShipmentLine, Shipment
+
+
+def import_order(session: Session, order: Any, now: datetime) -> bool:
+    """Store the shipment for `order` unless it exists; True when it was new."""
+    shipment = shipment_from_order(order, now)
+    if session.get(Shipment, shipment.id) is not None:
+        return False
+    session.add(shipment)
+    return True
+
+
+def shipment_from_order(order: Any, now: datetime) -> Shipment:
+    """Copy what shipping needs: who, where to, and what; no prices."""
+    return Shipment(
+        id=field(order, "id", int),
+        ordered_at=timestamp(order, "updated"),
+        imported_at=now,
+        recipient_firstname=field(order, "customer.firstname"),
+        recipient_name=field(order, "customer.name"),
+        recipient_email=field(order, "customer.email"),
+        shipping_address=ShippingAddress(*(field(order, f"shippingAddress.{part}") for part in ("street", "zip", "city"))),
+        lines=[ShipmentLine(count=field(line, "count", int), item_name=field(line, "item.name"))
+                 for line in items(order, "lines")],
+    )

@@ -1,0 +1,48 @@
+"""The shipping service's web side: shipments as pages and JSON, the poller's state."""
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, Flask, abort
+from sqlalchemy import select
+
+from common.settings import Settings
+from common.web import create_consumer_app, database, iso_utc, respond
+from shipping import models
+from shipping.importer import import_order
+from shipping.models import Shipment
+
+pages = Blueprint("shipping", __name__)
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    config = config or Settings.from_env("shipping")
+    app = create_consumer_app(__name__, config, "Shipping", models, import_order)
+    app.register_blueprint(pages)
+    return app
+
+
+@pages.get("/")
+def index():
+    with database().session() as session:
+        shipments = list(session.scalars(select(Shipment).order_by(Shipment.ordered_at.desc(), Shipment.id.desc())))
+        return respond(lambda: [shipment_json(s) for s in shipments], "shipments.html", shipments=shipments)
+
+
+@pages.get("/<int:order_id>")
+def detail(order_id: int):
+    with database().session() as session:
+        shipment = session.get(Shipment, order_id) or abort(404, f"There is no shipment for order {order_id} yet.")
+        return respond(lambda: shipment_json(shipment), "shipment.html", shipment=shipment)
+
+
+def shipment_json(shipment: Shipment) -> dict:
+    return {
+        "id": shipment.id,
+        "orderedAt": iso_utc(shipment.ordered_at),
+        "importedAt": iso_utc(shipment.imported_at),
+        "customer": {"firstname": shipment.recipient_firstname, "name": shipment.recipient_name,
+                     "email": shipment.recipient_email},
+        "shippingAddress": asdict(shipment.shipping_address),
+        "lines": [{"count": line.count, "itemName": line.item_name} for line in shipment.lines],
+    }
