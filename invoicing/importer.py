@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.feed.documents import DocumentError, field, items, money, timestamp
+from common.feed.documents import DocumentError, count, field, items, money, timestamp
 from invoicing.models import BillingAddress, Invoice, InvoiceLine
 
 
@@ -23,7 +23,7 @@ def import_order(session: Session, order: Any, now: datetime) -> bool:
 def invoice_from_order(order: Any, now: datetime) -> Invoice:
     """Copy what an invoice needs, prices as they were when ordered."""
     lines = [
-        InvoiceLine(count=field(line, "count", int), item_name=field(line, "item.name"),
+        InvoiceLine(count=count(line, "count"), item_name=field(line, "item.name"),
                     price=money(line, "item.price"))
         for line in items(order, "lines")
     ]

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
-from common.feed.consumer import ImportedEntryColumns, PollStateColumns
+from common.feed.tracking import ImportedEntryColumns, PollStateColumns
 
 
 class Base(DeclarativeBase):

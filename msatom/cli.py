@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     poll_parser.add_argument("service", choices=CONSUMERS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every scheduled run would be logged twice; the poller logs what matters itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         return {"run": run, "serve": serve, "poll": poll}[args.command](args)
     except ConfigurationError as error:

@@ -1,35 +1,32 @@
 """The order feed: one entry per order, newest first, and the validators of its state."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.feed.publishing import Entry, Feed, Validators, last_modified_for
+from common.feed.publishing import EPOCH, Entry, Feed, Validators
 from order.models import Order
 from order.service import orders
 
 TAG = "tag:microservice-atom,2026"
 FEED_ID = f"{TAG}:orders"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def entry_id(order_id: int) -> str:
     return f"{TAG}:order/{order_id}"
 
 
-def validators(session: Session, now: datetime) -> Validators:
+def validators(session: Session) -> Validators:
     """From the newest order alone: an index lookup, whatever the number of orders."""
     newest = session.execute(
         select(Order.id, Order.updated).order_by(Order.updated.desc(), Order.id.desc()).limit(1)
     ).first()
     if newest is None:
-        return Validators(etag="empty", last_modified=None)
+        return Validators(etag="empty", changed_at=None)
     micros = int(newest.updated.timestamp() * 1_000_000)
-    return Validators(etag=f"order-{newest.id}-{micros}",
-                      last_modified=last_modified_for(newest.updated, now))
+    return Validators(etag=f"order-{newest.id}-{micros}", changed_at=newest.updated)
 
 
 def order_feed(session: Session, self_url: str, order_url: Callable[[int], str]) -> Feed:

@@ -80,7 +80,7 @@ def items():
 @pages.get("/feed")
 def order_feed():
     with database().session() as session:
-        validators = feed.validators(session, _now())
+        validators = feed.validators(session)
 
         def render() -> bytes:
             document = feed.order_feed(
@@ -89,7 +89,7 @@ def order_feed():
             )
             return render_atom(document)
 
-        return conditional_response(request, validators, render)
+        return conditional_response(request, validators, _now(), render)
 
 
 def _place_from_form():

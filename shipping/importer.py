@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.feed.documents import field, items, timestamp
+from common.feed.documents import count, field, items, timestamp
 from shipping.models import ShippingAddress, ShipmentLine, Shipment
 
 
@@ -29,6 +29,6 @@ def shipment_from_order(order: Any, now: datetime) -> Shipment:
         recipient_name=field(order, "customer.name"),
         recipient_email=field(order, "customer.email"),
         shipping_address=ShippingAddress(*(field(order, f"shippingAddress.{part}") for part in ("street", "zip", "city"))),
-        lines=[ShipmentLine(count=field(line, "count", int), item_name=field(line, "item.name"))
+        lines=[ShipmentLine(count=count(line, "count"), item_name=field(line, "item.name"))
                  for line in items(order, "lines")],
     )

@@ -9,39 +9,17 @@ from typing import Any, Callable
 
 import requests
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from common.db import Database, UTCDateTime, insert_or_ignore
+from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
 from common.feed.following import FeedClient, FeedEntry, FeedError, parse_feed
 
 log = logging.getLogger(__name__)
 
-# (session, document, now): stores what the document means to the service.
-ImportEntry = Callable[[Session, Any, datetime], object]
-
-
-class PollStateColumns:
-    """The subscription's state, one row: validators of the last complete poll
-    and the outcome of the last poll. Mixed into each service's own model."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    etag: Mapped[str | None] = mapped_column(String(200))
-    last_modified: Mapped[str | None] = mapped_column(String(64))
-    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    outcome: Mapped[str | None] = mapped_column(String(16))
-    message: Mapped[str | None] = mapped_column(Text)
-    imported: Mapped[int] = mapped_column(default=0)
-    pending: Mapped[int] = mapped_column(default=0)
-
-
-class ImportedEntryColumns:
-    """One row per feed entry that took effect, written in the same transaction
-    as its import: the record that makes a repeated entry a no-op."""
-
-    entry_id: Mapped[str] = mapped_column(String(500), primary_key=True)
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+# (session, document, now) -> whether it stored something new for the service.
+ImportEntry = Callable[[Session, Any, datetime], bool]
 
 
 @dataclass(frozen=True)
@@ -79,14 +57,13 @@ class Consumer:
         with self._lock:
             try:
                 result = self._poll()
-            except (FeedError, requests.RequestException) as error:
-                result = PollResult("error", message=str(error))
             except Exception as error:  # noqa: BLE001 - a poll must report, never die
-                log.exception("poll of %s failed", self.client.feed_url)
-                result = PollResult("error", message=f"Unexpected failure: {type(error).__name__}.")
+                result = PollResult("error", message=self._describe(error))
             self._record(result)
             if not result.ok:
                 log.warning("poll of %s: %s", self.client.feed_url, result.message)
+            elif result.imported:
+                log.info("poll of %s imported %d", self.client.feed_url, result.imported)
             return result
 
     def state(self):
@@ -101,11 +78,11 @@ class Consumer:
         entries = parse_feed(response.body, self.client.feed_url)
         new = self._not_imported(entries)
         imported = 0
-        for position, entry in enumerate(new):
+        for done, entry in enumerate(new):
             try:
                 imported += self._import(entry)
-            except (FeedError, requests.RequestException, DocumentError) as error:
-                return PollResult("error", imported, len(new) - position, str(error))
+            except Exception as error:  # noqa: BLE001 - what was imported stays counted
+                return PollResult("error", imported, len(new) - done, self._describe(error))
         self._save_validators(response.etag, response.last_modified)
         return PollResult(200, imported)
 
@@ -128,8 +105,13 @@ class Consumer:
             now = self.clock()
             if not insert_or_ignore(session, self.imported_table, {"entry_id": entry.id, "imported_at": now}):
                 return 0  # another poller took it in the meantime
-            self.import_entry(session, document, now)
-        return 1
+            return 1 if self.import_entry(session, document, now) else 0
+
+    def _describe(self, error: Exception) -> str:
+        if isinstance(error, (FeedError, DocumentError, requests.RequestException)):
+            return str(error)
+        log.exception("poll of %s failed", self.client.feed_url)
+        return f"Unexpected failure: {type(error).__name__}."
 
     def _save_validators(self, etag: str | None, last_modified: str | None) -> None:
         with self.db.session() as session:

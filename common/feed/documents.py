@@ -1,11 +1,12 @@
 """Reading the JSON documents a feed links to, with errors that name what is wrong."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from common.db import CENT
+AMOUNT = re.compile(r"-?[0-9]+\.[0-9]{2}")
 
 
 class DocumentError(ValueError):
@@ -25,14 +26,18 @@ def field(document: Any, path: str, kind: type = str) -> Any:
 
 
 def money(document: Any, path: str) -> Decimal:
+    """An amount written as the documents write money: "42.00", two places."""
     raw = field(document, path)
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        raise DocumentError(f"The document's {path} is not an amount: {raw!r}.") from None
-    if not amount.is_finite() or amount != amount.quantize(CENT):
+    if not AMOUNT.fullmatch(raw):
         raise DocumentError(f"The document's {path} is not an amount with two places: {raw!r}.")
-    return amount
+    return Decimal(raw)
+
+
+def count(document: Any, path: str) -> int:
+    value = field(document, path, int)
+    if value < 1:
+        raise DocumentError(f"The document's {path} is {value}, not a count of at least 1.")
+    return value
 
 
 def timestamp(document: Any, path: str) -> datetime:

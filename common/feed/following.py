@@ -69,7 +69,9 @@ class FeedClient:
 
     def _get(self, url: str, headers: dict) -> requests.Response:
         try:
-            return self.http.get(url, headers=headers, timeout=self.timeout, stream=True)
+            # No redirects: one could lead off the feed's origin, past the check in get_json.
+            return self.http.get(url, headers=headers, timeout=self.timeout, stream=True,
+                                 allow_redirects=False)
         except requests.Timeout:
             raise FeedError(f"{url} did not answer in time.") from None
         except requests.RequestException as error:
@@ -114,6 +116,9 @@ def _refuse_dtd(body: bytes) -> None:
 
 
 def _expect_ok(response: requests.Response, what: str) -> None:
+    if response.is_redirect:
+        raise FeedError(f"{what} answered HTTP {response.status_code}, a redirect to "
+                        f"{response.headers.get('Location')}; redirects are not followed.")
     if response.status_code != 200:
         raise FeedError(f"{what} answered HTTP {response.status_code}.")
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -73,39 +73,48 @@ class _TypedLinks(BaseEntryExtension):
 
 @dataclass(frozen=True)
 class Validators:
-    """What a client may send back to ask "anything new?"."""
+    """The state a client may ask about with If-None-Match / If-Modified-Since."""
 
     etag: str
-    last_modified: datetime | None
+    changed_at: datetime | None  # exact time of the newest change; None: never changed
 
 
-def last_modified_for(newest_change: datetime, now: datetime) -> datetime:
-    """The Last-Modified to announce for a resource last changed at `newest_change`.
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def last_modified_for(changed_at: datetime | None, now: datetime) -> tuple[datetime, bool]:
+    """The Last-Modified to announce, and whether it can prove a copy current.
 
     HTTP dates have whole seconds. While the second of the newest change is still
-    running, another change can land in that same second; announcing that second
-    would make a client's If-Modified-Since hide it. So the previous second is
-    announced until the newest change's second is over.
+    running another change can land in it, so until that second is over the
+    previous second is announced and If-Modified-Since proves nothing.
     """
-    second = newest_change.replace(microsecond=0)
-    if now.replace(microsecond=0) <= second:
-        return second - timedelta(seconds=1)
-    return second
+    if changed_at is None:
+        return EPOCH, True
+    second = changed_at.replace(microsecond=0)
+    if now.replace(microsecond=0) > second:
+        return second, True
+    return second - timedelta(seconds=1), False
 
 
-def conditional_response(request: Request, validators: Validators, render) -> Response:
-    """200 with the rendered feed, or 304 when the client's copy is current.
+def conditional_response(request: Request, validators: Validators, now: datetime, render) -> Response:
+    """200 with the rendered document, or 304 when the client's copy is current.
 
     `render` is called only for a 200: an idle poll costs no rendering.
     """
+    last_modified, settled = last_modified_for(validators.changed_at, now)
     response = Response(content_type=ATOM_MEDIA_TYPE)
     response.set_etag(validators.etag)
-    response.last_modified = validators.last_modified
     response.cache_control.no_cache = True
-    if not is_resource_modified(
-        request.environ, etag=validators.etag, last_modified=validators.last_modified
-    ):
+    if not is_resource_modified(request.environ, etag=validators.etag,
+                                last_modified=last_modified if settled else None):
         response.status_code = 304
         return response
     response.set_data(render())
+    since = request.if_modified_since
+    # libcurl (newsboat) drops a 200 whose Last-Modified is not newer than its
+    # If-Modified-Since but keeps its ETag, and would never show what changed
+    # within that second; without the header it takes the body.
+    if since is None or last_modified > since:
+        response.last_modified = last_modified
     return response

@@ -1,0 +1,109 @@
+"""Fixtures shared by every kind of test: settings, a controllable clock, live servers."""
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from werkzeug.serving import make_server
+
+from common.settings import Settings
+from common.web import close_app
+from msatom.services import create_app
+
+REQUIRE_REAL_STACK = os.environ.get("REQUIRE_REAL_STACK") == "1"
+
+
+def require_program(name: str) -> str:
+    """The path of a real program the test needs; skip without it, unless
+    REQUIRE_REAL_STACK=1 makes that a failure."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (Debian package {name})"
+        if REQUIRE_REAL_STACK:
+            pytest.fail(f"{message}, and REQUIRE_REAL_STACK=1 forbids skipping")
+        pytest.skip(message)
+    return path
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 22, 10, 0, 0, 300_000, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def settings_for(tmp_path):
+    """Settings of one service with its own SQLite file in the test's folder."""
+
+    def make(service: str, **changes) -> Settings:
+        base = Settings.from_env(service, {}).but(
+            database_url=f"sqlite:///{tmp_path / service}.db", poll_interval_seconds=0
+        )
+        return base.but(**changes)
+
+    return make
+
+
+@pytest.fixture
+def make_app():
+    """Build apps of any service; every one is closed when the test ends."""
+    apps = []
+
+    def make(service: str, settings: Settings):
+        app = create_app(service, settings)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        close_app(app)
+
+
+@contextmanager
+def live_server(app):
+    """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def order_app(make_app, settings_for):
+    return make_app("order", settings_for("order"))
+
+
+@pytest.fixture
+def order_url(order_app):
+    with live_server(order_app) as url:
+        yield url
+
+
+def order_request(customer_id=1, lines=((1, 2),)) -> dict:
+    """A valid JSON order request."""
+    return {
+        "customerId": customer_id,
+        "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
+        "billingAddress": {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"},
+        "lines": [{"itemId": item, "count": count} for item, count in lines],
+    }

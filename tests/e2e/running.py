@@ -1,0 +1,113 @@
+"""Helpers for end-to-end tests: real `msatom` processes on loopback ports, and
+an HTTP client that waits for eventual results."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+MSATOM = Path(sys.executable).with_name("msatom")
+
+# What a browser sends, and what plain `curl URL` sends.
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+CURL_ACCEPT = "*/*"
+
+# Settings a developer's shell may carry that would point the processes elsewhere.
+_SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS",
+             "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def msatom_env(**settings: str) -> dict[str, str]:
+    """The environment for an `msatom` process: ours without the project's own
+    settings, plus `settings`."""
+    env = {name: value for name, value in os.environ.items() if name not in _SCRUBBED}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env.update(settings)
+    return env
+
+
+def http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # no proxy between the test and loopback
+    return session
+
+
+def wait_for_json(session: requests.Session, url: str, timeout: float = 5.0, interval: float = 0.2):
+    """The JSON at `url` as soon as it answers 200; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = session.get(url, headers={"Accept": "application/json"}, timeout=5)
+        if response.status_code == 200:
+            return response.json()
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{url} still answers {response.status_code} after {timeout} s: "
+                                 f"{response.text[:300]}")
+        time.sleep(interval)
+
+
+class MsatomRun:
+    """`msatom run` as a real process in `folder` (its SQLite files go to
+    `folder/var`), output in `folder/msatom.log`."""
+
+    def __init__(self, folder: Path, port: int | None = None, **settings: str):
+        self.folder = Path(folder)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = self.folder / "msatom.log"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [str(MSATOM), "run"], cwd=self.folder, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT,
+                env=msatom_env(PORT=str(self.port), POLL_INTERVAL_SECONDS="1", **settings),
+            )
+
+    def output(self, last_lines: int | None = None) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        if last_lines is not None:
+            text = "\n".join(text.splitlines()[-last_lines:])
+        return text
+
+    def wait_until_healthy(self, timeout: float = 20.0) -> None:
+        session = http()
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"msatom run exited with code {self.process.returncode} before it "
+                                   f"answered; its output:\n{self.output(100)}")
+            try:
+                response = session.get(f"{self.url}/order/health", timeout=2)
+                if response.status_code == 200:
+                    return
+                last = f"HTTP {response.status_code}"
+            except requests.RequestException as error:
+                last = type(error).__name__
+            time.sleep(0.1)
+        raise RuntimeError(f"msatom run on {self.url} did not answer /order/health within {timeout} s "
+                           f"({last}); its output:\n{self.output(100)}")
+
+    def interrupt(self, timeout: float = 10.0) -> int | None:
+        """Ctrl-C: SIGINT, then wait; the exit code, or None when it did not exit
+        in time (it is killed then)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return None

@@ -1,0 +1,101 @@
+"""A feed reader nobody here wrote, newsboat, reads the running system's feed."""
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import order_request, require_program
+from tests.e2e.running import http, msatom_env
+
+pytestmark = pytest.mark.e2e
+
+
+class Newsboat:
+    """newsboat run headlessly (-x) with its own HOME, urls file and cache."""
+
+    def __init__(self, program: str, folder, feed_url: str):
+        self.program = program
+        self.folder = folder
+        (folder / "home").mkdir()
+        (folder / "urls").write_text(feed_url + "\n")
+        self.cache = folder / "cache.db"
+        self.env = {name: value for name, value in msatom_env().items() if not name.startswith("XDG_")}
+        self.env["HOME"] = str(folder / "home")
+
+    def run(self, *commands: str) -> str:
+        result = subprocess.run(
+            [self.program, "-u", str(self.folder / "urls"), "-c", str(self.cache), "-x", *commands],
+            cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=30,
+        )
+        assert result.returncode == 0, f"newsboat {commands} failed:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    def reload(self) -> None:
+        self.run("reload")
+
+    def unread(self) -> int:
+        printed = self.run("print-unread")
+        match = re.match(r"\s*(\d+) unread", printed)
+        assert match, f"newsboat print-unread printed {printed!r}"
+        return int(match.group(1))
+
+    def titles(self) -> set[str]:
+        with sqlite3.connect(self.cache) as cache:
+            return {title for (title,) in cache.execute("SELECT title FROM rss_item")}
+
+    def validators(self) -> tuple[int, str]:
+        """What newsboat will send back on its next reload (If-Modified-Since, If-None-Match)."""
+        with sqlite3.connect(self.cache) as cache:
+            return cache.execute("SELECT lastmodified, etag FROM rss_feed").fetchone()
+
+
+def place(session, base_url, customer_id=1) -> int:
+    response = session.post(f"{base_url}/order/", json=order_request(customer_id=customer_id), timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def all_order_ids(session, base_url) -> list[int]:
+    response = session.get(f"{base_url}/order/", headers={"Accept": "application/json"}, timeout=5)
+    assert response.status_code == 200
+    return [order["id"] for order in response.json()]
+
+
+def at_the_start_of_a_second() -> None:
+    """Sleep until just after the next whole second of the wall clock (which the
+    server shares): what follows then very likely runs within one second."""
+    time.sleep(1.02 - time.time() % 1)
+
+
+def test_newsboat_reads_every_order_and_a_new_one_after_a_conditional_reload(base_url, tmp_path):
+    newsboat = Newsboat(require_program("newsboat"), tmp_path, f"{base_url}/order/feed")
+    session = http()
+    # The hard case: the new order lands in the same (HTTP, whole) second as the
+    # reload before it, so If-Modified-Since alone cannot tell the feed changed.
+    at_the_start_of_a_second()
+    placed = [place(session, base_url, 1), place(session, base_url, 2)]
+    ids = all_order_ids(session, base_url)
+    assert set(placed) <= set(ids)
+
+    newsboat.reload()
+
+    assert newsboat.unread() == len(ids)
+    assert newsboat.titles() == {f"Order {order_id}" for order_id in ids}
+
+    # newsboat 2.21 keeps the feed's Last-Modified and ETag only from its second
+    # reload on, and sends them (If-Modified-Since, If-None-Match) on the ones after.
+    newsboat.reload()
+
+    assert newsboat.unread() == len(ids), "a reload with nothing new changed what is unread"
+    last_modified, etag = newsboat.validators()
+    assert last_modified or etag, "newsboat kept no validator: its next reload would not be conditional"
+
+    newest = place(session, base_url, 1)
+    newsboat.reload()
+
+    assert newsboat.unread() == len(ids) + 1
+    assert newsboat.titles() == {f"Order {order_id}" for order_id in [*ids, newest]}

@@ -1,0 +1,65 @@
+"""Helpers of the integration tests: placing orders, hand-made feeds, a controllable origin."""
+from __future__ import annotations
+
+import re
+import threading
+from xml.sax.saxutils import escape, quoteattr
+
+import requests
+from werkzeug.wrappers import Request, Response
+
+from tests.conftest import order_request
+
+ATOM = "http://www.w3.org/2005/Atom"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def place_order(base_url: str, **request) -> dict:
+    """Place a valid order over HTTP; the order as JSON."""
+    response = requests.post(base_url + "/", json=order_request(**request), timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def handmade_feed(entries: list[tuple[str, str]]) -> bytes:
+    """An Atom feed listing (entry id, content src) in the order given."""
+    updated = "2026-11-22T10:00:00Z"
+    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}">',
+             "<id>urn:test:handmade</id><title>Handmade</title>",
+             f"<updated>{updated}</updated><author><name>Test</name></author>"]
+    for entry_id, src in entries:
+        parts.append(
+            f"<entry><id>{escape(entry_id)}</id><title>Entry</title><updated>{updated}</updated>"
+            f'<content type="application/json" src={quoteattr(src)}/></entry>')
+    parts.append("</feed>")
+    return "\n".join(parts).encode()
+
+
+class Origin:
+    """A WSGI app in front of a real app: it can serve a hand-made feed at
+    /handmade-feed and make the order details (/<id>) fail or hang; everything
+    else goes to the real app unchanged."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.feed: bytes | None = None
+        self.detail_failure: str | None = None  # None, "500", "hang" or "redirect"
+        self.redirect_to = ""  # where "redirect" sends a client asking for /<id>
+        self.release = threading.Event()
+        self.detail_requests = 0
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path == "/handmade-feed" and self.feed is not None:
+            return Response(self.feed, content_type="application/atom+xml")(environ, start_response)
+        if re.fullmatch(r"/\d+", request.path):
+            self.detail_requests += 1
+            if self.detail_failure == "500":
+                return Response("broken", status=500)(environ, start_response)
+            if self.detail_failure == "redirect":
+                return Response(status=302, headers={"Location": self.redirect_to + request.path})(
+                    environ, start_response)
+            if self.detail_failure == "hang":
+                self.release.wait(5)
+                return Response("too late", status=503)(environ, start_response)
+        return self.inner(environ, start_response)
