@@ -14,4 +14,4 @@ class InputError(Exception):
     def from_details(cls, subject: str, details: dict[str, str]) -> InputError:
         if len(details) == 1:
             return cls(next(iter(details.values())), details)
-        return cls(f"{subject} has {len(details)} problems; each is named in details.", details)
+        return cls(f"{subject} was not accepted: {len(details)} fields need correcting.", details)

@@ -198,5 +198,5 @@ def test_several_problems_are_summed_up_in_one_sentence():
     error = InvalidOrder.from_details("The order", details)
 
     assert isinstance(error, InvalidOrder)
-    assert error.message == "The order has 2 problems; each is named in details."
+    assert error.message == "The order was not accepted: 2 fields need correcting."
     assert error.details == details
