@@ -74,6 +74,14 @@ def insert_or_ignore(session: Session, table: Table, values: dict) -> bool:
     return session.execute(statement).rowcount == 1
 
 
+def add_unless_present(session: Session, record) -> bool:
+    """Add `record` unless one with its primary key exists; True when it was added."""
+    if session.get(type(record), record.id) is not None:
+        return False
+    session.add(record)
+    return True
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
 

@@ -7,17 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from common.db import add_unless_present
 from common.feed.documents import DocumentError, count, field, items, money, timestamp
 from invoicing.models import BillingAddress, Invoice, InvoiceLine
 
 
 def import_order(session: Session, order: Any, now: datetime) -> bool:
     """Store the invoice for `order` unless it exists; True when it was new."""
-    invoice = invoice_from_order(order, now)
-    if session.get(Invoice, invoice.id) is not None:
-        return False
-    session.add(invoice)
-    return True
+    return add_unless_present(session, invoice_from_order(order, now))
 
 
 def invoice_from_order(order: Any, now: datetime) -> Invoice:

@@ -6,17 +6,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from common.db import add_unless_present
 from common.feed.documents import count, field, items, timestamp
 from shipping.models import ShippingAddress, ShipmentLine, Shipment
 
 
 def import_order(session: Session, order: Any, now: datetime) -> bool:
     """Store the shipment for `order` unless it exists; True when it was new."""
-    shipment = shipment_from_order(order, now)
-    if session.get(Shipment, shipment.id) is not None:
-        return False
-    session.add(shipment)
-    return True
+    return add_unless_present(session, shipment_from_order(order, now))
 
 
 def shipment_from_order(order: Any, now: datetime) -> Shipment:
