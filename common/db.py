@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import BigInteger, DateTime, MetaData, Numeric, Table, create_engine, event, text
+from sqlalchemy import BigInteger, DateTime, Numeric, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,9 +28,6 @@ class Database:
         """A unit of work: committed when the block ends, rolled back when it raises."""
         with self._sessions.begin() as session:
             yield session
-
-    def create_schema(self, metadata: MetaData) -> None:
-        metadata.create_all(self.engine)
 
     def ping(self) -> bool:
         try:

@@ -13,6 +13,7 @@ from common.db import Database
 from common.errors import InputError
 from common.feed.consumer import Consumer, start_schedule
 from common.feed.following import FeedClient
+from common.schema import upgrade
 from common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,9 +98,9 @@ def _unexpected_error(error: Exception):
 
 def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry) -> Flask:
     """A service that follows the order feed; `models` is its module with
-    `Base`, `PollState` and `ImportedEntry`."""
+    `MIGRATIONS`, `PollState` and `ImportedEntry`."""
     db = Database(settings.database_url)
-    db.create_schema(models.Base.metadata)
+    upgrade(db, models.MIGRATIONS)
     app = create_service_app(import_name, settings, db, title)
     client = FeedClient(settings.order_feed_url)
     consumer = Consumer(db, models.PollState, models.ImportedEntry, import_entry, client, settings.clock)

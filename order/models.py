@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime
 from decimal import Decimal
 
@@ -9,6 +10,9 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
+
+
+MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
 
 
 class Base(DeclarativeBase):

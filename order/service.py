@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import InputError
@@ -19,13 +18,6 @@ ADDRESS_FIELDS = {"street": 200, "zip": 20, "city": 100}
 FIELD_LABELS = {"street": "street", "zip": "ZIP code", "city": "city"}
 ADDRESS_LABELS = {"shippingAddress": "shipping address", "billingAddress": "billing address"}
 
-SEED_CUSTOMERS = [
-    ("Eberhard", "Wolff", "eberhard.wolff@example.com"),
-    ("Rod", "Johnson", "rod.johnson@example.com"),
-]
-SEED_ITEMS = [
-    ("iPod", "42.00"), ("iPod touch", "21.00"), ("iPod nano", "1.00"), ("Apple TV", "100.00"),
-]
 
 
 class InvalidOrder(InputError):
@@ -38,16 +30,6 @@ class OrderRequest:
     shipping_address: Address
     billing_address: Address
     lines: list[tuple[int, int]]  # (item id, count)
-
-
-def seed_catalog(session: Session) -> None:
-    """Give a new database the customers and items a first order needs."""
-    if session.scalar(select(func.count()).select_from(Customer)):
-        return
-    session.add_all(Customer(id=number, firstname=first, name=last, email=email)
-                    for number, (first, last, email) in enumerate(SEED_CUSTOMERS, start=1))
-    session.add_all(Item(id=number, name=name, price=Decimal(price))
-                    for number, (name, price) in enumerate(SEED_ITEMS, start=1))
 
 
 def customers(session: Session) -> list[Customer]:

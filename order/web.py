@@ -9,10 +9,11 @@ from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, r
 
 from common.db import Database
 from common.feed.publishing import conditional_response, render_atom
+from common.schema import upgrade
 from common.settings import Settings
 from common.web import create_service_app, database, iso_utc, respond, settings
 from order import feed, service
-from order.models import Base, Customer, Item, Order
+from order.models import MIGRATIONS, Customer, Item, Order
 
 pages = Blueprint("order", __name__)
 
@@ -20,9 +21,7 @@ pages = Blueprint("order", __name__)
 def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("order")
     db = Database(config.database_url)
-    db.create_schema(Base.metadata)
-    with db.session() as session:
-        service.seed_catalog(session)
+    upgrade(db, MIGRATIONS)
     app = create_service_app(__name__, config, db, "Order")
     app.register_blueprint(pages)
     return app

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -9,6 +10,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, re
 
 from common.db import UTCDateTime
 from common.feed.tracking import ImportedEntryColumns, PollStateColumns
+
+
+MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
 
 
 class Base(DeclarativeBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.db import Database
+from common.schema import upgrade
 from common.feed.consumer import Consumer
 from common.feed.following import FeedClient
 from common.settings import utc_now
@@ -40,7 +41,7 @@ def make_consumer(tmp_path):
 
     def make(models, import_entry, feed_url: str, timeout=(3.05, 10.0), name="consumer"):
         db = Database(f"sqlite:///{tmp_path / name}.db")
-        db.create_schema(models.Base.metadata)
+        upgrade(db, models.MIGRATIONS)
         databases.append(db)
         client = FeedClient(feed_url, timeout=timeout)
         return Consumer(db, models.PollState, models.ImportedEntry, import_entry, client, utc_now)

@@ -26,7 +26,7 @@ class Row(Base):
 @pytest.fixture
 def db(tmp_path):
     database = Database(f"sqlite:///{tmp_path / 'types.db'}")
-    database.create_schema(Base.metadata)
+    Base.metadata.create_all(database.engine)
     yield database
     database.dispose()
 
