@@ -1,6 +1,7 @@
 """Database plumbing: engine and sessions from a URL, schema set-up, portable types."""
 from __future__ import annotations
 
+import zlib
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -28,6 +29,32 @@ class Database:
         """A unit of work: committed when the block ends, rolled back when it raises."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def exclusive(self, name: str, wait: bool = True) -> Iterator[bool]:
+        """Hold the lock `name` across every process that uses this database; yields
+        whether it was taken (with wait=False it is not when another holds it).
+
+        On PostgreSQL a session advisory lock. SQLite already lets one writer at a
+        time in, so there the lock is always taken.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = {"key": zlib.crc32(name.encode())}
+        with self.engine.connect() as connection:
+            if wait:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+                taken = True
+            else:
+                taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar()
+            connection.commit()
+            try:
+                yield taken
+            finally:
+                if taken:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+                    connection.commit()
 
     def ping(self) -> bool:
         try:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -114,7 +115,7 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float) ->
     app.register_blueprint(polling)
     app.jinja_env.globals["poll_state"] = consumer.state
     if interval_seconds > 0:
-        app.extensions["scheduler"] = start_schedule(consumer.poll, interval_seconds)
+        app.extensions["scheduler"] = start_schedule(partial(consumer.poll, wait=False), interval_seconds)
 
 
 def close_app(app: Flask) -> None:

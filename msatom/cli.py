@@ -15,6 +15,7 @@ from common.settings import ConfigurationError, Settings, default_database_url
 from common.web import close_app
 from msatom.landing import create_landing_app
 from msatom.services import CONSUMERS, FACTORIES, create_app
+from msatom.stack import MissingProgram, Stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="one service alone")
     serve_parser.add_argument("service", choices=sorted(FACTORIES))
     serve_parser.add_argument("--host", default="127.0.0.1")
+    commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
     poll_parser = commands.add_parser("poll", help="one poll cycle now")
     poll_parser.add_argument("service", choices=CONSUMERS)
     args = parser.parse_args(argv)
@@ -32,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     # Every scheduled run would be logged twice; the poller logs what matters itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
-        return {"run": run, "serve": serve, "poll": poll}[args.command](args)
-    except ConfigurationError as error:
+        return {"run": run, "serve": serve, "poll": poll, "stack": stack}[args.command](args)
+    except (ConfigurationError, MissingProgram) as error:
         print(f"msatom: {error}", file=sys.stderr)
         return 2
 
@@ -71,6 +73,23 @@ def poll(args) -> int:
         close_app(app)
     print(json.dumps(result.as_json()))
     return 0 if result.ok else 1
+
+
+def stack(args) -> int:
+    """PostgreSQL, the services under gunicorn and Apache on PORT, until Ctrl-C."""
+    settings = Settings.from_env("order")
+    production = Stack(poll_interval=settings.poll_interval_seconds, port=settings.port).start()
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"Apache on {production.url}/ in front of", ", ".join(
+        f"{name} on {production.service_url(name)}" for name in ("order", "invoicing", "shipping")))
+    print(f"logs in {production.folder}; Ctrl-C stops everything and removes the databases")
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        production.stop()
+    return 0
 
 
 def _serve_until_stopped(app, host: str, port: int) -> None:

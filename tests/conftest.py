@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -13,20 +14,51 @@ from werkzeug.serving import make_server
 from common.settings import Settings
 from common.web import close_app
 from msatom.services import create_app
+from msatom.stack import MissingProgram, PostgresCluster
 
 REQUIRE_REAL_STACK = os.environ.get("REQUIRE_REAL_STACK") == "1"
 
 
+def missing(message: str):
+    """Skip a test that needs a real program the machine lacks; with
+    REQUIRE_REAL_STACK=1 (CI) that is a failure instead."""
+    if REQUIRE_REAL_STACK:
+        pytest.fail(f"{message}, and REQUIRE_REAL_STACK=1 forbids skipping")
+    pytest.skip(message)
+
+
 def require_program(name: str) -> str:
-    """The path of a real program the test needs; skip without it, unless
-    REQUIRE_REAL_STACK=1 makes that a failure."""
+    """The path of a real program the test needs."""
     path = shutil.which(name)
     if path is None:
-        message = f"{name} is not installed (Debian package {name})"
-        if REQUIRE_REAL_STACK:
-            pytest.fail(f"{message}, and REQUIRE_REAL_STACK=1 forbids skipping")
-        pytest.skip(message)
+        missing(f"{name} is not installed (Debian package {name})")
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the whole test run."""
+    try:
+        cluster = PostgresCluster()
+    except MissingProgram as error:
+        missing(str(error))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres) -> str:
+    """The URL of a new, empty PostgreSQL database of the test's own."""
+    return postgres.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty database on each engine the services support."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    return request.getfixturevalue("postgres_url")
 
 
 class Clock:

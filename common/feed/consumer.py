@@ -10,6 +10,7 @@ from typing import Any, Callable
 import requests
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
@@ -50,21 +51,32 @@ class Consumer:
         self.import_entry = import_entry
         self.client = client
         self.clock = clock
-        # One poll at a time in this process, whether scheduled or asked for.
+        # One poll at a time, whether scheduled or asked for: in this process, and
+        # across the processes (workers, replicas) that share the database.
         self._lock = threading.Lock()
+        self._lock_name = f"poll {client.feed_url}"
 
-    def poll(self) -> PollResult:
-        with self._lock:
-            try:
-                result = self._poll()
-            except Exception as error:  # noqa: BLE001 - a poll must report, never die
-                result = PollResult("error", message=self._describe(error))
-            self._record(result)
-            if not result.ok:
-                log.warning("poll of %s: %s", self.client.feed_url, result.message)
-            elif result.imported:
-                log.info("poll of %s imported %d", self.client.feed_url, result.imported)
-            return result
+    def poll(self, wait: bool = True) -> PollResult | None:
+        """Poll now. While another process of this service polls, wait for it, or
+        with wait=False (the schedule's way) do nothing and return None."""
+        try:
+            with self._lock, self.db.exclusive(self._lock_name, wait) as taken:
+                return self._poll_and_record() if taken else None
+        except SQLAlchemyError as error:
+            log.warning("poll of %s: the database does not answer: %s", self.client.feed_url, error)
+            return PollResult("error", message="The service's database does not answer.")
+
+    def _poll_and_record(self) -> PollResult:
+        try:
+            result = self._poll()
+        except Exception as error:  # noqa: BLE001 - a poll must report, never die
+            result = PollResult("error", message=self._describe(error))
+        self._record(result)
+        if not result.ok:
+            log.warning("poll of %s: %s", self.client.feed_url, result.message)
+        elif result.imported:
+            log.info("poll of %s imported %d", self.client.feed_url, result.imported)
+        return result
 
     def state(self):
         with self.db.session() as session:

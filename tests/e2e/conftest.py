@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from msatom.stack import MissingProgram, Stack
+from tests.conftest import missing
 from tests.e2e.running import MsatomRun
 
 
@@ -36,3 +38,16 @@ def pytest_runtest_makereport(item, call):
     system = getattr(item, "funcargs", {}).get("msatom_system")
     if report.failed and isinstance(system, MsatomRun):
         report.sections.append((f"msatom run output ({system.log})", system.output(200)))
+
+
+@pytest.fixture(scope="module")
+def stack():
+    """PostgreSQL, the three services under gunicorn (two workers each, polling
+    every 0.2 s) and Apache in front; stopped when the module's tests are done."""
+    try:
+        production = Stack(poll_interval=0.2)
+    except MissingProgram as error:
+        missing(str(error))
+    production.start()
+    yield production
+    production.stop()

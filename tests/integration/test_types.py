@@ -1,4 +1,4 @@
-"""The portable column types of common.db, stored in and read back from a real SQLite file."""
+"""The portable column types of common.db, stored in and read back from SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -24,8 +24,8 @@ class Row(Base):
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'types.db'}")
+def db(database_url):
+    database = Database(database_url)
     Base.metadata.create_all(database.engine)
     yield database
     database.dispose()

@@ -1,0 +1,24 @@
+# One image for the three services; docker-compose.yml gives each its command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PORT=8080 \
+    GUNICORN_CMD_ARGS="--bind 0.0.0.0:8080 --workers 2 --worker-class gthread --threads 4 --access-logfile - --no-control-socket"
+
+WORKDIR /app
+COPY pyproject.toml setup.cfg README.md ./
+COPY common ./common
+COPY order ./order
+COPY invoicing ./invoicing
+COPY shipping ./shipping
+COPY msatom ./msatom
+RUN pip install . && useradd --system --no-create-home --shell /usr/sbin/nologin msatom
+
+USER msatom
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)"]
+CMD ["gunicorn", "msatom.wsgi:order()"]

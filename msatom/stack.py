@@ -1,0 +1,256 @@
+"""The production stack without Docker: a throwaway PostgreSQL cluster, the three
+services under gunicorn and a private Apache httpd, each on a free loopback port.
+
+Used by the end-to-end tests and by `msatom stack`, for anyone who has PostgreSQL
+and Apache installed but no Docker.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg2
+import requests
+
+PROJECT = Path(__file__).resolve().parents[1]
+APACHE_CONF = PROJECT / "apache" / "httpd.conf"
+APACHE_HTDOCS = PROJECT / "apache" / "htdocs"
+STYLESHEETS = PROJECT / "common" / "static"
+APACHE_MODULES = Path("/usr/lib/apache2/modules")
+
+
+class MissingProgram(RuntimeError):
+    """A program the stack needs is not installed."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not happen within {timeout} s")
+        time.sleep(0.05)
+
+
+def postgres_bin() -> Path:
+    """The folder of initdb and pg_ctl: Debian's newest, or the ones on PATH."""
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+                    key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    if debian:
+        return debian[-1].parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    raise MissingProgram("PostgreSQL is not installed (Debian package postgresql)")
+
+
+def apache_binary() -> Path:
+    for candidate in (shutil.which("apache2"), "/usr/sbin/apache2", shutil.which("httpd")):
+        if candidate and Path(candidate).exists() and APACHE_MODULES.is_dir():
+            return Path(candidate)
+    raise MissingProgram("Apache httpd is not installed (Debian package apache2)")
+
+
+class PostgresCluster:
+    """A PostgreSQL server of its own in a temporary folder. PostgreSQL refuses to
+    run as root, so as root the server runs as the unprivileged user nobody."""
+
+    def __init__(self):
+        self.bin = postgres_bin()
+        self.folder = Path(tempfile.mkdtemp(prefix="msatom-postgres-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+
+    def start(self) -> PostgresCluster:
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "nobody")
+        self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
+        self._pg_ctl("start", "-w", "-l", self.folder / "server.log", "-o",
+                     f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off")
+        return self
+
+    def restart(self) -> None:
+        self._pg_ctl("restart", "-w", "-m", "fast")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-w", "-m", "immediate")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def create_database(self, name: str) -> str:
+        """A database with an owner of the same name; its SQLAlchemy URL."""
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE ROLE "{name}" LOGIN')
+            cursor.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+        connection.close()
+        return f"postgresql+psycopg2://{name}@127.0.0.1:{self.port}/{name}"
+
+    def _pg_ctl(self, *args) -> None:
+        self._run("pg_ctl", "-D", self.data, *args)
+
+    def _run(self, program: str, *args) -> None:
+        command = [str(self.bin / program), *map(str, args)]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "nobody", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, cwd=self.folder)
+
+
+class Process:
+    """A child process with its output in a log file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log: Path):
+        self.log = log
+        with open(log, "ab") as output:
+            self.process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def send(self, sig: int) -> None:
+        if self.running():
+            self.process.send_signal(sig)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        self.send(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+def service_environment(**settings: str) -> dict[str, str]:
+    scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS")
+    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env.update(settings)
+    return env
+
+
+def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings: str) -> Process:
+    """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it."""
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
+               "--threads", "4", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+               "--graceful-timeout", "5", "--no-control-socket", f"msatom.wsgi:{service}()"]
+    return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
+
+
+def start_apache(port: int, folder: Path, **upstreams: str) -> Process:
+    """A private Apache httpd with apache/httpd.conf, on a loopback port."""
+    run_dir = folder / f"apache-{port}"
+    run_dir.mkdir()
+    env = apache_environment(port, run_dir, **upstreams)
+    command = [str(apache_binary()), "-f", str(APACHE_CONF), "-DFOREGROUND"]
+    if os.geteuid() == 0:
+        command += ["-C", "User nobody", "-C", "Group nogroup"]  # its workers drop root
+    return Process(command, env, run_dir / "apache.log")
+
+
+def check_apache_config(run_dir: Path) -> subprocess.CompletedProcess:
+    """`apache2 -t` on apache/httpd.conf with a test environment."""
+    env = apache_environment(free_port(), run_dir, order="http://127.0.0.1:1",
+                             invoicing="http://127.0.0.1:2", shipping="http://127.0.0.1:3")
+    return subprocess.run([str(apache_binary()), "-t", "-f", str(APACHE_CONF)], env=env,
+                          capture_output=True, text=True)
+
+
+def apache_environment(port: int, run_dir: Path, order: str, invoicing: str, shipping: str) -> dict[str, str]:
+    # The files it serves are copied beside it, where its unprivileged workers can read them.
+    site = run_dir / "site"
+    shutil.copytree(APACHE_HTDOCS, site / "htdocs", dirs_exist_ok=True)
+    shutil.copytree(STYLESHEETS, site / "static", dirs_exist_ok=True)
+    for folder in (run_dir.parent, run_dir, *site.rglob("*"), site):
+        folder.chmod(0o755 if folder.is_dir() else 0o644)
+    return {
+        **os.environ,
+        "APACHE_MODULES": str(APACHE_MODULES), "APACHE_LISTEN": f"127.0.0.1:{port}",
+        "APACHE_RUN_DIR": str(run_dir), "APACHE_ERROR_LOG": "/proc/self/fd/2",
+        "MSATOM_HTDOCS": str(site / "htdocs"), "MSATOM_STATIC": str(site / "static"),
+        "ORDER_URL": order, "INVOICING_URL": invoicing, "SHIPPING_URL": shipping,
+    }
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+class Stack:
+    """PostgreSQL, the three services under gunicorn and Apache in front of them."""
+
+    def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None):
+        self.poll_interval = poll_interval
+        self.workers = workers
+        self.apache = apache_binary()
+        self.postgres = PostgresCluster()
+        self.folder = Path(tempfile.mkdtemp(prefix="msatom-stack-"))
+        self.ports = {name: free_port() for name in ("order", "invoicing", "shipping")}
+        self.ports["apache"] = port or free_port()
+        self.processes: dict[str, Process] = {}
+        self.url = f"http://127.0.0.1:{self.ports['apache']}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> Stack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.postgres.start()
+        self.databases = {name: self.postgres.create_database(name) for name in ("order", "invoicing", "shipping")}
+        feed = f"{self.service_url('order')}/feed"
+        for service in ("order", "invoicing", "shipping"):
+            self.processes[service] = start_gunicorn(
+                service, self.ports[service], self.folder, self.workers,
+                DATABASE_URL=self.databases[service], ORDER_FEED_URL=feed,
+                POLL_INTERVAL_SECONDS=str(self.poll_interval))
+        self.processes["apache"] = start_apache(
+            self.ports["apache"], self.folder,
+            **{name: self.service_url(name) for name in ("order", "invoicing", "shipping")})
+        for service in ("order", "invoicing", "shipping"):
+            self.wait_until_healthy(service)
+        self.wait_until_healthy("apache", f"{self.url}/order/health")
+
+    def wait_until_healthy(self, name: str, url: str | None = None) -> None:
+        process = self.processes[name]
+        url = url or f"{self.service_url(name)}/health"
+
+        def healthy() -> bool:
+            if not process.running():
+                raise RuntimeError(f"{name} exited; its output:\n{process.output()[-3000:]}")
+            return answers(url)
+
+        wait_until(healthy, 30, f"{name} answering {url}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.send(signal.SIGTERM)
+        for process in self.processes.values():
+            process.stop()
+        self.postgres.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,0 +1,72 @@
+"""The files an operator deploys with: docker-compose.yml, the Dockerfiles and
+Apache's configuration, checked by the real tools (no Docker engine needed)."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from msatom.stack import MissingProgram, check_apache_config
+from tests.conftest import missing, require_program
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+def test_docker_compose_accepts_the_file():
+    program = require_program("docker-compose")
+    result = subprocess.run([program, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_build_context_dockerfile_and_mounted_file_exists():
+    for name, service in compose()["services"].items():
+        build = service.get("build")
+        if build is not None:
+            context = ROOT / (build if isinstance(build, str) else build["context"])
+            dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+            assert (context / dockerfile).is_file(), f"{name}: {context / dockerfile}"
+            for source in copied_sources(context / dockerfile):
+                assert (context / source).exists(), f"{name}: COPY {source}"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (ROOT / source).exists(), f"{name}: {source}"
+
+
+def test_the_services_wait_for_healthy_dependencies_and_restart():
+    services = compose()["services"]
+    for name in ("postgres", "order", "invoicing", "shipping"):
+        assert "healthcheck" in services[name], name
+    for name in ("order", "invoicing", "shipping", "apache"):
+        assert services[name]["restart"] == "unless-stopped"
+        assert all(dependency["condition"] == "service_healthy"
+                   for dependency in services[name]["depends_on"].values()), name
+    assert services["apache"]["ports"] == ["8080:8080"]
+    assert [services[n]["command"][-1] for n in ("order", "invoicing", "shipping")] == [
+        "msatom.wsgi:order()", "msatom.wsgi:invoicing()", "msatom.wsgi:shipping()"]
+
+
+def test_apache_accepts_its_configuration(tmp_path):
+    try:
+        result = check_apache_config(tmp_path)
+    except MissingProgram as error:
+        missing(str(error))
+    assert result.returncode == 0, result.stderr
+    assert "Syntax OK" in result.stderr
+
+
+def copied_sources(dockerfile: Path) -> list[str]:
+    sources = []
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if words and words[0] == "COPY" and not any(w.startswith("--from") for w in words):
+            sources += words[1:-1]
+    return sources
