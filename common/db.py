@@ -98,11 +98,19 @@ def insert_or_ignore(session: Session, table: Table, values: dict) -> bool:
     return session.execute(statement).rowcount == 1
 
 
-def add_unless_present(session: Session, record) -> bool:
-    """Add `record` unless one with its primary key exists; True when it was added."""
-    if session.get(type(record), record.id) is not None:
+def store_newer(session: Session, record, changing: tuple[str, ...]) -> bool:
+    """Store a copy of something that has versions: add `record` when its id is
+    new; when it is a newer version than the stored one, copy the `changing`
+    attributes and the version over; otherwise (older or repeated) leave it.
+    True when something was stored."""
+    stored = session.get(type(record), record.id, with_for_update=True)
+    if stored is None:
+        session.add(record)
+        return True
+    if record.version <= stored.version:
         return False
-    session.add(record)
+    for name in (*changing, "version"):
+        setattr(stored, name, getattr(record, name))
     return True
 
 

@@ -99,12 +99,12 @@ def _unexpected_error(error: Exception):
 
 def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry) -> Flask:
     """A service that follows the order feed; `models` is its module with
-    `MIGRATIONS`, `PollState` and `ImportedEntry`."""
+    `MIGRATIONS` and `PollState`."""
     db = Database(settings.database_url)
     upgrade(db, models.MIGRATIONS)
     app = create_service_app(import_name, settings, db, title)
     client = FeedClient(settings.order_feed_url)
-    consumer = Consumer(db, models.PollState, models.ImportedEntry, import_entry, client, settings.clock)
+    consumer = Consumer(db, models.PollState, import_entry, client, settings.clock)
     install_consumer(app, consumer, settings.poll_interval_seconds)
     return app
 

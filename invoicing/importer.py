@@ -7,20 +7,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from common.db import add_unless_present
-from common.feed.documents import DocumentError, count, field, items, money, timestamp
-from invoicing.models import BillingAddress, Invoice, InvoiceLine
+from common.db import store_newer
+from common.feed.documents import DocumentError, field, items, money, one_of, positive, timestamp
+from invoicing.models import STATUSES, BillingAddress, Invoice, InvoiceLine
 
 
 def import_order(session: Session, order: Any, now: datetime) -> bool:
-    """Store the invoice for `order` unless it exists; True when it was new."""
-    return add_unless_present(session, invoice_from_order(order, now))
+    """Store the invoice for `order`, or the change a newer version of the
+    order brings (a cancellation); an older or repeated version changes nothing.
+    True when something was stored."""
+    return store_newer(session, invoice_from_order(order, now), changing=("status",))
 
 
 def invoice_from_order(order: Any, now: datetime) -> Invoice:
     """Copy what an invoice needs, prices as they were when ordered."""
     lines = [
-        InvoiceLine(count=count(line, "count"), item_name=field(line, "item.name"),
+        InvoiceLine(count=positive(line, "count"), item_name=field(line, "item.name"),
                     price=money(line, "item.price"))
         for line in items(order, "lines")
     ]
@@ -29,7 +31,9 @@ def invoice_from_order(order: Any, now: datetime) -> Invoice:
         raise DocumentError(f"The order's totalPrice {order['totalPrice']} is not the sum of its lines, {total}.")
     return Invoice(
         id=field(order, "id", int),
-        ordered_at=timestamp(order, "updated"),
+        ordered_at=timestamp(order, "placedAt"),
+        status=one_of(order, "status", STATUSES),
+        version=positive(order, "version"),
         imported_at=now,
         customer_firstname=field(order, "customer.firstname"),
         customer_name=field(order, "customer.name"),

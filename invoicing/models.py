@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
-from common.feed.tracking import ImportedEntryColumns, PollStateColumns
+from common.feed.tracking import PollStateColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -27,6 +27,9 @@ class BillingAddress:
     city: str
 
 
+STATUSES = ("accepted", "cancelled")
+
+
 class Invoice(Base):
     __tablename__ = "invoice"
 
@@ -34,6 +37,8 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # the order's: accepted or cancelled
+    version: Mapped[int]  # the order's version this copy was made from
     customer_firstname: Mapped[str] = mapped_column(String(100))
     customer_name: Mapped[str] = mapped_column(String(100))
     customer_email: Mapped[str] = mapped_column(String(200))
@@ -64,7 +69,3 @@ class InvoiceLine(Base):
 
 class PollState(PollStateColumns, Base):
     __tablename__ = "poll_state"
-
-
-class ImportedEntry(ImportedEntryColumns, Base):
-    __tablename__ = "imported_entry"

@@ -39,6 +39,8 @@ def detail(order_id: int):
 def invoice_json(invoice: Invoice) -> dict:
     return {
         "id": invoice.id,
+        "status": invoice.status,
+        "orderVersion": invoice.version,
         "orderedAt": iso_utc(invoice.ordered_at),
         "importedAt": iso_utc(invoice.imported_at),
         "customer": {"firstname": invoice.customer_firstname, "name": invoice.customer_name,

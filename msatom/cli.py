@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every scheduled run would be logged twice; the poller logs what matters itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return {"run": run, "serve": serve, "poll": poll, "stack": stack}[args.command](args)
     except (ConfigurationError, MissingProgram) as error:

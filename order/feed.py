@@ -1,49 +1,108 @@
-"""The order feed: one entry per order, newest first, and the validators of its state."""
+"""The order feed: an archived feed (RFC 5005) of the order log's entries.
+
+Page n holds positions (n-1)*size+1 .. n*size, newest first. `/feed`, the
+subscription document, is the newest page (so never empty once there are orders);
+once a page is full it never changes and is served as an archive document, and the
+page after it, empty until the next order, is already there for its next-archive link. Every lookup goes by position, the
+log's primary key, so no request reads more than one page, however long the history.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.feed import outbox
 from common.feed.publishing import EPOCH, Entry, Feed, Validators
-from order.models import Order
-from order.service import orders
+from order.models import FeedEntry
 
 TAG = "tag:microservice-atom,2026"
 FEED_ID = f"{TAG}:orders"
 
 
-def entry_id(order_id: int) -> str:
-    return f"{TAG}:order/{order_id}"
+@dataclass(frozen=True)
+class FeedUrls:
+    subscription: str
+    archive: Callable[[int], str]
+    order: Callable[[int], str]
 
 
-def validators(session: Session) -> Validators:
-    """From the newest order alone: an index lookup, whatever the number of orders."""
-    newest = session.execute(
-        select(Order.id, Order.updated).order_by(Order.updated.desc(), Order.id.desc()).limit(1)
+@dataclass(frozen=True)
+class Page:
+    feed: Feed
+    validators: Validators
+    complete: bool
+
+
+def head(session: Session):
+    """(position, recorded_at) of the newest entry, or None for an empty log."""
+    return session.execute(
+        select(FeedEntry.position, FeedEntry.recorded_at).order_by(FeedEntry.position.desc()).limit(1)
     ).first()
+
+
+def subscription_validators(session: Session, size: int) -> Validators:
+    """Asked after the caller read the clock: an entry being written when the
+    clock was read may yet commit with a time in a second already over."""
+    writing = outbox.writing(session, FeedEntry.__table__)
+    newest = head(session)
     if newest is None:
-        return Validators(etag="empty", changed_at=None)
-    micros = int(newest.updated.timestamp() * 1_000_000)
-    return Validators(etag=f"order-{newest.id}-{micros}", changed_at=newest.updated)
+        return Validators(etag=f"feed-{size}-0", changed_at=None, writing=writing)
+    return Validators(etag=f"feed-{size}-{newest.position}", changed_at=newest.recorded_at, writing=writing)
 
 
-def order_feed(session: Session, self_url: str, order_url: Callable[[int], str]) -> Feed:
-    listed = orders(session)
-    return Feed(
-        id=FEED_ID, title="Orders", author="Order service", self_url=self_url,
-        updated=listed[0].updated if listed else EPOCH,
-        entries=[_entry(order, order_url(order.id)) for order in listed],
-    )
+def subscription(session: Session, size: int, urls: FeedUrls) -> Feed:
+    newest = head(session)
+    last = newest.position if newest else 0
+    page = _page(session, _page_of(max(last, 1), size), size, urls, urls.subscription, last)
+    return replace(page.feed, archive=False, links=[link for link in page.feed.links if link[0] != "next-archive"])
 
 
-def _entry(order: Order, url: str) -> Entry:
-    customer = order.customer
-    count = sum(line.count for line in order.lines)
+def archive(session: Session, number: int, size: int, urls: FeedUrls) -> Page | None:
+    """Page `number`, or None before the first and after the one filling up."""
+    newest = head(session)
+    last = newest.position if newest else 0
+    if not 1 <= number <= _page_of(last + 1, size):
+        return None
+    return _page(session, number, size, urls, urls.archive(number), last)
+
+
+def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: str, last: int) -> Page:
+    first, end = (number - 1) * size + 1, number * size
+    complete = end <= last
+    rows = session.scalars(select(FeedEntry).where(FeedEntry.position.between(first, end))
+                           .order_by(FeedEntry.position.desc())).all()
+    links = [("current", urls.subscription)]
+    if number > 1:
+        links.append(("prev-archive", urls.archive(number - 1)))
+    if complete:
+        links.append(("next-archive", urls.archive(number + 1)))
+    feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url,
+                updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete,
+                entries=[_entry(row, urls.order(row.order_id)) for row in rows])
+    if complete:
+        validators = Validators(etag=f"archive-{size}-{number}", changed_at=rows[0].recorded_at)
+    else:
+        validators = Validators(etag=f"feed-{size}-{last}", changed_at=rows[0].recorded_at if rows else None)
+    return Page(feed, validators, complete)
+
+
+def _page_of(position: int, size: int) -> int:
+    return (position - 1) // size + 1
+
+
+def _entry(row: FeedEntry, url: str) -> Entry:
+    order, customer = row.order, row.order.customer
+    if row.event == "cancelled":
+        summary = f"Order {order.id} of {customer.firstname} {customer.name} was cancelled."
+    else:
+        count = sum(line.count for line in order.lines)
+        summary = (f"{customer.firstname} {customer.name} ordered {count} "
+                   f"{'item' if count == 1 else 'items'} for {order.total_price}.")
     return Entry(
-        id=entry_id(order.id), title=f"Order {order.id}", updated=order.updated,
-        summary=(f"{customer.firstname} {customer.name} ordered {count} "
-                 f"{'item' if count == 1 else 'items'} for {order.total_price}."),
-        content_src=url, content_type="application/json", alternate_href=url,
+        id=f"{TAG}:order/{order.id}/version/{row.order_version}",
+        title=f"Order {order.id} {row.event}", updated=row.recorded_at, summary=summary,
+        content_src=url, content_type="application/json", alternate_href=url, position=row.position,
     )

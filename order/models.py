@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
@@ -43,11 +43,17 @@ class Item(Base):
     price: Mapped[Decimal] = mapped_column(Money())
 
 
+ACCEPTED, CANCELLED = "accepted", "cancelled"
+
+
 class Order(Base):
     __tablename__ = "purchase_order"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    updated: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())  # the last change: placing or cancelling
+    status: Mapped[str] = mapped_column(String(16), default=ACCEPTED)
+    version: Mapped[int] = mapped_column(default=1)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     customer: Mapped[Customer] = relationship(lazy="joined")
     shipping_address: Mapped[Address] = composite(
@@ -84,3 +90,16 @@ class OrderLine(Base):
     @property
     def total(self) -> Decimal:
         return self.price * self.count
+
+
+class FeedEntry(Base):
+    """The order feed's log: one row per change of an order, at its position."""
+
+    __tablename__ = "feed_entry"
+
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"))
+    order: Mapped[Order] = relationship(lazy="joined")
+    order_version: Mapped[int]
+    event: Mapped[str] = mapped_column(String(16))  # placed, cancelled
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.errors import InputError
-from order.models import Address, Customer, Item, Order, OrderLine
+from common.feed import outbox
+from order.models import CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
 MAX_ID = 2**31 - 1
 MAX_COUNT = 1000
@@ -22,6 +23,14 @@ ADDRESS_LABELS = {"shippingAddress": "shipping address", "billingAddress": "bill
 
 class InvalidOrder(InputError):
     pass
+
+
+class UnknownOrder(LookupError):
+    pass
+
+
+class OrderConflict(Exception):
+    """The request does not fit the order's state; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,10 @@ def items(session: Session) -> list[Item]:
 
 
 def orders(session: Session) -> list[Order]:
-    return list(session.scalars(select(Order).order_by(Order.updated.desc(), Order.id.desc())))
+    return list(session.scalars(select(Order).order_by(Order.id.desc())))
 
 
-def place_order(session: Session, data: Any, now: datetime) -> Order:
+def place_order(session: Session, data: Any, clock: Callable[[], datetime]) -> Order:
     """Validate a request (the shape the JSON API takes) and store the order,
     or raise InvalidOrder and store nothing."""
     problems: dict[str, str] = {}
@@ -53,15 +62,36 @@ def place_order(session: Session, data: Any, now: datetime) -> Order:
         customer, catalog = _look_up(session, request, problems)
     if problems:
         raise InvalidOrder.from_details("The order", problems)
+    now = clock()
     order = Order(
-        updated=now, customer=customer,
+        placed_at=now, updated=now, customer=customer,
         shipping_address=request.shipping_address, billing_address=request.billing_address,
         lines=[OrderLine(item=catalog[item_id], count=count, price=catalog[item_id].price)
                for item_id, count in request.lines],
     )
     session.add(order)
     session.flush()
+    _publish(session, order, "placed", clock)
     return order
+
+
+def cancel_order(session: Session, order_id: int, clock: Callable[[], datetime]) -> Order:
+    # Only the order row: PostgreSQL cannot lock the outer-joined customer.
+    order = session.get(Order, order_id, with_for_update={"of": Order})
+    if order is None:
+        raise UnknownOrder(f"Order {order_id} does not exist.")
+    if order.status == CANCELLED:
+        raise OrderConflict(f"Order {order_id} is already cancelled.")
+    order.status, order.version, order.updated = CANCELLED, order.version + 1, clock()
+    session.flush()
+    _publish(session, order, "cancelled", clock)
+    return order
+
+
+def _publish(session: Session, order: Order, event: str, clock: Callable[[], datetime]) -> None:
+    """The feed entry of a change, in the change's own transaction (an outbox)."""
+    outbox.append(session, FeedEntry.__table__,
+                  {"order_id": order.id, "order_version": order.version, "event": event}, clock)
 
 
 def parse_order_request(data: Any, problems: dict[str, str]) -> OrderRequest | None:

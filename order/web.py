@@ -8,10 +8,10 @@ from datetime import datetime
 from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
 
 from common.db import Database
-from common.feed.publishing import conditional_response, render_atom
+from common.feed.publishing import IMMUTABLE, conditional_response, render_atom
 from common.schema import upgrade
 from common.settings import Settings
-from common.web import create_service_app, database, iso_utc, respond, settings
+from common.web import create_service_app, database, iso_utc, respond, settings, wants_html
 from order import feed, service
 from order.models import MIGRATIONS, Customer, Item, Order
 
@@ -47,7 +47,7 @@ def place_order():
         return _place_from_form()
     data = _json_body()
     with database().session() as session:
-        order = service.place_order(session, data, _now())
+        order = service.place_order(session, data, settings().clock)
         body = order_json(order)
     response = jsonify(body)
     response.status_code = 201
@@ -78,17 +78,52 @@ def items():
 
 @pages.get("/feed")
 def order_feed():
+    size, now = settings().feed_page_size, _now()  # the time first: see outbox.writing
     with database().session() as session:
-        validators = feed.validators(session)
+        return conditional_response(request, feed.subscription_validators(session, size), now,
+                                    lambda: render_atom(feed.subscription(session, size, _feed_urls())))
 
-        def render() -> bytes:
-            document = feed.order_feed(
-                session, url_for("order.order_feed", _external=True),
-                lambda order_id: url_for("order.detail", order_id=order_id, _external=True),
-            )
-            return render_atom(document)
 
-        return conditional_response(request, validators, _now(), render)
+@pages.get("/feed/archive/<int:number>")
+def feed_archive(number: int):
+    now = _now()
+    with database().session() as session:
+        page = feed.archive(session, number, settings().feed_page_size, _feed_urls())
+        if page is None:
+            abort(404, f"The order feed has no page {number}.")
+        return conditional_response(request, page.validators, now, lambda: render_atom(page.feed),
+                                    IMMUTABLE if page.complete else "no-cache")
+
+
+@pages.post("/<int:order_id>/cancel")
+def cancel(order_id: int):
+    try:
+        with database().session() as session:
+            order = service.cancel_order(session, order_id, settings().clock)
+            body = order_json(order)
+    except service.UnknownOrder as error:
+        abort(404, str(error))
+    except service.OrderConflict as error:
+        return _conflict(str(error), order_id)
+    if wants_html():
+        return redirect(url_for("order.detail", order_id=order_id), code=303)
+    return jsonify(body)
+
+
+def _conflict(message: str, order_id: int):
+    if wants_html():
+        with database().session() as session:
+            order = session.get(Order, order_id)
+            return render_template("order.html", order=order, message=message), 409
+    return jsonify(error=message), 409
+
+
+def _feed_urls() -> feed.FeedUrls:
+    return feed.FeedUrls(
+        subscription=url_for("order.order_feed", _external=True),
+        archive=lambda number: url_for("order.feed_archive", number=number, _external=True),
+        order=lambda order_id: url_for("order.detail", order_id=order_id, _external=True),
+    )
 
 
 def _place_from_form():
@@ -104,7 +139,7 @@ def _place_from_form():
         return _order_form(form)
     try:
         with database().session() as session:
-            order = service.place_order(session, form, _now())
+            order = service.place_order(session, form, settings().clock)
     except service.InvalidOrder as error:
         return _order_form(form, error.details, error.message, status=400)
     return redirect(url_for("order.index", placed=order.id), code=303)
@@ -164,7 +199,10 @@ def item_json(item: Item) -> dict:
 def order_json(order: Order) -> dict:
     return {
         "id": order.id,
+        "placedAt": iso_utc(order.placed_at),
         "updated": iso_utc(order.updated),
+        "status": order.status,
+        "version": order.version,
         "customer": customer_json(order.customer),
         "shippingAddress": asdict(order.shipping_address),
         "billingAddress": asdict(order.billing_address),

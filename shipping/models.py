@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import UTCDateTime
-from common.feed.tracking import ImportedEntryColumns, PollStateColumns
+from common.feed.tracking import PollStateColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -26,6 +26,9 @@ class ShippingAddress:
     city: str
 
 
+STATUSES = ("accepted", "cancelled")
+
+
 class Shipment(Base):
     __tablename__ = "shipment"
 
@@ -33,6 +36,8 @@ class Shipment(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # the order's: accepted or cancelled
+    version: Mapped[int]  # the order's version this copy was made from
     recipient_firstname: Mapped[str] = mapped_column(String(100))
     recipient_name: Mapped[str] = mapped_column(String(100))
     recipient_email: Mapped[str] = mapped_column(String(200))
@@ -58,7 +63,3 @@ class ShipmentLine(Base):
 
 class PollState(PollStateColumns, Base):
     __tablename__ = "poll_state"
-
-
-class ImportedEntry(ImportedEntryColumns, Base):
-    __tablename__ = "imported_entry"

@@ -39,6 +39,8 @@ def detail(order_id: int):
 def shipment_json(shipment: Shipment) -> dict:
     return {
         "id": shipment.id,
+        "status": shipment.status,
+        "orderVersion": shipment.version,
         "orderedAt": iso_utc(shipment.ordered_at),
         "importedAt": iso_utc(shipment.imported_at),
         "customer": {"firstname": shipment.recipient_firstname, "name": shipment.recipient_name,

@@ -3,21 +3,26 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Callable
 
 import requests
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
-from common.feed.following import FeedClient, FeedEntry, FeedError, parse_feed
+from common.feed.following import FeedClient, FeedEntry, FeedError, FeedPage, parse_page
 
 log = logging.getLogger(__name__)
+
+# Catching up, documents are fetched a few at a time and applied in batches of
+# one transaction each; every batch moves the position along with its imports.
+FETCHES_AT_ONCE = 4
+BATCH = 50
 
 # (session, document, now) -> whether it stored something new for the service.
 ImportEntry = Callable[[Session, Any, datetime], bool]
@@ -42,12 +47,10 @@ class Consumer:
     """Polls one feed for one service and hands each new entry's document to
     `import_entry`, which stores it in the session it is given."""
 
-    def __init__(self, db: Database, state_model, imported_model, import_entry: ImportEntry,
+    def __init__(self, db: Database, state_model, import_entry: ImportEntry,
                  client: FeedClient, clock: Callable[[], datetime]):
         self.db = db
         self.state_model = state_model
-        self.imported_table = imported_model.__table__
-        self.imported_model = imported_model
         self.import_entry = import_entry
         self.client = client
         self.clock = clock
@@ -80,44 +83,82 @@ class Consumer:
 
     def state(self):
         with self.db.session() as session:
-            return session.get(self.state_model, 1) or self.state_model(id=1)
+            return session.get(self.state_model, 1) or self.state_model(id=1, position=0)
 
     def _poll(self) -> PollResult:
         saved = self.state()
         response = self.client.get_feed(saved.etag, saved.last_modified)
         if response.status == 304:
             return PollResult(304)
-        entries = parse_feed(response.body, self.client.feed_url)
-        new = self._not_imported(entries)
-        imported = 0
-        for done, entry in enumerate(new):
-            try:
-                imported += self._import(entry)
-            except Exception as error:  # noqa: BLE001 - what was imported stays counted
-                return PollResult("error", imported, len(new) - done, self._describe(error))
+        entries = self._entries_after(saved.position, parse_page(response.body, self.client.feed_url))
+        imported = done = 0
+        with ThreadPoolExecutor(FETCHES_AT_ONCE) as fetcher:
+            while done < len(entries):
+                batch = entries[done:done + BATCH]
+                try:
+                    imported += self._import(batch, fetcher)
+                    done += len(batch)
+                except _Partial as partial:
+                    imported += partial.imported
+                    done += partial.done
+                    return PollResult("error", imported, len(entries) - done, self._describe(partial.error))
         self._save_validators(response.etag, response.last_modified)
         return PollResult(200, imported)
 
-    def _not_imported(self, entries: list[FeedEntry]) -> list[FeedEntry]:
-        ids = [entry.id for entry in entries]
-        with self.db.session() as session:
-            column = self.imported_model.entry_id
-            known = set(session.scalars(select(column).where(column.in_(ids))))
-        seen_in_feed = set()
-        new = []
-        for entry in entries:
-            if entry.id not in known and entry.id not in seen_in_feed:
-                seen_in_feed.add(entry.id)
-                new.append(entry)
-        return new
+    def _entries_after(self, position: int, page: FeedPage) -> list[FeedEntry]:
+        """The entries after `position`, oldest first: from the subscription
+        document back along prev-archive links as far as needed."""
+        pages = [page]
+        while not pages[-1].reaches_back_to(position + 1) and pages[-1].prev_archive:
+            url = pages[-1].prev_archive
+            pages.append(parse_page(self.client.get_page(url), url))
+        entries = []
+        for entry in (entry for page in reversed(pages) for entry in page.entries if entry.position > position):
+            if entries and entry == entries[-1]:
+                continue  # the feed repeats an entry, here or across pages: take it once
+            entries.append(entry)
+        for expected, entry in enumerate(entries, start=position + 1):
+            if entry.position < expected:
+                raise FeedError(f"The feed has two different entries at position {entry.position}.")
+            if entry.position > expected:
+                raise FeedError(f"The feed skips from position {expected - 1} to {entry.position}.")
+        return entries
 
-    def _import(self, entry: FeedEntry) -> int:
-        document = self.client.get_json(entry.content_src)
+    def _import(self, batch: list[FeedEntry], fetcher: ThreadPoolExecutor) -> int:
+        """Apply a batch of entries and advance the position, in one transaction.
+
+        Their documents are fetched several at a time; when one cannot be had, the
+        entries before it are applied and _Partial tells how far it got.
+        """
+        documents, error = [], None
+        for future in [fetcher.submit(self.client.get_json, entry.content_src) for entry in batch]:
+            if error is not None:
+                future.cancel()
+                continue
+            try:
+                documents.append(future.result())
+            except Exception as failure:  # noqa: BLE001 - reported with what was done
+                error = failure
+        try:
+            imported = self._apply(batch[:len(documents)], documents)
+        except Exception as failure:  # noqa: BLE001 - the transaction rolled back: nothing of it took effect
+            raise _Partial(0, 0, failure) from failure
+        if error is not None:
+            raise _Partial(len(documents), imported, error)
+        return imported
+
+    def _apply(self, entries: list[FeedEntry], documents: list) -> int:
+        imported = 0
         with self.db.session() as session:
-            now = self.clock()
-            if not insert_or_ignore(session, self.imported_table, {"entry_id": entry.id, "imported_at": now}):
-                return 0  # another poller took it in the meantime
-            return 1 if self.import_entry(session, document, now) else 0
+            state = self._state_row(session)
+            for entry, document in zip(entries, documents):
+                if state.position >= entry.position:
+                    continue  # another process of this service took it meanwhile
+                if state.position != entry.position - 1:
+                    raise FeedError(f"Entry {entry.position} came before entry {state.position + 1}.")
+                state.position = entry.position
+                imported += 1 if self.import_entry(session, document, self.clock()) else 0
+        return imported
 
     def _describe(self, error: Exception) -> str:
         if isinstance(error, (FeedError, DocumentError, requests.RequestException)):
@@ -143,12 +184,33 @@ class Consumer:
             log.exception("could not record the outcome of a poll")
 
     def _state_row(self, session: Session):
-        insert_or_ignore(session, self.state_model.__table__, {"id": 1, "imported": 0, "pending": 0})
-        return session.get(self.state_model, 1, with_for_update=True)
+        """The state row, locked until the transaction ends (on SQLite the insert
+        attempt alone makes the transaction the one writer)."""
+        insert_or_ignore(session, self.state_model.__table__, {"id": 1, "imported": 0, "pending": 0, "position": 0})
+        return session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
+
+
+class _Partial(Exception):
+    """A batch stopped by `error` after `done` entries took effect."""
+
+    def __init__(self, done: int, imported: int, error: Exception):
+        super().__init__(str(error))
+        self.done, self.imported, self.error = done, imported, error
+
+
+class _PollStillRunning(logging.Filter):
+    """A poll that outlasts the interval (catching up) makes the scheduler skip a
+    run and log a warning each time; that is the intended behaviour, not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
 
 
 def start_schedule(poll: Callable[[], object], interval_seconds: float) -> BackgroundScheduler:
     """Run `poll` every `interval_seconds`, never two at once."""
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _PollStillRunning) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_PollStillRunning())
     scheduler = BackgroundScheduler(
         job_defaults={"coalesce": True, "max_instances": 1}, timezone="UTC"
     )

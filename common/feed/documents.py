@@ -33,10 +33,10 @@ def money(document: Any, path: str) -> Decimal:
     return Decimal(raw)
 
 
-def count(document: Any, path: str) -> int:
+def positive(document: Any, path: str) -> int:
     value = field(document, path, int)
     if value < 1:
-        raise DocumentError(f"The document's {path} is {value}, not a count of at least 1.")
+        raise DocumentError(f"The document's {path} is {value}, not a whole number of at least 1.")
     return value
 
 
@@ -56,4 +56,11 @@ def items(document: Any, path: str) -> list[dict]:
     value = field(document, path, list)
     if not value or not all(isinstance(item, dict) for item in value):
         raise DocumentError(f"The document's {path} is not a non-empty list of objects.")
+    return value
+
+
+def one_of(document: Any, path: str, allowed: tuple[str, ...]) -> str:
+    value = field(document, path)
+    if value not in allowed:
+        raise DocumentError(f"The document's {path} is {value!r}, not one of {', '.join(allowed)}.")
     return value

@@ -11,6 +11,8 @@ import requests
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import ParseError, fromstring
 
+from common.feed import POSITION_NS
+
 ATOM_ACCEPT = "application/atom+xml, application/xml;q=0.9"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
@@ -23,6 +25,17 @@ class FeedError(Exception):
 class FeedEntry:
     id: str
     content_src: str
+    position: int
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    entries: list[FeedEntry]  # oldest first
+    prev_archive: str | None  # the page before, RFC 5005
+
+    def reaches_back_to(self, position: int) -> bool:
+        """Whether this page holds `position` or one before it."""
+        return bool(self.entries) and self.entries[0].position <= position
 
 
 @dataclass(frozen=True)
@@ -56,9 +69,15 @@ class FeedClient:
             return FeedResponse(200, _read_limited(response), response.headers.get("ETag"),
                                 response.headers.get("Last-Modified"))
 
+    def get_page(self, url: str) -> bytes:
+        """An archive page the feed links to."""
+        self._check_origin(url)
+        with self._get(url, {"Accept": ATOM_ACCEPT}) as response:
+            _expect_ok(response, url)
+            return _read_limited(response)
+
     def get_json(self, url: str) -> Any:
-        if not same_origin(url, self.feed_url):
-            raise FeedError(f"Refused to follow {url}: it is not on the feed's origin.")
+        self._check_origin(url)
         with self._get(url, {"Accept": "application/json"}) as response:
             _expect_ok(response, url)
             body = _read_limited(response)
@@ -66,6 +85,10 @@ class FeedClient:
             return json.loads(body)
         except ValueError:
             raise FeedError(f"{url} did not answer with JSON.") from None
+
+    def _check_origin(self, url: str) -> None:
+        if not same_origin(url, self.feed_url):
+            raise FeedError(f"Refused to follow {url}: it is not on the feed's origin.")
 
     def _get(self, url: str, headers: dict) -> requests.Response:
         try:
@@ -78,20 +101,29 @@ class FeedClient:
             raise FeedError(f"{url} cannot be reached ({type(error).__name__}).") from None
 
 
-def parse_feed(body: bytes, feed_url: str) -> list[FeedEntry]:
-    """The feed's entries, oldest first (the feed lists the newest first)."""
+def parse_page(body: bytes, url: str) -> FeedPage:
+    """A page of the feed: its entries oldest first (it lists the newest first)."""
     _refuse_dtd(body)
     parsed = feedparser.parse(body)
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"The feed is not well-formed XML ({parsed.bozo_exception}).")
+    position_key = _position_key(parsed.namespaces)
     entries = []
     for item in parsed.entries:
         src = next((c.get("src") for c in item.get("content", []) if c.get("src")), None)
-        if not item.get("id") or not src:
-            raise FeedError("The feed has an entry without an id or a content link.")
-        entries.append(FeedEntry(item.id, urljoin(feed_url, src)))
-    entries.reverse()
-    return entries
+        position = item.get(position_key, "")
+        if not item.get("id") or not src or not position.isdigit():
+            raise FeedError("The feed has an entry without an id, a content link or a position.")
+        entries.append(FeedEntry(item.id, urljoin(url, src), int(position)))
+    entries.sort(key=lambda entry: entry.position)
+    prev_archive = next((link.href for link in parsed.feed.get("links", []) if link.get("rel") == "prev-archive"), None)
+    return FeedPage(entries, urljoin(url, prev_archive) if prev_archive else None)
+
+
+def _position_key(namespaces: dict[str, str]) -> str | None:
+    # feedparser names a foreign element after the prefix the document chose.
+    prefix = next((prefix for prefix, uri in namespaces.items() if uri == POSITION_NS), None)
+    return prefix and f"{prefix}_position"
 
 
 def same_origin(url: str, other: str) -> bool:

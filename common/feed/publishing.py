@@ -9,7 +9,10 @@ from feedgen.feed import FeedGenerator
 from werkzeug.http import is_resource_modified
 from werkzeug.wrappers import Request, Response
 
+from common.feed import HISTORY_NS, POSITION_NS
+
 ATOM_MEDIA_TYPE = "application/atom+xml"
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class Entry:
     content_type: str
     alternate_href: str
     alternate_type: str = "text/html"
+    position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Feed:
     self_url: str
     updated: datetime
     entries: list[Entry] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (rel, href), e.g. prev-archive
+    archive: bool = False  # an RFC 5005 archive document: <fh:archive/>
 
 
 def render_atom(feed: Feed) -> bytes:
@@ -40,8 +46,11 @@ def render_atom(feed: Feed) -> bytes:
     generator.title(feed.title)
     generator.author(name=feed.author)
     generator.link(href=feed.self_url, rel="self", type=ATOM_MEDIA_TYPE)
+    for rel, href in feed.links:
+        generator.link(href=href, rel=rel, type=ATOM_MEDIA_TYPE)
     generator.updated(feed.updated)
-    generator.register_extension("typedlinks", BaseExtension, _TypedLinks, rss=False)
+    generator.register_extension("history", _History, _TypedLinks, rss=False)
+    generator.history.archive = feed.archive
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         item.id(entry.id)
@@ -49,14 +58,28 @@ def render_atom(feed: Feed) -> bytes:
         item.updated(entry.updated)
         item.summary(entry.summary)
         item.content(src=entry.content_src)
-        item.typedlinks.set(entry)
+        item.history.set(entry)
     return generator.atom_str(pretty=False)
 
 
+class _History(BaseExtension):
+    """Declares the namespaces and marks an archive document (RFC 5005)."""
+
+    archive = False
+
+    def extend_ns(self):
+        return {"fh": HISTORY_NS, "msatom": POSITION_NS}
+
+    def extend_atom(self, feed):
+        if self.archive:
+            feed.append(feed.makeelement(f"{{{HISTORY_NS}}}archive", {}))
+        return feed
+
+
 class _TypedLinks(BaseEntryExtension):
-    """Writes the entry's content type and alternate link itself: feedgen 1.0
-    drops `type` from `<content src>` and every attribute but `href` from an
-    entry's `<link>`."""
+    """Writes the entry's content type, alternate link and position itself:
+    feedgen 1.0 drops `type` from `<content src>` and every attribute but
+    `href` from an entry's `<link>`."""
 
     def set(self, entry: Entry) -> None:
         self._entry = entry
@@ -68,6 +91,9 @@ class _TypedLinks(BaseEntryExtension):
         content.addnext(content.makeelement("link", {
             "rel": "alternate", "type": self._entry.alternate_type, "href": self._entry.alternate_href,
         }))
+        if self._entry.position is not None:
+            element.append(element.makeelement(f"{{{POSITION_NS}}}position", {}))
+            element[-1].text = str(self._entry.position)
         return element
 
 
@@ -77,6 +103,7 @@ class Validators:
 
     etag: str
     changed_at: datetime | None  # exact time of the newest change; None: never changed
+    writing: bool = False  # a change is being committed: its time is not known yet
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -97,15 +124,17 @@ def last_modified_for(changed_at: datetime | None, now: datetime) -> tuple[datet
     return second - timedelta(seconds=1), False
 
 
-def conditional_response(request: Request, validators: Validators, now: datetime, render) -> Response:
+def conditional_response(request: Request, validators: Validators, now: datetime, render,
+                         cache_control: str = "no-cache") -> Response:
     """200 with the rendered document, or 304 when the client's copy is current.
 
     `render` is called only for a 200: an idle poll costs no rendering.
     """
     last_modified, settled = last_modified_for(validators.changed_at, now)
+    settled = settled and not validators.writing
     response = Response(content_type=ATOM_MEDIA_TYPE)
     response.set_etag(validators.etag)
-    response.cache_control.no_cache = True
+    response.headers["Cache-Control"] = cache_control
     if not is_resource_modified(request.environ, etag=validators.etag,
                                 last_modified=last_modified if settled else None):
         response.status_code = 304

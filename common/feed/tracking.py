@@ -1,5 +1,5 @@
-"""Columns of a consumer's own record of its subscription, mixed into each
-service's models so that every service keeps them in its own database."""
+"""Columns of a consumer's record of its subscription, mixed into each service's
+models so that every service keeps it in its own database."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,11 +22,6 @@ class PollStateColumns:
     message: Mapped[str | None] = mapped_column(Text)
     imported: Mapped[int] = mapped_column(default=0)
     pending: Mapped[int] = mapped_column(default=0)
-
-
-class ImportedEntryColumns:
-    """One row per feed entry that took effect, written in the same transaction
-    as its import: the record that makes a repeated entry a no-op."""
-
-    entry_id: Mapped[str] = mapped_column(String(500), primary_key=True)
-    imported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The last feed position that took effect, written in the same transaction as
+    # its import (a tracking record): each entry takes effect exactly once.
+    position: Mapped[int] = mapped_column(default=0)

@@ -6,6 +6,10 @@ config = context.config
 engine = config.attributes["engine"]
 
 with engine.connect() as connection:
+    if connection.dialect.name == "sqlite":
+        # SQLite alters a table by copying it; the copy must not trip foreign keys.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()  # so that the migrations' own transaction is the one committed
     context.configure(connection=connection, target_metadata=config.attributes.get("metadata"),
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():

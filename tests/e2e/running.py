@@ -3,6 +3,7 @@ an HTTP client that waits for eventual results."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -111,3 +112,40 @@ class MsatomRun:
             self.process.kill()
             self.process.wait()
             return None
+
+
+# What must not appear in a service's log: errors, crashes, failed polls
+# ("poll of URL: why"), gunicorn's WORKER TIMEOUT.
+TROUBLE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback|poll of \S+: ")
+
+
+def trouble_in(log: str) -> list[str]:
+    """The lines of a log that tell of an error."""
+    return [line for line in log.splitlines() if TROUBLE.search(line)]
+
+
+def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Signal a process started with start_new_session and every process of its
+    group (gunicorn's master and workers), then reap it."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
+
+
+def wait_for_health(process, url: str, name: str, timeout: float = 30.0) -> None:
+    """Wait until a msatom.stack.Process serving `url` answers /health; fails
+    with its log when it exits or does not answer in time."""
+    session = http()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if session.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        assert process.running(), f"{name} exited; its log:\n{process.output()[-3000:]}"
+        assert time.monotonic() < deadline, (f"{name} did not answer within {timeout} s; "
+                                             f"its log:\n{process.output()[-3000:]}")
+        time.sleep(0.1)

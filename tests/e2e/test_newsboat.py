@@ -84,7 +84,7 @@ def test_newsboat_reads_every_order_and_a_new_one_after_a_conditional_reload(bas
     newsboat.reload()
 
     assert newsboat.unread() == len(ids)
-    assert newsboat.titles() == {f"Order {order_id}" for order_id in ids}
+    assert newsboat.titles() == {f"Order {order_id} placed" for order_id in ids}
 
     # newsboat 2.21 keeps the feed's Last-Modified and ETag only from its second
     # reload on, and sends them (If-Modified-Since, If-None-Match) on the ones after.
@@ -98,4 +98,4 @@ def test_newsboat_reads_every_order_and_a_new_one_after_a_conditional_reload(bas
     newsboat.reload()
 
     assert newsboat.unread() == len(ids) + 1
-    assert newsboat.titles() == {f"Order {order_id}" for order_id in [*ids, newest]}
+    assert newsboat.titles() == {f"Order {order_id} placed" for order_id in [*ids, newest]}

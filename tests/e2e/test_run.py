@@ -108,25 +108,37 @@ def test_an_order_placed_with_the_web_form_is_invoiced_and_shipped(base_url):
     assert_invoiced_and_shipped(session, base_url, order)
 
 
+def whole_feed(session, url: str) -> list[ET.Element]:
+    """Every entry of the archived feed at `url` (RFC 5005): the subscription
+    document and the archive pages its prev-archive links lead to."""
+    entries = []
+    while url:
+        response = session.get(url, timeout=5)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Type"].startswith("application/atom+xml"), url
+        page = ET.fromstring(response.content)
+        entries += page.findall(f"{ATOM}entry")
+        prev = page.find(f"{ATOM}link[@rel='prev-archive']")
+        url = urljoin(url, prev.get("href")) if prev is not None else None
+    return entries
+
+
 def test_the_feed_links_every_order_to_a_document_curl_and_browsers_can_read(base_url):
     session = http()
     placed = place_json_order(session, base_url)
 
-    response = session.get(f"{base_url}/order/feed", timeout=5)
-    assert response.status_code == 200
-    assert response.headers["Content-Type"].startswith("application/atom+xml")
-    entries = ET.fromstring(response.content).findall(f"{ATOM}entry")
+    entries = whole_feed(session, f"{base_url}/order/feed")
     by_title = {entry.findtext(f"{ATOM}title"): entry for entry in entries}
     orders = orders_in_system(session, base_url)
     assert placed["id"] in [order["id"] for order in orders]
     assert len(entries) == len(orders)
-    assert set(by_title) == {f"Order {order['id']}" for order in orders}
+    assert set(by_title) == {f"Order {order['id']} placed" for order in orders}
 
     for order in orders:
-        src = by_title[f"Order {order['id']}"].find(f"{ATOM}content").get("src")
+        src = by_title[f"Order {order['id']} placed"].find(f"{ATOM}content").get("src")
         assert src == f"{base_url}/order/{order['id']}"  # absolute: scheme and host included
 
-    src = by_title[f"Order {placed['id']}"].find(f"{ATOM}content").get("src")
+    src = by_title[f"Order {placed['id']} placed"].find(f"{ATOM}content").get("src")
     as_curl = session.get(src, headers={"Accept": CURL_ACCEPT}, timeout=5)
     assert as_curl.status_code == 200
     assert as_curl.headers["Content-Type"].startswith("application/json")

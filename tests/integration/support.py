@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 import requests
 from werkzeug.wrappers import Request, Response
 
+from common.feed import POSITION_NS
 from tests.conftest import order_request
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -21,16 +22,20 @@ def place_order(base_url: str, **request) -> dict:
     return response.json()
 
 
-def handmade_feed(entries: list[tuple[str, str]]) -> bytes:
-    """An Atom feed listing (entry id, content src) in the order given."""
+def handmade_feed(entries: list[tuple[str, str, int]], prev_archive: str | None = None) -> bytes:
+    """An Atom feed listing (entry id, content src, position) in the order given,
+    with a prev-archive link when one is given."""
     updated = "2026-11-22T10:00:00Z"
-    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}">',
+    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="{ATOM}" xmlns:msatom="{POSITION_NS}">',
              "<id>urn:test:handmade</id><title>Handmade</title>",
              f"<updated>{updated}</updated><author><name>Test</name></author>"]
-    for entry_id, src in entries:
+    if prev_archive:
+        parts.append(f'<link rel="prev-archive" href={quoteattr(prev_archive)}/>')
+    for entry_id, src, position in entries:
         parts.append(
             f"<entry><id>{escape(entry_id)}</id><title>Entry</title><updated>{updated}</updated>"
-            f'<content type="application/json" src={quoteattr(src)}/></entry>')
+            f'<content type="application/json" src={quoteattr(src)}/>'
+            f"<msatom:position>{position}</msatom:position></entry>")
     parts.append("</feed>")
     return "\n".join(parts).encode()
 
@@ -38,7 +43,7 @@ def handmade_feed(entries: list[tuple[str, str]]) -> bytes:
 class Origin:
     """A WSGI app in front of a real app: it can serve a hand-made feed at
     /handmade-feed and make the order details (/<id>) fail or hang; everything
-    else goes to the real app unchanged."""
+    else goes to the real app unchanged. It notes the path of every request."""
 
     def __init__(self, inner):
         self.inner = inner
@@ -47,9 +52,11 @@ class Origin:
         self.redirect_to = ""  # where "redirect" sends a client asking for /<id>
         self.release = threading.Event()
         self.detail_requests = 0
+        self.paths: list[str] = []
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        self.paths.append(request.path)
         if request.path == "/handmade-feed" and self.feed is not None:
             return Response(self.feed, content_type="application/atom+xml")(environ, start_response)
         if re.fullmatch(r"/\d+", request.path):
@@ -63,3 +70,8 @@ class Origin:
                 self.release.wait(5)
                 return Response("too late", status=503)(environ, start_response)
         return self.inner(environ, start_response)
+
+
+def cancel_order(base_url: str, order_id: int) -> requests.Response:
+    """Cancel an order over HTTP as a program does (JSON)."""
+    return requests.post(f"{base_url}/{order_id}/cancel", headers={"Accept": "application/json"}, timeout=5)

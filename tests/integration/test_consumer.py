@@ -62,6 +62,7 @@ def test_orders_become_invoices_with_equal_totals(order_url, consumer_app):
     for order in orders:
         invoice = detail(app, order["id"]).get_json()
         assert invoice["id"] == order["id"]
+        assert (invoice["status"], invoice["orderVersion"]) == ("accepted", 1)
         assert invoice["totalAmount"] == order["totalPrice"]
         assert invoice["billingAddress"] == order["billingAddress"]
         assert invoice["customer"]["email"] == order["customer"]["email"]
@@ -77,6 +78,7 @@ def test_orders_become_shipments_to_the_shipping_address(order_url, consumer_app
 
     assert (result["status"], result["imported"]) == (200, 1)
     shipment = detail(app, order["id"]).get_json()
+    assert (shipment["status"], shipment["orderVersion"]) == ("accepted", 1)
     assert shipment["shippingAddress"] == order["shippingAddress"]
     assert shipment["customer"]["name"] == order["customer"]["name"]
     assert [(line["count"], line["itemName"]) for line in shipment["lines"]] == [
@@ -136,11 +138,11 @@ def test_an_unchanged_feed_after_a_restart_gets_304(order_url, consumer_app):
 
 # --- what the feed repeats, what crashes --------------------------------------------------
 
-def test_an_entry_repeated_in_one_feed_is_imported_once(origin, consumer_app):
+def test_a_repeated_order_version_imports_once(origin, consumer_app):
     front, base = origin
     order = place_order(base)
-    entry = ("tag:example.org,2026:order/%d" % order["id"], f"{base}/{order['id']}")
-    front.feed = handmade_feed([entry, entry])
+    entry = ("tag:example.org,2026:order/%d/version/1" % order["id"], f"{base}/{order['id']}")
+    front.feed = handmade_feed([(*entry, 2), (*entry, 1)])  # the same version at two positions
     app = consumer_app("invoicing", base + "/handmade-feed")
 
     first = app.extensions["consumer"].poll()
@@ -149,6 +151,21 @@ def test_an_entry_repeated_in_one_feed_is_imported_once(origin, consumer_app):
     assert (first.status, first.imported) == (200, 1)
     assert (again.status, again.imported) == (200, 0)
     assert listed_ids(app) == [order["id"]]
+    assert detail(app, order["id"]).get_json()["orderVersion"] == 1
+
+
+def test_an_entry_repeated_in_one_feed_is_imported_once(origin, consumer_app):
+    front, base = origin
+    first, second = place_order(base), place_order(base)
+    entries = [(f"tag:example.org,2026:order/{order['id']}/version/1", f"{base}/{order['id']}", position)
+               for position, order in ((2, second), (1, first))]
+    front.feed = handmade_feed([entries[0], entries[1], entries[1]])
+    app = consumer_app("invoicing", base + "/handmade-feed")
+
+    result = app.extensions["consumer"].poll()
+
+    assert (result.status, result.imported) == (200, 2), result.message
+    assert sorted(listed_ids(app)) == sorted([first["id"], second["id"]])
 
 
 def test_a_crash_before_commit_imports_nothing_and_the_next_poll_imports_once(order_url, make_consumer):
@@ -227,7 +244,7 @@ def test_a_content_link_to_another_origin_is_refused(origin, consumer_app):
     front, order_base = origin  # B: the real order service, counting detail requests
     order = place_order(order_base)
     foreign = Origin(NotFound())  # A: a feed whose entry points at B
-    foreign.feed = handmade_feed([("urn:test:order-1", f"{order_base}/{order['id']}")])
+    foreign.feed = handmade_feed([("urn:test:order-1", f"{order_base}/{order['id']}", 1)])
     with live_server(foreign) as feed_base:
         app = consumer_app("invoicing", feed_base + "/handmade-feed")
 

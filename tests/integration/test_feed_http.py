@@ -44,10 +44,11 @@ def test_feed_entries_link_to_the_orders_newest_first(order_url):
     assert not parsed.bozo
     assert [entry.content[0]["src"] for entry in parsed.entries] == [
         f"{order_url}/{second['id']}", f"{order_url}/{first['id']}"]
-    assert all(entry.id.startswith("tag:") for entry in parsed.entries)
-    assert len({entry.id for entry in parsed.entries}) == 2
+    assert [entry.id for entry in parsed.entries] == [
+        f"tag:microservice-atom,2026:order/{order['id']}/version/1" for order in (second, first)]
+    assert [entry.title for entry in parsed.entries] == [f"Order {second['id']} placed", f"Order {first['id']} placed"]
     assert [entry.content[0]["type"] for entry in parsed.entries] == ["application/json"] * 2
-    assert parsed.entries[0].title and parsed.entries[0].summary
+    assert "Rod Johnson" in parsed.entries[0].summary and second["totalPrice"] in parsed.entries[0].summary
     alternate = [link for link in parsed.entries[0].links if link.rel == "alternate"]
     assert alternate[0].type == "text/html" and alternate[0].href == f"{order_url}/{second['id']}"
 

@@ -6,16 +6,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import feedparser
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
-from common.db import Database
-from common.schema import upgrade
+from common.db import Database, Money, UTCDateTime
+from common.feed import POSITION_NS
+from common.schema import alembic_config, upgrade
 from invoicing import models as invoicing_models
 from order import models as order_models
 from shipping import models as shipping_models
+from tests.conftest import order_request
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"order": order_models, "invoicing": invoicing_models, "shipping": shipping_models}
@@ -84,3 +88,35 @@ def test_replicas_starting_together_all_come_up(postgres_url):
     with db.session() as session:
         assert len(session.scalars(select(order_models.Customer)).all()) == 2
     db.dispose()
+
+
+def test_orders_from_before_the_feed_log_join_the_feed_in_the_order_they_were_placed(
+        database_url, make_app, settings_for, clock):
+    old = Database(database_url)
+    command.upgrade(alembic_config(old, order_models.MIGRATIONS), "0001")
+    before = MetaData()
+    orders = Table("purchase_order", before, Column("id", Integer, primary_key=True), Column("updated", UTCDateTime()),
+                   Column("customer_id", Integer),
+                   *(Column(f"{kind}_{part}", String) for kind in ("shipping", "billing")
+                     for part in ("street", "zip", "city")))
+    lines = Table("order_line", before, Column("id", Integer, primary_key=True), Column("order_id", Integer),
+                  Column("item_id", Integer), Column("count", Integer), Column("price", Money()))
+    with old.engine.begin() as connection:
+        for customer in (2, 1, 2):
+            order_id = connection.execute(orders.insert().values(
+                updated=clock(), customer_id=customer,
+                **{f"{kind}_{part}": "x" for kind in ("shipping", "billing") for part in ("street", "zip", "city")},
+            )).inserted_primary_key[0]
+            connection.execute(lines.insert().values(order_id=order_id, item_id=1, count=1, price="42.00"))
+    old.dispose()
+
+    client = make_app("order", settings_for("order", database_url=database_url)).test_client()
+    placed = client.post("/", json=order_request()).get_json()
+    parsed = feedparser.parse(client.get("/feed").get_data())
+    prefix = next(prefix for prefix, uri in parsed.namespaces.items() if uri == POSITION_NS)
+
+    assert [(entry[f"{prefix}_position"], entry.title) for entry in parsed.entries] == [
+        ("4", f"Order {placed['id']} placed"), ("3", "Order 3 placed"), ("2", "Order 2 placed"),
+        ("1", "Order 1 placed")]
+    old_order = client.get("/1", headers={"Accept": "application/json"}).get_json()
+    assert (old_order["status"], old_order["version"]) == ("accepted", 1)

@@ -34,6 +34,7 @@ def test_post_json_creates_the_order_with_its_absolute_location(order_url):
     assert [(line["count"], line["item"]["id"], line["item"]["price"]) for line in order["lines"]] == [
         (2, 1, "42.00"), (1, 3, "1.00")]
     assert order["totalPrice"] == "85.00"
+    assert (order["status"], order["version"]) == ("accepted", 1)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", order["updated"])
     # The Location answers with that same order.
     assert get_json(response.headers["Location"]).json() == order

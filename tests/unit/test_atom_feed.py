@@ -1,4 +1,5 @@
-"""The Atom document the order service publishes, and how a follower reads one."""
+"""The Atom documents the order service publishes (a page of an RFC 5005 archived
+feed), and how a follower reads one."""
 from __future__ import annotations
 
 import calendar
@@ -8,31 +9,44 @@ import feedparser
 import pytest
 from lxml import etree
 
-from common.feed.following import FeedError, parse_feed
+from common.feed import HISTORY_NS, POSITION_NS
+from common.feed.following import FeedError, parse_page
 from common.feed.publishing import Entry, Feed, render_atom
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+FH = f"{{{HISTORY_NS}}}"
+POSITION = f"{{{POSITION_NS}}}position"
 FEED_URL = "http://shop.example/order/feed"
+ARCHIVE_URL = "http://shop.example/order/feed/archive/{}"
 UTC = timezone.utc
 
 
-def order_entry(number: int, updated: datetime) -> Entry:
+def order_entry(number: int, updated: datetime, position: int, version: int = 1) -> Entry:
     url = f"http://shop.example/order/{number}"
+    event = "placed" if version == 1 else "cancelled"
     return Entry(
-        id=f"tag:microservice-atom,2026:order/{number}", title=f"Order {number}", updated=updated,
-        summary=f"Eberhard Wolff ordered {number} items for 42.00.",
-        content_src=url, content_type="application/json", alternate_href=url,
+        id=f"tag:microservice-atom,2026:order/{number}/version/{version}", title=f"Order {number} {event}",
+        updated=updated, summary=f"Eberhard Wolff ordered {number} items for 42.00.",
+        content_src=url, content_type="application/json", alternate_href=url, position=position,
     )
 
 
-# Newest first, as the order service lists them; one in another time zone.
+# Newest first, as the order service lists them; one in another time zone; order 1
+# appears twice, placed and cancelled.
 ENTRIES = [
-    order_entry(3, datetime(2026, 11, 22, 10, 15, 30, 123456, tzinfo=UTC)),
-    order_entry(2, datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone(timedelta(hours=2)))),
-    order_entry(1, datetime(2026, 11, 21, 23, 59, 59, 500000, tzinfo=UTC)),
+    order_entry(1, datetime(2026, 11, 22, 10, 15, 30, 123456, tzinfo=UTC), position=6, version=2),
+    order_entry(2, datetime(2026, 11, 22, 10, 0, 0, tzinfo=timezone(timedelta(hours=2))), position=5),
+    order_entry(1, datetime(2026, 11, 21, 23, 59, 59, 500000, tzinfo=UTC), position=4),
 ]
+# The subscription document of a feed with one full archive page before it.
 FEED = Feed(id="tag:microservice-atom,2026:orders", title="Orders", author="Order service",
-            self_url=FEED_URL, updated=ENTRIES[0].updated, entries=ENTRIES)
+            self_url=FEED_URL, updated=ENTRIES[0].updated, entries=ENTRIES,
+            links=[("current", FEED_URL), ("prev-archive", ARCHIVE_URL.format(1))])
+# The same entries as a full archive page (page 2 of pages of 3).
+ARCHIVE = Feed(id=FEED.id, title="Orders", author="Order service", self_url=ARCHIVE_URL.format(2),
+               updated=ENTRIES[0].updated, entries=ENTRIES, archive=True,
+               links=[("current", FEED_URL), ("prev-archive", ARCHIVE_URL.format(1)),
+                      ("next-archive", ARCHIVE_URL.format(3))])
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +66,8 @@ def test_the_feed_is_well_formed_atom_for_feedparser(document):
     assert parsed.version == "atom10"
     assert parsed.feed.id == FEED.id
     assert parsed.feed.title == "Orders"
-    assert [(link.rel, link.href) for link in parsed.feed.links] == [("self", FEED_URL)]
+    assert [(link.rel, link.href) for link in parsed.feed.links] == [
+        ("self", FEED_URL), ("current", FEED_URL), ("prev-archive", ARCHIVE_URL.format(1))]
 
 
 def test_the_feed_names_itself_in_the_raw_xml(root):
@@ -101,34 +116,110 @@ def test_every_entry_links_its_json_document_and_html_page(root):
         assert alternates == [{"rel": "alternate", "type": "text/html", "href": given.alternate_href}]
 
 
-def test_a_follower_gets_the_entries_oldest_first():
-    entries = parse_feed(render_atom(FEED), FEED_URL)
+def test_every_entry_carries_its_position_in_the_feed(root):
+    positions = [entry.findtext(POSITION) for entry in root.findall(f"{ATOM}entry")]
 
-    assert [entry.id for entry in entries] == [entry.id for entry in reversed(ENTRIES)]
-    assert [entry.content_src for entry in entries] == [entry.content_src for entry in reversed(ENTRIES)]
+    assert positions == ["6", "5", "4"]
 
 
-def atom(*entries: str, prolog: str = "") -> bytes:
+def test_the_typed_links_and_links_between_pages_are_atom_links(root):
+    links = {link.get("rel"): link.attrib for link in root.findall(f"{ATOM}link")}
+
+    assert set(links) == {"self", "current", "prev-archive"}
+    assert links["prev-archive"] == {"href": ARCHIVE_URL.format(1), "rel": "prev-archive",
+                                     "type": "application/atom+xml"}
+    assert links["current"]["href"] == FEED_URL
+
+
+def test_the_subscription_document_is_not_marked_as_an_archive(root):
+    assert root.findall(f"{FH}archive") == []
+
+
+def test_an_archive_page_is_marked_with_fh_archive_and_links_both_ways():
+    root = etree.fromstring(render_atom(ARCHIVE))
+
+    [marker] = root.findall(f"{FH}archive")
+    assert len(marker) == 0 and not (marker.text or "").strip()
+    links = {link.get("rel"): link.get("href") for link in root.findall(f"{ATOM}link")}
+    assert links == {"self": ARCHIVE_URL.format(2), "current": FEED_URL,
+                     "prev-archive": ARCHIVE_URL.format(1), "next-archive": ARCHIVE_URL.format(3)}
+    assert [entry.findtext(POSITION) for entry in root.findall(f"{ATOM}entry")] == ["6", "5", "4"]
+
+
+def test_an_archive_page_is_well_formed_atom_for_feedparser():
+    parsed = feedparser.parse(render_atom(ARCHIVE))
+
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert [entry.id for entry in parsed.entries] == [entry.id for entry in ENTRIES]
+
+
+def test_a_follower_gets_the_entries_oldest_first_with_their_positions():
+    page = parse_page(render_atom(FEED), FEED_URL)
+
+    assert [entry.id for entry in page.entries] == [entry.id for entry in reversed(ENTRIES)]
+    assert [entry.content_src for entry in page.entries] == [entry.content_src for entry in reversed(ENTRIES)]
+    assert [entry.position for entry in page.entries] == [4, 5, 6]
+
+
+def test_a_follower_finds_the_page_before():
+    assert parse_page(render_atom(FEED), FEED_URL).prev_archive == ARCHIVE_URL.format(1)
+    assert parse_page(render_atom(ARCHIVE), ARCHIVE_URL.format(2)).prev_archive == ARCHIVE_URL.format(1)
+
+
+def test_the_first_page_has_no_page_before():
+    first = Feed(id=FEED.id, title="Orders", author="Order service", self_url=FEED_URL,
+                 updated=ENTRIES[0].updated, entries=ENTRIES, links=[("current", FEED_URL)])
+
+    assert parse_page(render_atom(first), FEED_URL).prev_archive is None
+
+
+def atom(*entries: str, prolog: str = "", prefix: str = "p", links: str = "") -> bytes:
     return (f'<?xml version="1.0" encoding="utf-8"?>{prolog}'
-            '<feed xmlns="http://www.w3.org/2005/Atom"><id>tag:x,2026:f</id><title>F</title>'
-            '<updated>2026-11-22T10:00:00Z</updated>' + "".join(entries) + "</feed>").encode()
+            f'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:{prefix}="{POSITION_NS}">'
+            '<id>tag:x,2026:f</id><title>F</title>'
+            '<updated>2026-11-22T10:00:00Z</updated>' + links + "".join(entries) + "</feed>").encode()
 
 
-def atom_entry(number: int, src: str | None) -> str:
+def atom_entry(number: int, src: str | None, position: str | None = None, prefix: str = "p") -> str:
     content = f'<content type="application/json" src="{src}"/>' if src else "<content>text</content>"
+    position = str(number) if position is None else position
+    place = f"<{prefix}:position>{position}</{prefix}:position>" if position else ""
     return (f"<entry><id>tag:x,2026:order/{number}</id><title>Order {number}</title>"
-            f"<updated>2026-11-22T10:00:0{number}Z</updated><summary>s</summary>{content}</entry>")
+            f"<updated>2026-11-22T10:00:0{number}Z</updated><summary>s</summary>{content}{place}</entry>")
 
 
-def test_a_follower_resolves_relative_content_links_against_the_feed_url():
-    body = atom(atom_entry(2, "/order/2"), atom_entry(1, "1"))
+def test_a_follower_resolves_relative_links_against_the_page_url():
+    body = atom(atom_entry(2, "/order/2"), atom_entry(1, "1"),
+                links='<link rel="prev-archive" href="feed/archive/7"/>')
 
-    entries = parse_feed(body, FEED_URL)
+    page = parse_page(body, FEED_URL)
 
-    assert [(entry.id, entry.content_src) for entry in entries] == [
+    assert [(entry.id, entry.content_src) for entry in page.entries] == [
         ("tag:x,2026:order/1", "http://shop.example/order/1"),
         ("tag:x,2026:order/2", "http://shop.example/order/2"),
     ]
+    assert page.prev_archive == "http://shop.example/order/feed/archive/7"
+
+
+def test_a_follower_reads_positions_whatever_prefix_the_document_chose():
+    body = atom(atom_entry(9, "/order/9", prefix="seq"), atom_entry(8, "/order/8", prefix="seq"), prefix="seq")
+
+    assert [entry.position for entry in parse_page(body, FEED_URL).entries] == [8, 9]
+
+
+def test_a_follower_orders_entries_by_position_not_by_their_place_in_the_document():
+    body = atom(atom_entry(1, "/order/1", position="11"), atom_entry(3, "/order/3", position="13"),
+                atom_entry(2, "/order/2", position="12"))
+
+    assert [entry.id[-1] for entry in parse_page(body, FEED_URL).entries] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("position", ["", "x", "-1", "1.5"], ids=["none", "word", "negative", "fraction"])
+def test_a_follower_refuses_an_entry_without_a_whole_position(position):
+    body = atom(atom_entry(2, "/order/2"), atom_entry(1, "/order/1", position=position))
+
+    with pytest.raises(FeedError, match="position"):
+        parse_page(body, FEED_URL)
 
 
 def test_a_follower_refuses_a_document_type_declaration():
@@ -136,25 +227,25 @@ def test_a_follower_refuses_a_document_type_declaration():
     body = atom(atom_entry(1, "http://shop.example/order/1"), prolog=bomb)
 
     with pytest.raises(FeedError, match="document type"):
-        parse_feed(body, FEED_URL)
+        parse_page(body, FEED_URL)
 
 
 def test_a_follower_refuses_a_bare_doctype_too():
     body = atom(atom_entry(1, "http://shop.example/order/1"), prolog="<!DOCTYPE feed>")
 
     with pytest.raises(FeedError, match="document type"):
-        parse_feed(body, FEED_URL)
+        parse_page(body, FEED_URL)
 
 
 def test_a_follower_refuses_malformed_xml():
     body = atom(atom_entry(1, "http://shop.example/order/1")).replace(b"</feed>", b"")
 
     with pytest.raises(FeedError, match="not well-formed"):
-        parse_feed(body, FEED_URL)
+        parse_page(body, FEED_URL)
 
 
 def test_a_follower_refuses_an_entry_without_a_content_link():
     body = atom(atom_entry(2, "http://shop.example/order/2"), atom_entry(1, None))
 
     with pytest.raises(FeedError, match="content link"):
-        parse_feed(body, FEED_URL)
+        parse_page(body, FEED_URL)

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from common.feed.publishing import Validators, conditional_response, last_modified_for
+from common.feed.publishing import IMMUTABLE, Validators, conditional_response, last_modified_for
 
 BODY = b"<feed xmlns='http://www.w3.org/2005/Atom'/>"
 CHANGED = datetime(2026, 11, 22, 9, 30, 15, 250_000, tzinfo=timezone.utc)
@@ -50,6 +50,16 @@ def test_the_answer_carries_validators_and_cache_headers():
     assert response.headers["Last-Modified"] == "Sun, 22 Nov 2026 09:30:15 GMT"
     assert response.headers["Cache-Control"] == "no-cache"
     assert response.headers["Content-Type"] == "application/atom+xml"
+
+
+def test_a_full_archive_page_may_be_cached_for_good_also_in_a_304():
+    fresh = conditional_response(get(), CURRENT, LATER, Renderer(), cache_control=IMMUTABLE)
+    revalidated = conditional_response(get(**{"If-None-Match": '"order-7-1795426215250000"'}), CURRENT, LATER,
+                                       Renderer(), cache_control=IMMUTABLE)
+
+    assert IMMUTABLE == "public, max-age=31536000, immutable"
+    assert (fresh.status_code, revalidated.status_code) == (200, 304)
+    assert fresh.headers["Cache-Control"] == revalidated.headers["Cache-Control"] == IMMUTABLE
 
 
 def test_a_matching_etag_gets_304_without_body_or_rendering():
@@ -194,3 +204,21 @@ def test_an_empty_feed_announces_it_never_changed():
     response, _ = answer(get(), Validators(etag="empty", changed_at=None))
 
     assert response.headers["Last-Modified"] == "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def test_while_a_change_is_being_written_if_modified_since_proves_nothing():
+    """A change committing now may carry a time in a second that is already over."""
+    long_settled = Validators(etag="feed-20-7", changed_at=CHANGED, writing=True)
+
+    response, render = answer(get(**{"If-Modified-Since": "Sun, 22 Nov 2026 09:30:15 GMT"}), long_settled)
+
+    assert response.status_code == 200
+    assert render.calls == 1
+
+
+def test_while_a_change_is_being_written_a_matching_etag_still_gets_304():
+    long_settled = Validators(etag="feed-20-7", changed_at=CHANGED, writing=True)
+
+    response, _ = answer(get(**{"If-None-Match": '"feed-20-7"'}), long_settled)
+
+    assert response.status_code == 304

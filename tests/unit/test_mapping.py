@@ -14,7 +14,7 @@ from shipping.importer import shipment_from_order
 
 NOW = datetime(2026, 11, 22, 10, 20, 0, tzinfo=timezone.utc)
 ORDER = {
-    "id": 42, "updated": "2026-11-22T10:15:30.123456Z",
+    "id": 42, "placedAt": "2026-11-22T10:15:30.123456Z", "updated": "2026-11-22T10:15:30.123456Z", "status": "accepted", "version": 1,
     "customer": {"id": 1, "firstname": "Eberhard", "name": "Wolff", "email": "eberhard.wolff@example.com"},
     "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
     "billingAddress": {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"},
@@ -80,6 +80,14 @@ def test_the_shipment_copies_recipient_address_and_lines():
     assert shipment.ordered_at == datetime(2026, 11, 22, 10, 15, 30, 123456, tzinfo=timezone.utc)
 
 
+@pytest.mark.parametrize("copy_order", [invoice_from_order, shipment_from_order])
+@pytest.mark.parametrize("status, version", [("accepted", 1), ("cancelled", 2)])
+def test_invoice_and_shipment_carry_the_orders_status_and_version(copy_order, status, version):
+    made = copy_order(order(status=status, version=version), NOW)
+
+    assert (made.status, made.version) == (status, version)
+
+
 def test_the_shipment_carries_no_prices():
     shipment = shipment_from_order(order(), NOW)
 
@@ -95,9 +103,14 @@ def test_the_shipment_carries_no_prices():
     ({"lines": None}, "lines"),
     ({"lines.0.item.name": None}, "item.name"),
     ({"lines.1.count": "3"}, "count"),
-    ({"updated": "2026-11-22T10:15:30.123456"}, "updated"),
-    ({"updated": "yesterday"}, "updated"),
+    ({"placedAt": "2026-11-22T10:15:30.123456"}, "placedAt"),
+    ({"placedAt": "yesterday"}, "placedAt"),
     ({"id": "42"}, "id"),
+    ({"status": "shipped"}, "status"),
+    ({"status": None}, "status"),
+    ({"version": 0}, "version"),
+    ({"version": "2"}, "version"),
+    ({"version": None}, "version"),
 ])
 def test_a_bad_document_is_refused_naming_the_field(import_order, changes, named):
     with pytest.raises(DocumentError, match=rf"\b{named}\b"):

@@ -1,0 +1,229 @@
+"""Invoicing and shipping following the archived order feed: walking back through
+its pages, fetching only what is new, applying cancellations, refusing gaps."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import lxml.html
+import pytest
+from sqlalchemy import select
+
+import invoicing.models
+import shipping.models
+from invoicing.importer import import_order as import_invoice
+from shipping.importer import import_order as import_shipment
+from tests.conftest import live_server
+from tests.integration.support import Origin, cancel_order, handmade_feed, place_order
+
+JSON = {"Accept": "application/json"}
+TAG = "tag:microservice-atom,2026:order"
+
+
+@pytest.fixture
+def paged(make_app, settings_for):
+    """(Origin, base URL): the order service with pages of 3 entries, behind a front
+    that notes every request."""
+    front = Origin(make_app("order", settings_for("order", feed_page_size=3)))
+    with live_server(front) as url:
+        yield front, url
+
+
+def feed_requests(front: Origin) -> list[str]:
+    return [path for path in front.paths if path.startswith("/feed")]
+
+
+def order_requests(front: Origin) -> list[str]:
+    return [path for path in front.paths if re.fullmatch(r"/\d+", path)]
+
+
+def invoice_ids(consumer) -> list[int]:
+    with consumer.db.session() as session:
+        return list(session.scalars(select(invoicing.models.Invoice.id).order_by(invoicing.models.Invoice.id)))
+
+
+def copy_of(app, order_id: int) -> dict:
+    response = app.test_client().get(f"/{order_id}", headers=JSON)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+# --- walking the archive ------------------------------------------------------------------
+
+def test_a_new_consumer_walks_back_and_imports_the_whole_history_oldest_first(paged, make_consumer):
+    front, base = paged
+    orders = [place_order(base) for _ in range(10)]
+    front.paths.clear()
+    applied = []
+
+    def recording(session, document, now):
+        applied.append(document["id"])
+        return import_invoice(session, document, now)
+
+    consumer = make_consumer(invoicing.models, recording, base + "/feed")
+
+    result = consumer.poll()
+
+    assert (result.status, result.imported) == (200, 10), result.message
+    assert applied == [order["id"] for order in orders]
+    assert consumer.state().position == 10
+    assert invoice_ids(consumer) == sorted(order["id"] for order in orders)
+    assert feed_requests(front) == ["/feed", "/feed/archive/3", "/feed/archive/2", "/feed/archive/1"]
+
+
+def test_later_polls_fetch_only_what_is_new(paged, consumer_app):
+    front, base = paged
+    for _ in range(10):
+        place_order(base)
+    app = consumer_app("invoicing", base + "/feed")
+    assert app.extensions["consumer"].poll().imported == 10
+
+    newer = [place_order(base), place_order(base)]  # 11 and 12 fill page 4
+    front.paths.clear()
+    grown = app.extensions["consumer"].poll()
+    after_growth = list(front.paths)
+    front.paths.clear()
+    idle = app.extensions["consumer"].poll()
+    after_idle = list(front.paths)
+    newest = place_order(base)  # 13, alone on the page now filling
+    front.paths.clear()
+    last = app.extensions["consumer"].poll()
+
+    assert (grown.status, grown.imported) == (200, 2)
+    assert [path for path in after_growth if path.startswith("/feed")] == ["/feed"]  # page 4 is /feed
+    # Only the new orders' documents, fetched in whatever order.
+    assert sorted(path for path in after_growth if not path.startswith("/feed")) == sorted(
+        f"/{order['id']}" for order in newer)
+    assert (idle.status, after_idle) == (304, ["/feed"])
+    assert (last.status, last.imported) == (200, 1)
+    assert feed_requests(front) == ["/feed"]
+    assert order_requests(front) == [f"/{newest['id']}"]
+
+
+# --- cancellations --------------------------------------------------------------------------
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def consumers(request, make_app, settings_for):
+    """make(service, feed_url): invoicing or shipping, each on its own database of
+    the engine in the parameter."""
+
+    def make(service: str, feed_url: str):
+        changes = {"order_feed_url": feed_url}
+        if request.param == "postgresql":
+            postgres = request.getfixturevalue("postgres")
+            changes["database_url"] = postgres.create_database(f"test_{service}_{uuid.uuid4().hex[:8]}")
+        return make_app(service, settings_for(service, **changes))
+
+    return make
+
+
+def test_a_cancellation_travels_to_invoicing_and_shipping(order_url, consumers):
+    kept, cancelled = place_order(order_url), place_order(order_url, customer_id=2)
+    apps = [consumers("invoicing", order_url + "/feed"), consumers("shipping", order_url + "/feed")]
+    for app in apps:
+        assert app.extensions["consumer"].poll().imported == 2
+
+    assert cancel_order(order_url, cancelled["id"]).status_code == 200
+    results = [app.extensions["consumer"].poll() for app in apps]
+
+    assert [(result.status, result.imported) for result in results] == [(200, 1), (200, 1)]
+    for app in apps:
+        copy = copy_of(app, cancelled["id"])
+        assert (copy["status"], copy["orderVersion"]) == ("cancelled", 2)
+        assert (copy_of(app, kept["id"])["status"], copy_of(app, kept["id"])["orderVersion"]) == ("accepted", 1)
+        page = app.test_client().get(f"/{cancelled['id']}", headers={"Accept": "text/html"})
+        assert lxml.html.fromstring(page.get_data(as_text=True)).findtext(".//h1/span").strip() == "cancelled"
+        assert app.extensions["consumer"].state().position == 3
+
+
+def test_an_order_cancelled_before_the_first_poll_arrives_cancelled_once(order_url, consumer_app):
+    order = place_order(order_url)
+    cancel_order(order_url, order["id"])
+    app = consumer_app("shipping", order_url + "/feed")
+
+    result = app.extensions["consumer"].poll()
+
+    assert (result.status, result.imported) == (200, 1)
+    assert [shipment["id"] for shipment in app.test_client().get("/", headers=JSON).get_json()] == [order["id"]]
+    assert (copy_of(app, order["id"])["status"], copy_of(app, order["id"])["orderVersion"]) == ("cancelled", 2)
+
+
+@pytest.mark.parametrize("service, import_order", [("invoicing", import_invoice), ("shipping", import_shipment)])
+def test_a_stale_or_repeated_version_changes_nothing(order_url, consumer_app, clock, service, import_order):
+    placed = place_order(order_url)
+    cancelled = cancel_order(order_url, placed["id"]).json()
+    app = consumer_app(service, order_url + "/feed")
+    app.extensions["consumer"].poll()
+    stored = copy_of(app, placed["id"])
+
+    with app.extensions["consumer"].db.session() as session:
+        stale = import_order(session, placed, clock())  # version 1, replayed after version 2
+        repeated = import_order(session, cancelled, clock())
+
+    assert (stale, repeated) == (False, False)
+    assert copy_of(app, placed["id"]) == stored
+    assert (stored["status"], stored["orderVersion"]) == ("cancelled", 2)
+
+
+# --- feeds that cannot be followed ------------------------------------------------------------
+
+def entries(base: str, orders: list[dict], positions: list[int]) -> list[tuple[str, str, int]]:
+    """Hand-made entries for `orders` at `positions`, newest first as a feed lists them."""
+    made = [(f"{TAG}/{order['id']}/version/1", f"{base}/{order['id']}", position)
+            for order, position in zip(orders, positions, strict=True)]
+    return list(reversed(made))
+
+
+def test_a_gap_in_positions_is_refused_and_nothing_after_it_is_imported(origin, make_consumer):
+    front, base = origin
+    orders = [place_order(base) for _ in range(4)]
+    front.feed = handmade_feed(entries(base, orders[:2] + orders[3:], [1, 2, 4]))
+    consumer = make_consumer(invoicing.models, import_invoice, base + "/handmade-feed")
+
+    refused = consumer.poll()
+
+    assert refused.status == "error"
+    assert re.search(r"\b2\b.*\b4\b", refused.message), refused.message
+    assert orders[3]["id"] not in invoice_ids(consumer)
+    assert consumer.state().position <= 2
+
+    front.feed = handmade_feed(entries(base, orders, [1, 2, 3, 4]))  # the publisher repairs its feed
+    repaired = consumer.poll()
+
+    assert (repaired.status, refused.imported + repaired.imported) == (200, 4)
+    assert invoice_ids(consumer) == [order["id"] for order in orders]
+    assert consumer.state().position == 4
+
+
+def test_a_feed_that_does_not_reach_back_to_the_next_position_is_refused(origin, make_consumer):
+    front, base = origin
+    orders = [place_order(base) for _ in range(2)]
+    front.feed = handmade_feed(entries(base, orders, [3, 4]))  # no prev-archive to positions 1 and 2
+
+    refused = make_consumer(invoicing.models, import_invoice, base + "/handmade-feed").poll()
+
+    assert refused.status == "error"
+    assert re.search(r"\b0\b.*\b3\b", refused.message), refused.message
+    assert refused.imported == 0
+
+
+def test_a_prev_archive_link_to_another_origin_is_not_followed(origin, make_consumer):
+    front, base = origin
+    orders = [place_order(base) for _ in range(2)]
+    asked = []
+
+    def elsewhere(environ, start_response):
+        asked.append(environ["PATH_INFO"])
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no"]
+
+    with live_server(elsewhere) as foreign:
+        front.feed = handmade_feed(entries(base, orders, [3, 4]), prev_archive=foreign + "/feed/archive/1")
+        consumer = make_consumer(invoicing.models, import_invoice, base + "/handmade-feed")
+
+        refused = consumer.poll()
+
+    assert refused.status == "error"
+    assert "origin" in refused.message and foreign in refused.message
+    assert asked == []
+    assert invoice_ids(consumer) == []
