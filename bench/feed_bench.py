@@ -48,7 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--requests", type=int, default=200, help="requests per measurement (fewer when slow)")
-    parser.add_argument("--catch-up-seconds", type=float, default=20)
+    parser.add_argument("--catch-up-seconds", type=float, default=60)
     args = parser.parse_args()
     cluster = PostgresCluster().start()
     folder = Path(tempfile.mkdtemp(prefix="msatom-bench-"))
@@ -84,7 +84,7 @@ def measure(size: int, url: str, cluster: PostgresCluster, folder: Path, args) -
                       service_environment(DATABASE_URL=url), folder / f"classic-{classic_port}.log")
     try:
         for port in (paged_port, classic_port):
-            wait_until(lambda: answers(f"http://127.0.0.1:{port}/feed"), 300, "the feed answering")
+            wait_until(lambda port=port: answers(f"http://127.0.0.1:{port}/1"), 60, "the service answering")
         paged_url, classic_url = f"http://127.0.0.1:{paged_port}", f"http://127.0.0.1:{classic_port}"
         middle = size // PAGE_SIZE // 2 or 1
         return [
@@ -121,35 +121,49 @@ def timed(url: str, count: int, conditional: bool = False, budget: float = 30) -
     return samples
 
 
-def catch_up(order_url: str, database: str, seconds: float) -> float:
-    """Orders per second a new consumer (invoicing, on PostgreSQL) takes in from an empty
-    database, walking the archive back first; stopped after `seconds`."""
+def catch_up(order_url: str, database: str, seconds: float) -> tuple[float, float]:
+    """A new consumer (invoicing, on PostgreSQL) catching up from an empty database:
+    seconds until its first import (start-up and the walk back through the archive),
+    then orders imported per second; stopped after `seconds`."""
     script = ("import sys; from msatom.services import create_app; from common.settings import Settings; "
               "s = Settings.from_env('invoicing', {}).but(database_url=sys.argv[1], order_feed_url=sys.argv[2], "
               "poll_interval_seconds=0); create_app('invoicing', s).extensions['consumer'].poll()")
     consumer = subprocess.Popen([sys.executable, "-c", script, database, f"{order_url}/feed"],
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started = time.perf_counter()
-    try:
-        consumer.wait(seconds)
-    except subprocess.TimeoutExpired:
-        consumer.kill()
-        consumer.wait()
-    elapsed = time.perf_counter() - started
     db = Database(database)
-    with db.engine.connect() as connection:
-        imported = connection.exec_driver_sql("SELECT max(id) FROM invoice").scalar() or 0
+    started = time.perf_counter()
+    first = imported = None
+    while consumer.poll() is None and time.perf_counter() - started < seconds:
+        time.sleep(0.25)
+        imported = invoices(db)
+        if imported and first is None:
+            first = time.perf_counter() - started
+    consumer.kill()
+    consumer.wait()
+    elapsed = time.perf_counter() - started
+    imported = invoices(db)
     db.dispose()
-    return imported / elapsed
+    if not imported:
+        return elapsed, 0.0
+    return first, imported / (elapsed - first)
+
+
+def invoices(db: Database) -> int:
+    try:
+        with db.engine.connect() as connection:
+            return connection.exec_driver_sql("SELECT count(*) FROM invoice").scalar()
+    except Exception:  # noqa: BLE001 - the consumer has not made its tables yet
+        return 0
 
 
 def print_table(rows: list[dict]) -> None:
     print(f"{'orders':>8}  {'design':<22} {'idle 304 ms':>18} {'subscription ms':>18} {'archive page ms':>18} "
-          f"{'catch-up/s':>10}")
-    print(f"{'':>8}  {'':<22} {'median / p99':>18} {'median / p99':>18} {'median / p99':>18}")
+          f"{'catch-up: first':>16} {'then':>10}")
+    print(f"{'':>8}  {'':<22} {'median / p99':>18} {'median / p99':>18} {'median / p99':>18} "
+          f"{'import after s':>16} {'orders/s':>10}")
     for row in rows:
         print(f"{row['orders']:>8}  {row['design']:<22} {fmt(row['idle']):>18} {fmt(row['subscription']):>18} "
-              f"{fmt(row['archive']):>18} {rate(row['catch_up']):>10}")
+              f"{fmt(row['archive']):>18} {catch_up_cells(row['catch_up'])}")
     paged = [row for row in rows if row["design"].startswith("paged")]
     if len(paged) > 1:
         small, large = paged[0], paged[-1]
@@ -158,8 +172,10 @@ def print_table(rows: list[dict]) -> None:
             print(f"paged {name} median at {large['orders']} / at {small['orders']} orders: {ratio:.2f}x")
 
 
-def rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+def catch_up_cells(value: tuple[float, float] | None) -> str:
+    if value is None:
+        return f"{'-':>16} {'-':>10}"
+    return f"{value[0]:>16.1f} {value[1]:>10.0f}"
 
 
 def fmt(samples: list[float] | None) -> str:

@@ -151,7 +151,7 @@ class Consumer:
         imported = 0
         with self.db.session() as session:
             state = self._state_row(session)
-            for entry, document in zip(entries, documents):
+            for entry, document in zip(entries, documents, strict=True):
                 if state.position >= entry.position:
                     continue  # another process of this service took it meanwhile
                 if state.position != entry.position - 1:

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 import invoicing.models
-import shipping.models
 from invoicing.importer import import_order as import_invoice
 from shipping.importer import import_order as import_shipment
 from tests.conftest import live_server
