@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -48,7 +49,9 @@ class Consumer:
     `import_entry`, which stores it in the session it is given."""
 
     def __init__(self, db: Database, state_model, import_entry: ImportEntry,
-                 client: FeedClient, clock: Callable[[], datetime]):
+                 client: FeedClient, clock: Callable[[], datetime],
+                 observe: Callable[[PollResult, float], None] = lambda result, seconds: None):
+        self.observe = observe  # told of every poll's result and duration (metrics)
         self.db = db
         self.state_model = state_model
         self.import_entry = import_entry
@@ -70,11 +73,13 @@ class Consumer:
             return PollResult("error", message="The service's database does not answer.")
 
     def _poll_and_record(self) -> PollResult:
+        started = time.perf_counter()
         try:
             result = self._poll()
         except Exception as error:  # noqa: BLE001 - a poll must report, never die
             result = PollResult("error", message=self._describe(error))
         self._record(result)
+        self.observe(result, time.perf_counter() - started)
         if not result.ok:
             log.warning("poll of %s: %s", self.client.feed_url, result.message)
         elif result.imported:
