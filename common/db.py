@@ -71,7 +71,8 @@ class Database:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        # A database that is down or restarting must fail requests fast (503), not hang them.
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 5})
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})

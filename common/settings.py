@@ -24,6 +24,8 @@ class Settings:
     order_feed_url: str = "http://127.0.0.1:8080/order/feed"
     feed_page_size: int = 20
     poll_interval_seconds: float = 5.0
+    # Signs session cookies and form tokens; None: a random key per process (development).
+    secret_key: str | None = None
     # Injected so that tests can control time; production uses the wall clock.
     clock: Callable[[], datetime] = utc_now
 
@@ -38,10 +40,23 @@ class Settings:
             order_feed_url=env.get("ORDER_FEED_URL") or f"http://127.0.0.1:{port}/order/feed",
             feed_page_size=_number(env, "FEED_PAGE_SIZE", int, 20, minimum=1),
             poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", float, 5.0),
+            secret_key=env.get("SECRET_KEY", "").strip() or None,
         )
+
+    def for_production(self) -> Settings:
+        """These settings, refused when a production server cannot use them."""
+        if not self.secret_key:
+            raise ConfigurationError(MISSING_SECRET_KEY)
+        return self
 
     def but(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+MISSING_SECRET_KEY = (
+    "SECRET_KEY is not set. A production server needs it to sign its forms and cookies: "
+    "a long random string, the same for every process of the service, e.g. the output of "
+    "`python3 -c 'import secrets; print(secrets.token_hex(32))'`.")
 
 
 def default_database_url(service: str) -> str:

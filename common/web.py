@@ -7,14 +7,17 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from common import metrics, request_id
 from common.db import Database
 from common.errors import InputError
 from common.feed.consumer import Consumer, start_schedule
 from common.feed.following import FeedClient
 from common.schema import upgrade
+from common.security import secure
 from common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,9 +44,13 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
     app.extensions["db"] = db
+    secure(app, settings)
     app.add_url_rule("/health", "health", health)
+    request_id.install(app)
+    metrics.install(app)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InputError, _input_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
     return app
 
@@ -90,6 +97,13 @@ def _input_error(error: InputError):
     return jsonify(error=error.message, details=error.details), 400
 
 
+def _database_unavailable(error: OperationalError):
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    message = "The service's database does not answer; please try again in a moment."
+    body = render_template("error.html", error=None, message=message) if wants_html() else jsonify(error=message)
+    return body, 503, {"Retry-After": "5"}
+
+
 def _unexpected_error(error: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
     if wants_html():
@@ -99,12 +113,13 @@ def _unexpected_error(error: Exception):
 
 def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry) -> Flask:
     """A service that follows the order feed; `models` is its module with
-    `MIGRATIONS` and `PollState`."""
+    `MIGRATIONS`, `PollState` and `RejectedEntry`."""
     db = Database(settings.database_url)
     upgrade(db, models.MIGRATIONS)
     app = create_service_app(import_name, settings, db, title)
     client = FeedClient(settings.order_feed_url)
-    consumer = Consumer(db, models.PollState, import_entry, client, settings.clock)
+    consumer = Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
+                        observe=metrics.poll_observer(app))
     install_consumer(app, consumer, settings.poll_interval_seconds)
     return app
 
@@ -114,6 +129,8 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float) ->
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
     app.jinja_env.globals["poll_state"] = consumer.state
+    app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
+    app.jinja_env.globals["rejected_entries"] = consumer.rejected
     if interval_seconds > 0:
         app.extensions["scheduler"] = start_schedule(partial(consumer.poll, wait=False), interval_seconds)
 
@@ -127,6 +144,14 @@ def close_app(app: Flask) -> None:
 
 
 polling = Blueprint("polling", __name__)
+
+
+@polling.post("/rejected/<int:position>/retry")
+def retry_rejected(position: int):
+    problem = current_app.extensions["consumer"].retry(position)
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return jsonify(imported=problem is None, message=problem or "Imported.")
+    return redirect(request.script_root + "/", code=303)
 
 
 @polling.post("/poll")

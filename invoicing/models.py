@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
-from common.feed.tracking import PollStateColumns
+from common.feed.tracking import PollStateColumns, RejectedEntryColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -69,3 +69,7 @@ class InvoiceLine(Base):
 
 class PollState(PollStateColumns, Base):
     __tablename__ = "poll_state"
+
+
+class RejectedEntry(RejectedEntryColumns, Base):
+    __tablename__ = "rejected_entry"

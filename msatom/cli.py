@@ -11,6 +11,7 @@ import sys
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
+from common.request_id import configure_logging
 from common.settings import ConfigurationError, Settings, default_database_url
 from common.web import close_app
 from msatom.landing import create_landing_app
@@ -30,10 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     poll_parser = commands.add_parser("poll", help="one poll cycle now")
     poll_parser.add_argument("service", choices=CONSUMERS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every scheduled run would be logged twice; the poller logs what matters itself.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()  # with the request id of every line
     try:
         return {"run": run, "serve": serve, "poll": poll, "stack": stack}[args.command](args)
     except (ConfigurationError, MissingProgram) as error:
@@ -57,7 +55,7 @@ def run(args) -> int:
 
 
 def serve(args) -> int:
-    app = create_app(args.service)
+    app = create_app(args.service, Settings.from_env(args.service).for_production())
     try:
         _serve_until_stopped(app, args.host, app.config["SETTINGS"].port)
     finally:

@@ -7,6 +7,7 @@ and Apache installed but no Docker.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -77,12 +78,16 @@ class PostgresCluster:
         if os.geteuid() == 0:
             shutil.chown(self.folder, "nobody")
         self._run("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
-        self._pg_ctl("start", "-w", "-l", self.folder / "server.log", "-o",
-                     f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off")
+        self.resume()
         return self
 
-    def restart(self) -> None:
-        self._pg_ctl("restart", "-w", "-m", "fast")
+    def pause(self) -> None:
+        """Stop the server, keeping its data: as a database restart begins."""
+        self._pg_ctl("stop", "-w", "-m", "fast")
+
+    def resume(self) -> None:
+        self._pg_ctl("start", "-w", "-l", self.folder / "server.log", "-o",
+                     f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off")
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
@@ -138,7 +143,7 @@ class Process:
 
 
 def service_environment(**settings: str) -> dict[str, str]:
-    scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS")
+    scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY")
     env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(settings)
@@ -146,10 +151,14 @@ def service_environment(**settings: str) -> dict[str, str]:
 
 
 def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings: str) -> Process:
-    """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it."""
+    """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it.
+    Without a SECRET_KEY among the settings it gets a random one: give replicas the same."""
+    settings.setdefault("SECRET_KEY", secrets.token_hex(32))
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
                "--threads", "4", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
-               "--graceful-timeout", "5", "--no-control-socket", f"msatom.wsgi:{service}()"]
+               "--graceful-timeout", "5", "--no-control-socket", "--config", "python:msatom.gunicorn_conf",
+               f"msatom.wsgi:{service}()"]
+    settings.setdefault("PROMETHEUS_MULTIPROC_DIR", str(folder / f"metrics-{service}-{port}"))
     return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
 
 
@@ -207,6 +216,7 @@ class Stack:
         self.ports = {name: free_port() for name in ("order", "invoicing", "shipping")}
         self.ports["apache"] = port or free_port()
         self.processes: dict[str, Process] = {}
+        self.secret_key = secrets.token_hex(32)  # one for the stack: its services share a host
         self.url = f"http://127.0.0.1:{self.ports['apache']}"
 
     def service_url(self, service: str) -> str:
@@ -223,18 +233,22 @@ class Stack:
     def _start(self) -> None:
         self.postgres.start()
         self.databases = {name: self.postgres.create_database(name) for name in ("order", "invoicing", "shipping")}
-        feed = f"{self.service_url('order')}/feed"
         for service in ("order", "invoicing", "shipping"):
-            self.processes[service] = start_gunicorn(
-                service, self.ports[service], self.folder, self.workers,
-                DATABASE_URL=self.databases[service], ORDER_FEED_URL=feed,
-                POLL_INTERVAL_SECONDS=str(self.poll_interval))
+            self.start_service(service)
         self.processes["apache"] = start_apache(
             self.ports["apache"], self.folder,
             **{name: self.service_url(name) for name in ("order", "invoicing", "shipping")})
         for service in ("order", "invoicing", "shipping"):
             self.wait_until_healthy(service)
         self.wait_until_healthy("apache", f"{self.url}/order/health")
+
+    def start_service(self, service: str) -> Process:
+        """(Re)start one service under gunicorn on its port and database."""
+        self.processes[service] = start_gunicorn(
+            service, self.ports[service], self.folder, self.workers,
+            DATABASE_URL=self.databases[service], ORDER_FEED_URL=f"{self.service_url('order')}/feed",
+            POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key)
+        return self.processes[service]
 
     def wait_until_healthy(self, name: str, url: str | None = None) -> None:
         process = self.processes[name]

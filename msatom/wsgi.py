@@ -4,22 +4,36 @@
     gunicorn 'msatom.wsgi:invoicing()'
     gunicorn 'msatom.wsgi:shipping()'
 
-Each call builds a new app, so nothing is built when this module is imported.
+Each call builds a new app, so nothing is built when this module is imported. A setting
+that production cannot use (SECRET_KEY missing, say) stops gunicorn at once with the one
+line that says why, instead of a traceback per worker.
 """
 from __future__ import annotations
 
 from flask import Flask
+from gunicorn.errors import AppImportError
 
+from common.request_id import configure_logging
+from common.settings import ConfigurationError, Settings
 from msatom.services import create_app
 
 
 def order() -> Flask:
-    return create_app("order")
+    return production_app("order")
 
 
 def invoicing() -> Flask:
-    return create_app("invoicing")
+    return production_app("invoicing")
 
 
 def shipping() -> Flask:
-    return create_app("shipping")
+    return production_app("shipping")
+
+
+def production_app(service: str) -> Flask:
+    configure_logging()  # gunicorn sets up its own logs only; ours carry the request id
+    try:
+        settings = Settings.from_env(service).for_production()
+    except ConfigurationError as error:
+        raise AppImportError(f"msatom {service}: {error}") from None
+    return create_app(service, settings)

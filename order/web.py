@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, r
 
 from common.db import Database
 from common.feed.publishing import IMMUTABLE, conditional_response, render_atom
+from common.metrics import count_feed_answers
 from common.schema import upgrade
 from common.settings import Settings
 from common.web import create_service_app, database, iso_utc, respond, settings, wants_html
@@ -24,6 +25,7 @@ def create_app(config: Settings | None = None) -> Flask:
     upgrade(db, MIGRATIONS)
     app = create_service_app(__name__, config, db, "Order")
     app.register_blueprint(pages)
+    count_feed_answers(app, {"order.order_feed": "subscription", "order.feed_archive": "archive"})
     return app
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import UTCDateTime
-from common.feed.tracking import PollStateColumns
+from common.feed.tracking import PollStateColumns, RejectedEntryColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -63,3 +63,7 @@ class ShipmentLine(Base):
 
 class PollState(PollStateColumns, Base):
     __tablename__ = "poll_state"
+
+
+class RejectedEntry(RejectedEntryColumns, Base):
+    __tablename__ = "rejected_entry"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -129,6 +130,13 @@ def order_app(make_app, settings_for):
 def order_url(order_app):
     with live_server(order_app) as url:
         yield url
+
+
+def form_token(html: str) -> str:
+    """The CSRF token in a page's form, as a browser sends it back."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no form token"
+    return match.group(1)
 
 
 def order_request(customer_id=1, lines=((1, 2),)) -> dict:

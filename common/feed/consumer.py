@@ -11,12 +11,14 @@ from typing import Any, Callable
 
 import requests
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from common import request_id
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
-from common.feed.following import FeedClient, FeedEntry, FeedError, FeedPage, parse_page
+from common.feed.following import FeedClient, FeedEntry, FeedError, FeedPage, UnusableDocument, parse_page
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 # one transaction each; every batch moves the position along with its imports.
 FETCHES_AT_ONCE = 4
 BATCH = 50
+# After failed polls the schedule waits 2, 4, 8 ... seconds, at most this long.
+MAX_BACKOFF_SECONDS = 60.0
 
 # (session, document, now) -> whether it stored something new for the service.
 ImportEntry = Callable[[Session, Any, datetime], bool]
@@ -35,6 +39,7 @@ class PollResult:
     imported: int = 0
     pending: int = 0
     message: str = ""
+    rejected: int = 0  # entries whose documents could not be used; kept to retry
 
     @property
     def ok(self) -> bool:
@@ -48,25 +53,31 @@ class Consumer:
     """Polls one feed for one service and hands each new entry's document to
     `import_entry`, which stores it in the session it is given."""
 
-    def __init__(self, db: Database, state_model, import_entry: ImportEntry,
+    def __init__(self, db: Database, state_model, rejected_model, import_entry: ImportEntry,
                  client: FeedClient, clock: Callable[[], datetime],
                  observe: Callable[[PollResult, float], None] = lambda result, seconds: None):
         self.observe = observe  # told of every poll's result and duration (metrics)
         self.db = db
         self.state_model = state_model
+        self.rejected_model = rejected_model
         self.import_entry = import_entry
         self.client = client
         self.clock = clock
         # One poll at a time, whether scheduled or asked for: in this process, and
         # across the processes (workers, replicas) that share the database.
         self._lock = threading.Lock()
+        self._failures = 0
+        self._resume_at = 0.0  # time.monotonic() before which the schedule leaves the feed alone
         self._lock_name = f"poll {client.feed_url}"
 
     def poll(self, wait: bool = True) -> PollResult | None:
         """Poll now. While another process of this service polls, wait for it, or
-        with wait=False (the schedule's way) do nothing and return None."""
+        with wait=False (the schedule's way) do nothing and return None; the
+        schedule also does nothing while it backs off after failures."""
+        if not wait and time.monotonic() < self._resume_at:
+            return None
         try:
-            with self._lock, self.db.exclusive(self._lock_name, wait) as taken:
+            with self._lock, self.db.exclusive(self._lock_name, wait) as taken, request_id.scope():
                 return self._poll_and_record() if taken else None
         except SQLAlchemyError as error:
             log.warning("poll of %s: the database does not answer: %s", self.client.feed_url, error)
@@ -79,12 +90,24 @@ class Consumer:
         except Exception as error:  # noqa: BLE001 - a poll must report, never die
             result = PollResult("error", message=self._describe(error))
         self._record(result)
+        self._back_off(result)
         self.observe(result, time.perf_counter() - started)
         if not result.ok:
             log.warning("poll of %s: %s", self.client.feed_url, result.message)
-        elif result.imported:
-            log.info("poll of %s imported %d", self.client.feed_url, result.imported)
+        elif result.status == 200:
+            log.info("poll of %s imported %d (200)", self.client.feed_url, result.imported)
+        else:
+            log.debug("poll of %s found nothing new (%s)", self.client.feed_url, result.status)
         return result
+
+    def backoff_seconds(self) -> float:
+        """How long the schedule still waits before it tries the feed again."""
+        return max(0.0, self._resume_at - time.monotonic())
+
+    def _back_off(self, result: PollResult) -> None:
+        self._failures = self._failures + 1 if not result.ok else 0
+        delay = min(MAX_BACKOFF_SECONDS, 2.0 ** self._failures) if self._failures else 0.0
+        self._resume_at = time.monotonic() + delay
 
     def state(self):
         with self.db.session() as session:
@@ -96,19 +119,20 @@ class Consumer:
         if response.status == 304:
             return PollResult(304)
         entries = self._entries_after(saved.position, parse_page(response.body, self.client.feed_url))
-        imported = done = 0
-        with ThreadPoolExecutor(FETCHES_AT_ONCE) as fetcher:
+        tally, done = _Tally(), 0
+        with ThreadPoolExecutor(FETCHES_AT_ONCE, initializer=request_id.adopt,
+                                initargs=(request_id.current(),)) as fetcher:  # the poll's id in every fetch
             while done < len(entries):
                 batch = entries[done:done + BATCH]
                 try:
-                    imported += self._import(batch, fetcher)
+                    self._import(batch, fetcher, tally)
                     done += len(batch)
                 except _Partial as partial:
-                    imported += partial.imported
                     done += partial.done
-                    return PollResult("error", imported, len(entries) - done, self._describe(partial.error))
+                    return PollResult("error", tally.imported, len(entries) - done,
+                                      self._describe(partial.error), tally.rejected)
         self._save_validators(response.etag, response.last_modified)
-        return PollResult(200, imported)
+        return PollResult(200, tally.imported, rejected=tally.rejected)
 
     def _entries_after(self, position: int, page: FeedPage) -> list[FeedEntry]:
         """The entries after `position`, oldest first: from the subscription
@@ -129,11 +153,12 @@ class Consumer:
                 raise FeedError(f"The feed skips from position {expected - 1} to {entry.position}.")
         return entries
 
-    def _import(self, batch: list[FeedEntry], fetcher: ThreadPoolExecutor) -> int:
+    def _import(self, batch: list[FeedEntry], fetcher: ThreadPoolExecutor, tally: _Tally) -> None:
         """Apply a batch of entries and advance the position, in one transaction.
 
-        Their documents are fetched several at a time; when one cannot be had, the
-        entries before it are applied and _Partial tells how far it got.
+        Their documents are fetched several at a time. A document that will never
+        do (UnusableDocument) is applied as a rejection; when one cannot be had now,
+        the entries before it are applied and _Partial tells how far it got.
         """
         documents, error = [], None
         for future in [fetcher.submit(self.client.get_json, entry.content_src) for entry in batch]:
@@ -142,18 +167,19 @@ class Consumer:
                 continue
             try:
                 documents.append(future.result())
+            except UnusableDocument as unusable:
+                documents.append(unusable)
             except Exception as failure:  # noqa: BLE001 - reported with what was done
                 error = failure
         try:
-            imported = self._apply(batch[:len(documents)], documents)
+            self._apply(batch[:len(documents)], documents, tally)
         except Exception as failure:  # noqa: BLE001 - the transaction rolled back: nothing of it took effect
-            raise _Partial(0, 0, failure) from failure
+            raise _Partial(0, failure) from failure
         if error is not None:
-            raise _Partial(len(documents), imported, error)
-        return imported
+            raise _Partial(len(documents), error)
 
-    def _apply(self, entries: list[FeedEntry], documents: list) -> int:
-        imported = 0
+    def _apply(self, entries: list[FeedEntry], documents: list, tally: _Tally) -> None:
+        batch = _Tally()
         with self.db.session() as session:
             state = self._state_row(session)
             for entry, document in zip(entries, documents, strict=True):
@@ -162,8 +188,49 @@ class Consumer:
                 if state.position != entry.position - 1:
                     raise FeedError(f"Entry {entry.position} came before entry {state.position + 1}.")
                 state.position = entry.position
-                imported += 1 if self.import_entry(session, document, self.clock()) else 0
-        return imported
+                self._take(session, entry, document, batch)
+        tally.imported += batch.imported
+        tally.rejected += batch.rejected
+
+    def _take(self, session: Session, entry: FeedEntry, document, tally: _Tally) -> None:
+        """Import one entry's document, or keep the entry as rejected with the reason."""
+        if isinstance(document, UnusableDocument):
+            self._reject(session, entry, str(document), tally)
+            return
+        try:
+            with session.begin_nested():  # a mapping error undoes this entry alone
+                tally.imported += 1 if self.import_entry(session, document, self.clock()) else 0
+        except DocumentError as error:
+            self._reject(session, entry, f"{entry.content_src}: {error}", tally)
+
+    def _reject(self, session: Session, entry: FeedEntry, reason: str, tally: _Tally) -> None:
+        log.warning("feed entry %d rejected: %s", entry.position, reason)
+        session.merge(self.rejected_model(position=entry.position, entry_id=entry.id, content_src=entry.content_src,
+                                          reason=reason, rejected_at=self.clock(), attempts=1))
+        tally.rejected += 1
+
+    def rejected(self) -> list:
+        with self.db.session() as session:
+            return list(session.scalars(select(self.rejected_model).order_by(self.rejected_model.position)))
+
+    def retry(self, position: int) -> str | None:
+        """Try a rejected entry again; None when it was imported now, else why not."""
+        with self.db.session() as session:
+            rejected = session.get(self.rejected_model, position)
+            if rejected is None:
+                return f"There is no rejected entry at position {position}."
+            url = rejected.content_src
+        try:
+            document = self.client.get_json(url)
+            with self.db.session() as session:
+                self.import_entry(session, document, self.clock())
+                session.delete(session.get(self.rejected_model, position))
+            return None
+        except (FeedError, DocumentError, requests.RequestException) as error:
+            with self.db.session() as session:
+                rejected = session.get(self.rejected_model, position)
+                rejected.reason, rejected.attempts = str(error), rejected.attempts + 1
+            return str(error)
 
     def _describe(self, error: Exception) -> str:
         if isinstance(error, (FeedError, DocumentError, requests.RequestException)):
@@ -195,12 +262,18 @@ class Consumer:
         return session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
 
 
+@dataclass
+class _Tally:
+    imported: int = 0
+    rejected: int = 0
+
+
 class _Partial(Exception):
     """A batch stopped by `error` after `done` entries took effect."""
 
-    def __init__(self, done: int, imported: int, error: Exception):
+    def __init__(self, done: int, error: Exception):
         super().__init__(str(error))
-        self.done, self.imported, self.error = done, imported, error
+        self.done, self.error = done, error
 
 
 class _PollStillRunning(logging.Filter):

@@ -11,6 +11,7 @@ import requests
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import ParseError, fromstring
 
+from common import request_id
 from common.feed import POSITION_NS
 
 ATOM_ACCEPT = "application/atom+xml, application/xml;q=0.9"
@@ -18,7 +19,11 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 class FeedError(Exception):
-    """The feed or a document it links to cannot be used; the message says why."""
+    """The feed or a document it links to cannot be had now; the message says why."""
+
+
+class UnusableDocument(FeedError):
+    """A linked document that asking again will not mend: gone, not JSON, too large."""
 
 
 @dataclass(frozen=True)
@@ -79,18 +84,22 @@ class FeedClient:
     def get_json(self, url: str) -> Any:
         self._check_origin(url)
         with self._get(url, {"Accept": "application/json"}) as response:
+            if response.status_code in (404, 410):
+                raise UnusableDocument(f"{url} answered HTTP {response.status_code}: the document is gone.")
             _expect_ok(response, url)
-            body = _read_limited(response)
+            body = _read_limited(response, UnusableDocument)
         try:
             return json.loads(body)
         except ValueError:
-            raise FeedError(f"{url} did not answer with JSON.") from None
+            raise UnusableDocument(f"{url} did not answer with JSON.") from None
 
     def _check_origin(self, url: str) -> None:
         if not same_origin(url, self.feed_url):
             raise FeedError(f"Refused to follow {url}: it is not on the feed's origin.")
 
     def _get(self, url: str, headers: dict) -> requests.Response:
+        if request_id.current():  # one id per poll, so the feed's log shows which poll asked
+            headers[request_id.HEADER] = request_id.current()
         try:
             # No redirects: one could lead off the feed's origin, past the check in get_json.
             return self.http.get(url, headers=headers, timeout=self.timeout, stream=True,
@@ -155,11 +164,11 @@ def _expect_ok(response: requests.Response, what: str) -> None:
         raise FeedError(f"{what} answered HTTP {response.status_code}.")
 
 
-def _read_limited(response: requests.Response) -> bytes:
+def _read_limited(response: requests.Response, error: type[FeedError] = FeedError) -> bytes:
     chunks, size = [], 0
     for chunk in response.iter_content(64 * 1024):
         size += len(chunk)
         if size > MAX_DOCUMENT_BYTES:
-            raise FeedError(f"{response.url} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; refused.")
+            raise error(f"{response.url} is larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; refused.")
         chunks.append(chunk)
     return b"".join(chunks)

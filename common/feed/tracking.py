@@ -25,3 +25,15 @@ class PollStateColumns:
     # The last feed position that took effect, written in the same transaction as
     # its import (a tracking record): each entry takes effect exactly once.
     position: Mapped[int] = mapped_column(default=0)
+
+
+class RejectedEntryColumns:
+    """An entry whose document could not be used (gone, not JSON, not mappable):
+    the consumer went on past it and keeps it here, with the reason, to retry."""
+
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    entry_id: Mapped[str] = mapped_column(String(500))
+    content_src: Mapped[str] = mapped_column(String(2000))
+    reason: Mapped[str] = mapped_column(Text)
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=1)

@@ -20,7 +20,7 @@ BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.
 CURL_ACCEPT = "*/*"
 
 # Settings a developer's shell may carry that would point the processes elsewhere.
-_SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS",
+_SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 

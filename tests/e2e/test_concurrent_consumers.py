@@ -20,7 +20,8 @@ def test_two_gunicorn_workers_and_a_replica_import_each_order_once(stack):
     # The stack's invoicing runs two workers; a replica process joins them on the same database.
     port = free_port()
     replica = start_gunicorn("invoicing", port, stack.folder, 2, DATABASE_URL=stack.databases["invoicing"],
-                             ORDER_FEED_URL=f"{stack.service_url('order')}/feed", POLL_INTERVAL_SECONDS="0.1")
+                             ORDER_FEED_URL=f"{stack.service_url('order')}/feed", POLL_INTERVAL_SECONDS="0.1",
+                             SECRET_KEY=stack.secret_key)
     session = http()
     try:
         wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 30, "the replica answering")

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 
-from tests.conftest import order_request
+from tests.conftest import form_token, order_request
 from tests.e2e.running import (
     BROWSER_ACCEPT, CURL_ACCEPT, MSATOM, MsatomRun, free_port, http, msatom_env, wait_for_json,
 )
@@ -89,6 +89,8 @@ def test_an_order_placed_with_the_web_form_is_invoiced_and_shipped(base_url):
         "lines-1-itemId": "4", "lines-1-count": "1",
         "action": "place",
     }
+    new = session.get(f"{base_url}/order/new", headers={"Accept": BROWSER_ACCEPT}, timeout=5)
+    form["csrf_token"] = form_token(new.text)
     response = session.post(f"{base_url}/order/", data=form, allow_redirects=False,
                             headers={"Accept": BROWSER_ACCEPT}, timeout=5)
 

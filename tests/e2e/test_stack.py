@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from tests.conftest import order_request
+from tests.conftest import form_token, order_request
 from tests.e2e.running import BROWSER_ACCEPT, http, wait_for_json
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +41,8 @@ def test_a_form_order_through_apache_redirects_on_the_proxy_and_is_imported(stac
             "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
             "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
             "lines-0-itemId": "2", "lines-0-count": "3", "action": "place"}
+    new = session.get(f"{stack.url}/order/new", headers={"Accept": BROWSER_ACCEPT}, timeout=10)
+    form["csrf_token"] = form_token(new.text)
 
     response = session.post(f"{stack.url}/order/", data=form, allow_redirects=False,
                             headers={"Accept": BROWSER_ACCEPT}, timeout=10)

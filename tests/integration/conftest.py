@@ -44,7 +44,7 @@ def make_consumer(tmp_path):
         upgrade(db, models.MIGRATIONS)
         databases.append(db)
         client = FeedClient(feed_url, timeout=timeout)
-        return Consumer(db, models.PollState, import_entry, client, utc_now)
+        return Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, utc_now)
 
     yield make
     for db in databases:

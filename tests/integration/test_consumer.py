@@ -115,7 +115,11 @@ def test_post_poll_from_a_browser_redirects_to_the_start_page(order_url, consume
     place_order(order_url)
     app = consumer_app("invoicing", order_url + "/feed")
 
-    response = app.test_client().post("/poll", headers={"Accept": BROWSER_ACCEPT})
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
+    [form] = lxml.html.fromstring(browser.get("/").get_data(as_text=True)).xpath("//form[.//button='Poll now']")
+
+    response = browser.post(form.get("action"), data=dict(form.form_values()))
 
     assert response.status_code == 303
     assert response.headers["Location"] in ("/", "http://localhost/")

@@ -2,6 +2,7 @@
 Apache's configuration, checked by the real tools (no Docker engine needed)."""
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -18,11 +19,30 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-def test_docker_compose_accepts_the_file():
+def docker_compose(tmp_path, *args: str, **settings: str) -> subprocess.CompletedProcess:
+    """docker-compose on our file with only `settings` of ours (no SECRET_KEY, no .env of the developer's)."""
     program = require_program("docker-compose")
-    result = subprocess.run([program, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True,
-                            cwd=ROOT)
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    env = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
+    return subprocess.run([program, "--env-file", str(empty), "-f", str(COMPOSE), *args], capture_output=True,
+                          text=True, cwd=ROOT, env={**env, **settings})
+
+
+def test_docker_compose_accepts_the_file(tmp_path):
+    result = docker_compose(tmp_path, "config", "-q", SECRET_KEY="0123456789abcdef" * 4)
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_refuses_to_start_without_secret_key_and_gives_it_to_every_service(tmp_path):
+    without = docker_compose(tmp_path, "config", "-q")
+    key = "0123456789abcdef" * 4
+    services = yaml.safe_load(docker_compose(tmp_path, "config", SECRET_KEY=key).stdout)["services"]
+
+    assert without.returncode != 0
+    assert "Set SECRET_KEY" in without.stderr
+    assert {name: services[name]["environment"]["SECRET_KEY"] for name in ("order", "invoicing", "shipping")} == \
+        dict.fromkeys(("order", "invoicing", "shipping"), key)
 
 
 def test_every_build_context_dockerfile_and_mounted_file_exists():

@@ -8,7 +8,7 @@ import pytest
 import requests
 from lxml import etree
 
-from tests.conftest import order_request
+from tests.conftest import form_token, order_request
 from tests.integration.support import ATOM, BROWSER_ACCEPT, place_order
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
@@ -198,6 +198,12 @@ def browser(order_app):
     return client
 
 
+def post_form(browser, data: dict):
+    """Post the order form as a browser does: with the token of the form page it showed."""
+    token = form_token(browser.get("/new").get_data(as_text=True))
+    return browser.post("/", data={**data, "csrf_token": token})
+
+
 def line_rows(page) -> list[tuple[str, str]]:
     """(chosen item id, count) of each line the form shows."""
     rows = []
@@ -209,7 +215,7 @@ def line_rows(page) -> list[tuple[str, str]]:
 
 
 def test_a_valid_form_redirects_to_the_list_with_a_link_to_the_new_order(browser):
-    response = browser.post("/", data=form_data())
+    response = post_form(browser, form_data())
 
     assert response.status_code == 303
     listing = browser.get(response.headers["Location"])
@@ -228,7 +234,7 @@ def test_an_invalid_form_shows_the_errors_next_to_the_fields_and_keeps_the_typed
     data = form_data(**{"shippingAddress.street": typed_street, "billingAddress.city": "",
                         "lines-0-itemId": None, "lines-0-count": None})
 
-    response = browser.post("/", data=data)
+    response = post_form(browser, data)
 
     assert response.status_code == 400
     assert response.mimetype == "text/html"
@@ -244,7 +250,7 @@ def test_an_invalid_form_shows_the_errors_next_to_the_fields_and_keeps_the_typed
 
 
 def test_an_invalid_count_in_the_form_is_shown_on_that_line(browser):
-    response = browser.post("/", data=form_data(**{"lines-0-count": "0"}))
+    response = post_form(browser, form_data(**{"lines-0-count": "0"}))
 
     assert response.status_code == 400
     page = lxml.html.fromstring(response.get_data(as_text=True))
@@ -255,7 +261,7 @@ def test_an_invalid_count_in_the_form_is_shown_on_that_line(browser):
 
 
 def test_add_line_renders_the_form_with_one_more_line(browser):
-    response = browser.post("/", data=form_data(action="add-line"))
+    response = post_form(browser, form_data(action="add-line"))
 
     assert response.status_code == 200
     page = lxml.html.fromstring(response.get_data(as_text=True))
@@ -267,7 +273,7 @@ def test_add_line_renders_the_form_with_one_more_line(browser):
 def test_remove_line_renders_the_form_with_one_fewer_line(browser):
     data = form_data(**{"lines-1-itemId": "4", "lines-1-count": "5", "action": "remove-line-0"})
 
-    response = browser.post("/", data=data)
+    response = post_form(browser, data)
 
     assert response.status_code == 200
     page = lxml.html.fromstring(response.get_data(as_text=True))

@@ -1,0 +1,113 @@
+"""GET /metrics in Prometheus text format: requests, the feed's answers, the poller.
+
+Every app has its own CollectorRegistry, so one process can build many apps. Under
+gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder per
+service; msatom/gunicorn_conf.py empties it at start): every worker then writes its
+numbers there and /metrics, whichever worker answers, reports the sum of all.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from common.feed.consumer import PollResult
+
+MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
+OUTCOMES = ("200", "304", "error")
+
+
+class Metrics:
+    def __init__(self):
+        self.folder = os.environ.get(MULTIPROCESS)
+        if self.folder:
+            os.makedirs(self.folder, exist_ok=True)
+        # In multiprocess mode the numbers live in the folder, not in a registry.
+        self.registry = None if self.folder else CollectorRegistry()
+        self.requests = self._make(Counter, "msatom_http_requests", "HTTP requests answered, by route and status",
+                                   ["method", "route", "status"])
+        self.durations = self._make(Histogram, "msatom_http_request_duration_seconds",
+                                    "Time to answer an HTTP request, by route", ["method", "route"])
+        self.feed_pages: dict[str, str] = {}  # endpoint -> page label
+
+    def _make(self, kind, name: str, documentation: str, labels=(), **options):
+        return kind(name, documentation, labels, registry=self.registry, **options)
+
+    def exposition(self) -> bytes:
+        if not self.folder:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, self.folder)
+        return generate_latest(registry)
+
+
+def install(app: Flask) -> Metrics:
+    """Count every request of `app` and serve GET /metrics."""
+    metrics = app.extensions["metrics"] = Metrics()
+
+    def started():
+        g.msatom_started = time.perf_counter()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, started)  # before any hook that may answer
+    app.after_request(_count)
+    app.add_url_rule("/metrics", "metrics", _metrics_page)
+    return metrics
+
+
+def _count(response: Response) -> Response:
+    metrics: Metrics = current_app.extensions["metrics"]
+    route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+    metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+    if "msatom_started" in g:
+        metrics.durations.labels(request.method, route).observe(time.perf_counter() - g.msatom_started)
+    page = metrics.feed_pages.get(request.endpoint)
+    if page is not None:
+        metrics.feed_answers.labels(page, str(response.status_code)).inc()
+    return response
+
+
+def _metrics_page():
+    return Response(current_app.extensions["metrics"].exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+def count_feed_answers(app: Flask, pages: dict[str, str]) -> None:
+    """Count the answers (200, 304, ...) of the feed's endpoints: {endpoint: page}."""
+    metrics: Metrics = app.extensions["metrics"]
+    metrics.feed_answers = metrics._make(Counter, "msatom_feed_responses",
+                                         "Answers of the published feed, by page and status (304: nothing new)",
+                                         ["page", "status"])
+    for endpoint, page in pages.items():
+        metrics.feed_pages[endpoint] = page
+        for status in ("200", "304"):
+            metrics.feed_answers.labels(page, status)
+
+
+def poll_observer(app: Flask) -> Callable[[PollResult, float], None]:
+    """The poller's numbers; the function to hand each poll's result and duration."""
+    metrics: Metrics = app.extensions["metrics"]
+    polls = metrics._make(Counter, "msatom_feed_polls", "Polls of the order feed, by outcome (200, 304, error)",
+                          ["outcome"])
+    imported = metrics._make(Counter, "msatom_feed_entries_imported", "Feed entries imported")
+    rejected = metrics._make(Counter, "msatom_feed_entries_rejected",
+                             "Feed entries whose documents could not be used (kept to retry)")
+    duration = metrics._make(Histogram, "msatom_feed_poll_duration_seconds", "Time a poll took",
+                             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
+    lag = metrics._make(Gauge, "msatom_feed_consumer_lag_entries",
+                        "Entries of the feed not yet taken, as the last poll that knew found them",
+                        multiprocess_mode="mostrecent")
+    for outcome in OUTCOMES:
+        polls.labels(outcome)
+
+    def observe(result: PollResult, seconds: float) -> None:
+        polls.labels(str(result.status)).inc()
+        imported.inc(result.imported)
+        rejected.inc(result.rejected)
+        duration.observe(seconds)
+        if result.ok or result.pending:  # a poll that failed before it counted knows no lag
+            lag.set(result.pending)
+
+    return observe

@@ -1,0 +1,29 @@
+"""gunicorn's settings for the services: `gunicorn --config python:msatom.gunicorn_conf ...`
+(the Dockerfile's GUNICORN_CMD_ARGS and msatom/stack.py pass it).
+
+The access log names each request's X-Request-Id (Apache's, or a poller's). With
+PROMETHEUS_MULTIPROC_DIR set, the folder is emptied when gunicorn starts, so counters
+begin at 0 like the processes do; the workers then write their numbers there and
+GET /metrics reports the sum over all of them (common/metrics.py).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
+
+
+def on_starting(server) -> None:
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,93 @@
+"""Chaos on the real stack (PostgreSQL, gunicorn, Apache): while orders are placed
+without pause, a consumer is stopped and started, another is killed, and PostgreSQL
+restarts. At the end each consumer has every order exactly once."""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+
+import pytest
+import requests
+
+from msatom.stack import MissingProgram, Stack
+from tests.conftest import missing, order_request
+from tests.e2e.running import http, kill_group, wait_for_health
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def chaos_stack():
+    try:
+        stack = Stack(poll_interval=0.2)
+    except MissingProgram as error:
+        missing(str(error))
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+class Shopper(threading.Thread):
+    """Places orders through Apache, one after another, until told to stop;
+    a refused or failed request is simply tried again later."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.stopping, self.placed = url, threading.Event(), []
+
+    def run(self):
+        session = http()
+        while not self.stopping.is_set():
+            try:
+                response = session.post(f"{self.url}/order/", json=order_request(), timeout=10)
+                if response.status_code == 201:
+                    self.placed.append(response.json()["id"])
+            except requests.RequestException:
+                pass
+            time.sleep(0.02)
+
+
+def test_every_order_arrives_once_whatever_breaks_meanwhile(chaos_stack):
+    stack = chaos_stack
+    shopper = Shopper(stack.url)
+    shopper.start()
+    try:
+        time.sleep(2)
+        stack.processes["invoicing"].stop(signal.SIGTERM)   # stopped the polite way ...
+        time.sleep(2)
+        stack.start_service("invoicing")                    # ... and started again
+        kill_group(stack.processes["shipping"].process)     # killed outright
+        time.sleep(1)
+        stack.start_service("shipping")
+        time.sleep(1)
+        stack.postgres.pause()                              # the database restarts
+        time.sleep(2)
+        stack.postgres.resume()
+        time.sleep(3)
+        for name in ("invoicing", "shipping"):
+            wait_for_health(stack.processes[name], stack.service_url(name), name)
+    finally:
+        shopper.stopping.set()
+        shopper.join(15)
+
+    session = http()
+    orders = {order["id"] for order in session.get(f"{stack.url}/order/", timeout=30,
+                                                    headers={"Accept": "application/json"}).json()}
+    assert set(shopper.placed) <= orders and len(shopper.placed) > 50
+    for name in ("invoicing", "shipping"):
+        ids = wait_for_all(session, f"{stack.url}/{name}/", orders)
+        assert len(ids) == len(set(ids)), f"{name} holds an order twice"
+        assert set(ids) == orders, f"{name} misses {sorted(orders - set(ids))[:10]}"
+
+
+def wait_for_all(session, url: str, wanted: set[int], timeout: float = 60) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ids = [item["id"] for item in session.get(url, headers={"Accept": "application/json"}, timeout=10).json()]
+        except (requests.RequestException, ValueError):
+            ids = []
+        if set(ids) >= wanted or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.3)

@@ -1,0 +1,63 @@
+"""A production start (gunicorn on the WSGI entry points, `msatom serve`) needs SECRET_KEY:
+without it the process stops at once and says so; with it the service answers."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from msatom.stack import Process, answers, wait_until
+from tests.e2e.running import MSATOM, free_port, http, msatom_env
+
+pytestmark = pytest.mark.e2e
+MESSAGE = "SECRET_KEY is not set"
+SECRET = "e2e-test-secret-0123456789abcdef"
+
+
+def gunicorn(service: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+            "--no-control-socket", f"msatom.wsgi:{service}()"]
+
+
+def refused(command: list[str], tmp_path, **settings: str) -> subprocess.CompletedProcess:
+    database = tmp_path / "service.db"
+    result = subprocess.run(command, env=msatom_env(DATABASE_URL=f"sqlite:///{database}", **settings),
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert not database.exists(), "the database was touched before the refusal"
+    return result
+
+
+@pytest.mark.parametrize("service", ["order", "invoicing", "shipping"])
+def test_gunicorn_without_secret_key_stops_at_once_with_a_line_naming_it(tmp_path, service):
+    result = refused(gunicorn(service, free_port()), tmp_path)
+
+    assert result.returncode != 0
+    assert f"msatom {service}: {MESSAGE}" in result.stderr, result.stderr  # once per worker
+    # No traceback of ours. (With several workers gunicorn 27 may add one of its own, HaltServer.)
+    assert "ConfigurationError" not in result.stderr and "msatom/" not in result.stderr
+    assert "Reason: App failed to load." in result.stderr  # gunicorn stops instead of booting workers again
+
+
+def test_msatom_serve_without_secret_key_stops_at_once_naming_it(tmp_path):
+    result = refused([str(MSATOM), "serve", "order"], tmp_path, PORT=str(free_port()))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"msatom: {MESSAGE}"), result.stderr
+
+
+@pytest.mark.parametrize("how", ["gunicorn", "msatom serve"])
+def test_with_secret_key_the_service_starts_and_serves_its_form(tmp_path, how):
+    port = free_port()
+    command = gunicorn("order", port) if how == "gunicorn" else [str(MSATOM), "serve", "order"]
+    env = msatom_env(DATABASE_URL=f"sqlite:///{tmp_path / 'order.db'}", PORT=str(port), SECRET_KEY=SECRET)
+    process = Process(command, env, tmp_path / "service.log")
+    try:
+        wait_until(lambda: process.running() and answers(f"http://127.0.0.1:{port}/health")
+                   or (not process.running() and pytest.fail(process.output())), 30, "the service answering")
+        page = http().get(f"http://127.0.0.1:{port}/new", headers={"Accept": "text/html"}, timeout=5)
+        assert page.status_code == 200
+        assert 'name="csrf_token"' in page.text
+        assert page.headers["X-Frame-Options"] == "DENY"
+    finally:
+        assert process.stop() == 0, process.output()
