@@ -55,7 +55,12 @@ def run(args) -> int:
 
 
 def serve(args) -> int:
-    app = create_app(args.service, Settings.from_env(args.service).for_production())
+    settings = Settings.from_env(args.service)
+    if not settings.secret_key:
+        logging.getLogger("msatom").warning(
+            "SECRET_KEY is not set: this start signs forms with a random key, so forms open in a browser "
+            "stop working when it restarts. gunicorn, the production server, refuses to start without one.")
+    app = create_app(args.service, settings)
     try:
         _serve_until_stopped(app, args.host, app.config["SETTINGS"].port)
     finally:
