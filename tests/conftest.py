@@ -36,16 +36,26 @@ def require_program(name: str) -> str:
     return path
 
 
+@contextmanager
+def running(make):
+    """A started PostgresCluster or Stack (what `make` builds), stopped afterwards;
+    skipped (or failed, in CI) when its programs are missing."""
+    try:
+        thing = make()
+    except MissingProgram as error:
+        missing(str(error))
+    thing.start()
+    try:
+        yield thing
+    finally:
+        thing.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throwaway PostgreSQL server for the whole test run."""
-    try:
-        cluster = PostgresCluster()
-    except MissingProgram as error:
-        missing(str(error))
-    cluster.start()
-    yield cluster
-    cluster.stop()
+    with running(PostgresCluster) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from msatom.stack import MissingProgram, Stack
-from tests.conftest import missing
+from msatom.stack import Stack
+from tests.conftest import running
 from tests.e2e.running import MsatomRun
 
 
@@ -44,10 +44,5 @@ def pytest_runtest_makereport(item, call):
 def stack():
     """PostgreSQL, the three services under gunicorn (two workers each, polling
     every 0.2 s) and Apache in front; stopped when the module's tests are done."""
-    try:
-        production = Stack(poll_interval=0.2)
-    except MissingProgram as error:
-        missing(str(error))
-    production.start()
-    yield production
-    production.stop()
+    with running(lambda: Stack(poll_interval=0.2)) as production:
+        yield production

@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from msatom.stack import MissingProgram, Stack
-from tests.conftest import missing, order_request
+from msatom.stack import Stack
+from tests.conftest import order_request, running
 from tests.e2e.running import http, kill_group, wait_for_health
 
 pytestmark = pytest.mark.e2e
@@ -19,13 +19,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def chaos_stack():
-    try:
-        stack = Stack(poll_interval=0.2)
-    except MissingProgram as error:
-        missing(str(error))
-    stack.start()
-    yield stack
-    stack.stop()
+    with running(lambda: Stack(poll_interval=0.2)) as stack:
+        yield stack
 
 
 class Shopper(threading.Thread):

@@ -7,20 +7,15 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from msatom.stack import MissingProgram, PostgresCluster
-from tests.conftest import missing, order_request
+from msatom.stack import PostgresCluster
+from tests.conftest import order_request, running
 
 
 @pytest.fixture
 def own_postgres():
     """A PostgreSQL server of the test's own, to stop and start."""
-    try:
-        cluster = PostgresCluster()
-    except MissingProgram as error:
-        missing(str(error))
-    cluster.start()
-    yield cluster
-    cluster.stop()
+    with running(PostgresCluster) as cluster:
+        yield cluster
 
 
 def test_a_database_restart_gets_503_meanwhile_and_recovers_by_itself(own_postgres, make_app, settings_for):
