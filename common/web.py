@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
-from functools import partial
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
