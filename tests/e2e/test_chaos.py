@@ -86,3 +86,20 @@ def wait_for_all(session, url: str, wanted: set[int], timeout: float = 60) -> li
         if set(ids) >= wanted or time.monotonic() > deadline:
             return ids
         time.sleep(0.3)
+
+
+def test_consumers_wait_out_a_stopped_order_service_and_catch_up_by_themselves(chaos_stack):
+    stack, session = chaos_stack, http()
+    stack.processes["order"].stop(signal.SIGTERM)
+    while_down = session.post(f"{stack.service_url('invoicing')}/poll", timeout=30,
+                              headers={"Accept": "application/json"}).json()
+    page = session.get(f"{stack.url}/invoicing/", headers={"Accept": "text/html"}, timeout=10).text
+
+    stack.start_service("order")
+    wait_for_health(stack.processes["order"], stack.service_url("order"), "order")
+    placed = session.post(f"{stack.url}/order/", json=order_request(), timeout=10).json()["id"]
+
+    assert while_down["status"] == "error" and "cannot be reached" in while_down["message"]
+    assert "cannot be reached" in page  # the state every worker of the service shows
+    for name in ("invoicing", "shipping"):  # the schedule, backing off, comes back by itself
+        assert placed in wait_for_all(session, f"{stack.url}/{name}/", {placed})
