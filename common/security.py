@@ -17,6 +17,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
+from common.negotiation import wants_html
 from common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,7 @@ def add_headers(response):
 def _json_api_call() -> bool:
     if request.is_json:
         return True
-    asks_for_json = request.accept_mimetypes.best_match(["application/json", "text/html"]) == "application/json"
-    return asks_for_json and not _from_another_site()
+    return not wants_html() and not _from_another_site()
 
 
 def _from_another_site() -> bool:
@@ -75,6 +75,6 @@ def _from_another_site() -> bool:
 
 def _refused(error: CSRFError):
     log.info("form post refused on %s %s: %s", request.method, request.path, error.description)
-    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+    if wants_html():
         return render_template("error.html", error=BadRequest(REFUSED)), 400
     return jsonify(error=REFUSED), 400

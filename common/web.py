@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from common import metrics, request_id
 from common.db import Database
 from common.errors import InputError
+from common.negotiation import asks_for_json, wants_html
 from common.feed.consumer import Consumer, start_schedule
 from common.feed.following import FeedClient
 from common.schema import upgrade
@@ -66,12 +67,6 @@ def settings() -> Settings:
 def iso_utc(moment: datetime) -> str:
     """RFC 3339 in UTC with microseconds: 2026-11-22T10:15:30.123456Z."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def wants_html() -> bool:
-    """Browsers prefer HTML; `curl URL` (Accept: */*) and programs get JSON."""
-    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "text/html"
 
 
 def respond(data: Callable[[], Any], template: str, status: int = 200, **context):
@@ -149,7 +144,7 @@ polling = Blueprint("polling", __name__)
 @polling.post("/rejected/<int:position>/retry")
 def retry_rejected(position: int):
     problem = current_app.extensions["consumer"].retry(position)
-    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+    if asks_for_json():
         return jsonify(imported=problem is None, message=problem or "Imported.")
     return redirect(request.script_root + "/", code=303)
 
@@ -157,6 +152,6 @@ def retry_rejected(position: int):
 @polling.post("/poll")
 def poll_now():
     result = current_app.extensions["consumer"].poll()
-    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+    if asks_for_json():
         return jsonify(result.as_json())
     return redirect(request.script_root + "/", code=303)

@@ -8,7 +8,7 @@ log's primary key, so no request reads more than one page, however long the hist
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy import select
@@ -43,21 +43,29 @@ def head(session: Session):
     ).first()
 
 
-def subscription_validators(session: Session, size: int) -> Validators:
+@dataclass(frozen=True)
+class Subscription:
+    """The subscription document's state: its validators, and the newest position
+    its body is to show (read once, so that body and ETag agree)."""
+
+    validators: Validators
+    last: int
+
+
+def subscription_state(session: Session, size: int) -> Subscription:
     """Asked after the caller read the clock: an entry being written when the
     clock was read may yet commit with a time in a second already over."""
     writing = outbox.writing(session, FeedEntry.__table__)
     newest = head(session)
     if newest is None:
-        return Validators(etag=f"feed-{size}-0", changed_at=None, writing=writing)
-    return Validators(etag=f"feed-{size}-{newest.position}", changed_at=newest.recorded_at, writing=writing)
+        return Subscription(Validators(etag=f"feed-{size}-0", changed_at=None, writing=writing), 0)
+    validators = Validators(etag=f"feed-{size}-{newest.position}", changed_at=newest.recorded_at, writing=writing)
+    return Subscription(validators, newest.position)
 
 
-def subscription(session: Session, size: int, urls: FeedUrls) -> Feed:
-    newest = head(session)
-    last = newest.position if newest else 0
-    page = _page(session, _page_of(max(last, 1), size), size, urls, urls.subscription, last)
-    return replace(page.feed, archive=False, links=[link for link in page.feed.links if link[0] != "next-archive"])
+def subscription(session: Session, size: int, urls: FeedUrls, last: int) -> Feed:
+    """The newest page, up to position `last`; never an archive document itself."""
+    return _page(session, _page_of(max(last, 1), size), size, urls, urls.subscription, last, archived=False).feed
 
 
 def archive(session: Session, number: int, size: int, urls: FeedUrls) -> Page | None:
@@ -69,18 +77,21 @@ def archive(session: Session, number: int, size: int, urls: FeedUrls) -> Page | 
     return _page(session, number, size, urls, urls.archive(number), last)
 
 
-def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: str, last: int) -> Page:
-    first, end = (number - 1) * size + 1, number * size
-    complete = end <= last
+def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: str, last: int,
+          archived: bool = True) -> Page:
+    """Page `number` as the log holds it up to `last`; a full one is an archive
+    document unless `archived` is False (the subscription document)."""
+    first, end = (number - 1) * size + 1, min(number * size, last)
+    complete = number * size <= last
     rows = session.scalars(select(FeedEntry).where(FeedEntry.position.between(first, end))
                            .order_by(FeedEntry.position.desc())).all()
     links = [("current", urls.subscription)]
     if number > 1:
         links.append(("prev-archive", urls.archive(number - 1)))
-    if complete:
+    if complete and archived:
         links.append(("next-archive", urls.archive(number + 1)))
     feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url,
-                updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete,
+                updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete and archived,
                 entries=[_entry(row, urls.order(row.order_id)) for row in rows])
     if complete:
         validators = Validators(etag=f"archive-{size}-{number}", changed_at=rows[0].recorded_at)

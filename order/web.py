@@ -12,7 +12,8 @@ from common.feed.publishing import IMMUTABLE, conditional_response, render_atom
 from common.metrics import count_feed_answers
 from common.schema import upgrade
 from common.settings import Settings
-from common.web import create_service_app, database, iso_utc, respond, settings, wants_html
+from common.negotiation import wants_html
+from common.web import create_service_app, database, iso_utc, respond, settings
 from order import feed, service
 from order.models import MIGRATIONS, Customer, Item, Order
 
@@ -82,8 +83,9 @@ def items():
 def order_feed():
     size, now = settings().feed_page_size, _now()  # the time first: see outbox.writing
     with database().session() as session:
-        return conditional_response(request, feed.subscription_validators(session, size), now,
-                                    lambda: render_atom(feed.subscription(session, size, _feed_urls())))
+        state = feed.subscription_state(session, size)
+        return conditional_response(request, state.validators, now,
+                                    lambda: render_atom(feed.subscription(session, size, _feed_urls(), state.last)))
 
 
 @pages.get("/feed/archive/<int:number>")
@@ -135,9 +137,9 @@ def _place_from_form():
         form["lines"].append({"itemId": "", "count": "1"})
         return _order_form(form)
     if action.startswith("remove-line-"):
-        index = int(action.rsplit("-", 1)[1]) if action.rsplit("-", 1)[1].isdigit() else -1
-        if 0 <= index < len(form["lines"]) and len(form["lines"]) > 1:
-            del form["lines"][index]
+        index = action.removeprefix("remove-line-")
+        if index.isdigit() and int(index) < len(form["lines"]) and len(form["lines"]) > 1:
+            del form["lines"][int(index)]
         return _order_form(form)
     try:
         with database().session() as session:
