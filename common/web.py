@@ -24,6 +24,8 @@ from common.settings import Settings
 log = logging.getLogger(__name__)
 
 NAVIGATION = [("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments")]
+# How often an open page refreshes its poller state (common/static/app.js).
+LIVE_REFRESH_SECONDS = 5
 
 plumbing = Blueprint("common", __name__, template_folder="templates",
                      static_folder="static", static_url_path="/static")
@@ -126,6 +128,7 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float) ->
     app.jinja_env.globals["poll_state"] = consumer.state
     app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
     app.jinja_env.globals["rejected_entries"] = consumer.rejected
+    app.jinja_env.globals["refresh_seconds"] = LIVE_REFRESH_SECONDS
     if interval_seconds > 0:
         app.extensions["scheduler"] = start_schedule(partial(consumer.poll, wait=False), interval_seconds)
 

@@ -1,10 +1,15 @@
-"""The running system for end-to-end tests: `msatom run` as a real process."""
+"""The running systems and the browser for end-to-end tests: `msatom run`, the
+production stack and Chromium, as real processes."""
 from __future__ import annotations
 
-import pytest
+import shutil
 
-from msatom.stack import Stack
-from tests.conftest import running
+import pytest
+from playwright.sync_api import sync_playwright
+
+from msatom.stack import MissingProgram, Stack
+from tests.conftest import REQUIRE_REAL_STACK, missing, running
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Tab
 from tests.e2e.running import MsatomRun
 
 
@@ -46,3 +51,65 @@ def stack():
     every 0.2 s) and Apache in front; stopped when the module's tests are done."""
     with running(lambda: Stack(poll_interval=0.2)) as production:
         yield production
+
+
+@pytest.fixture(scope="module")
+def ui_system(tmp_path_factory):
+    """What a person's browser talks to: the real stack through Apache, or `make run`
+    (`msatom run`) where Apache or PostgreSQL is missing. It polls only when asked
+    ("Poll now"), so a test sees what its own clicks do."""
+    try:
+        system = Stack(poll_interval=3600)
+    except MissingProgram as error:
+        if REQUIRE_REAL_STACK:
+            pytest.fail(f"{error}, and REQUIRE_REAL_STACK=1 forbids falling back to msatom run", pytrace=False)
+        system = None
+    if system is None:
+        system = MsatomRun(tmp_path_factory.mktemp("msatom-run"), POLL_INTERVAL_SECONDS="3600")
+        system.wait_until_healthy(timeout=20)
+        yield system
+        system.interrupt(timeout=10)
+        return
+    with running(lambda: system) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, headless, for the whole run."""
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} is not installed (Debian package chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browse(request, chromium, ui_system):
+    """Open a browser tab on the system, e.g. `browse(width=375, timezone="Asia/Kolkata")`;
+    each tab is a fresh browser profile (no cookies), checked when the test ends."""
+    folder = ARTIFACTS / request.node.name
+    shutil.rmtree(folder, ignore_errors=True)
+    contexts, tabs = [], []
+
+    def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin") -> Tab:
+        context = chromium.new_context(viewport={"width": width, "height": height}, timezone_id=timezone,
+                                       locale="en-GB")
+        contexts.append(context)
+        tab = Tab(context.new_page(), ui_system.url, folder if not tabs else folder / f"tab-{len(tabs) + 1}")
+        tabs.append(tab)
+        return tab
+
+    yield open_tab
+    try:
+        for tab in tabs:
+            tab.check()
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def tab(browse) -> Tab:
+    return browse()

@@ -73,7 +73,7 @@ class MsatomRun:
             self.process = subprocess.Popen(
                 [str(MSATOM), "run"], cwd=self.folder, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
-                env=msatom_env(PORT=str(self.port), POLL_INTERVAL_SECONDS="1", **settings),
+                env=msatom_env(**{"PORT": str(self.port), "POLL_INTERVAL_SECONDS": "1", **settings}),
             )
 
     def output(self, last_lines: int | None = None) -> str:

@@ -1,0 +1,79 @@
+// What the pages of every service do in the browser. Each page works without it;
+// with it, times read in the reader's own time zone and the live parts of a page
+// (marked data-live) keep themselves current without a full reload.
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  timeZoneName: "short",
+});
+
+// The server writes UTC; the reader sees their own zone, and UTC on hover.
+function localizeTimes(root) {
+  for (const element of root.querySelectorAll("time[datetime]")) {
+    const moment = new Date(element.dateTime);
+    if (Number.isNaN(moment.getTime())) continue;
+    element.title = element.textContent.trim();
+    element.textContent = TIME_FORMAT.format(moment);
+  }
+}
+
+// Swap each live region of the page for its counterpart in a fresh copy of it.
+function replaceLiveRegions(html) {
+  const fresh = new DOMParser().parseFromString(html, "text/html");
+  const focused = document.activeElement && document.activeElement.id;
+  for (const region of document.querySelectorAll("[data-live][id]")) {
+    const counterpart = fresh.getElementById(region.id);
+    if (!counterpart) continue;
+    localizeTimes(counterpart);
+    region.replaceWith(document.importNode(counterpart, true));
+  }
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
+function showProblem(message) {
+  const status = document.getElementById("live-status");
+  if (status) status.textContent = message;
+}
+
+// Fetch `url` (this page by default) and take its live regions; a problem is shown
+// under the poller's state: what failed, why, and what to do.
+async function refresh({ url = location.href, method = "GET", body, failure, advice }) {
+  try {
+    const response = await fetch(url, { method, body, headers: { Accept: "text/html" }, credentials: "same-origin" });
+    if (!response.ok) throw new Error(`the service answered ${response.status}`);
+    replaceLiveRegions(await response.text());
+    showProblem("");
+  } catch (error) {
+    showProblem(`${failure} (${error.message}). ${advice}`);
+  }
+}
+
+// A form marked data-live-submit (such as "Poll now") posts in the background; the
+// service's answer redirects to this page, whose live regions then replace ours.
+async function submitInPlace(event) {
+  const form = event.target.closest("form[data-live-submit]");
+  if (!form) return;
+  event.preventDefault();
+  const button = form.querySelector("button");
+  button.disabled = true;
+  button.dataset.label = button.textContent;
+  button.textContent = button.dataset.busy || "Working…";
+  await refresh({ url: form.action, method: "POST", body: new URLSearchParams(new FormData(form)),
+                  failure: `${button.dataset.label} did not go through`, advice: "Reload the page and try again." });
+  if (button.isConnected) {
+    button.disabled = false;
+    button.textContent = button.dataset.label;
+  }
+}
+
+function startRefreshing() {
+  const regions = document.querySelectorAll("[data-live][data-refresh-seconds]");
+  if (regions.length === 0) return;
+  const seconds = Math.min(...[...regions].map((region) => Number(region.dataset.refreshSeconds)));
+  const problem = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
+  setInterval(() => { if (document.visibilityState === "visible") refresh(problem); }, seconds * 1000);
+}
+
+localizeTimes(document);
+document.addEventListener("submit", submitInPlace);
+startRefreshing();

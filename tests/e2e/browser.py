@@ -1,0 +1,119 @@
+"""A real browser for end-to-end tests: Debian's Chromium, driven by Playwright.
+
+A `Tab` is one page of a browser context. It takes a PNG screenshot of every page
+it lands on (under test-artifacts/browser/<test>/) and fails the test on anything a
+user's browser would show as a problem: a console error, an uncaught script error,
+a request that failed, or an HTTP error the test did not announce with `expect_error`.
+"""
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless as root on a machine without outside network: no sandbox, no GPU, and
+# none of the background connections a closed network would refuse.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+# Chromium's console line for an HTTP error answer, e.g. to a form with bad input.
+HTTP_ERROR_CONSOLE = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")
+
+# Every form control a user can reach, which has no label to say what it is for.
+UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter((control) => control.labels.length === 0 && !control.getAttribute('aria-label'))
+  .map((control) => control.name || control.id || control.outerHTML)"""
+
+
+class Tab:
+    def __init__(self, page, base_url: str, folder: Path):
+        self.page = page
+        self.base_url = base_url
+        self.folder = folder
+        self.shots: list[Path] = []
+        self.problems: list[str] = []
+        self._expected: set[int] = set()
+        self._excused: set[tuple[int, str]] = set()
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
+        page.on("requestfailed", self._on_request_failed)
+        page.on("response", self._on_response)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def open(self, path: str, name: str | None = None):
+        """Go to `path` of the system, as if typed into the address bar."""
+        response = self.page.goto(self.url(path))
+        self.landed(name)
+        return response
+
+    def follow(self, action, name: str | None = None):
+        """Do `action` (a click, a submit), which leads to a new page, and land there."""
+        with self.page.expect_navigation() as navigation:
+            action()
+        self.landed(name)
+        return navigation.value
+
+    def landed(self, name: str | None = None) -> None:
+        """The checks and the screenshot of the page the tab is on now."""
+        self.page.wait_for_load_state("load")
+        unlabelled = self.page.evaluate(UNLABELLED_CONTROLS)
+        assert not unlabelled, f"form controls without a label on {self.page.url}: {unlabelled}"
+        self.screenshot(name)
+        self.check()
+
+    def screenshot(self, name: str | None = None) -> Path:
+        path = urlsplit(self.page.url).path.strip("/") or "start"
+        slug = re.sub(r"[^a-z0-9]+", "-", (name or path).lower()).strip("-")
+        shot = self.folder / f"{len(self.shots) + 1:02d}-{slug}.png"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(shot), full_page=True)
+        self.shots.append(shot)
+        return shot
+
+    @contextmanager
+    def expect_error(self, status: int):
+        """Within this block an answer with `status` is what the test wants; it must come."""
+        self._expected.add(status)
+        seen = len(self._excused)
+        try:
+            yield
+        finally:
+            self._expected.discard(status)
+        assert len(self._excused) > seen, f"no answer with status {status} came"
+
+    def check(self) -> None:
+        """Fail on any problem the browser has seen so far."""
+        problems = [p for p in self.problems if not self._is_excused(p)]
+        self.problems = []  # each problem fails the test once
+        assert not problems, "the browser saw problems:\n" + "\n".join(problems)
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text} ({message.location.get('url')})")
+
+    def _on_request_failed(self, request) -> None:
+        # A page's background refresh is cut off when the reader leaves the page; no
+        # one sees that. Any other request that fails is a problem.
+        if request.resource_type == "fetch" and request.failure == "net::ERR_ABORTED":
+            return
+        self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
+
+    def _on_response(self, response) -> None:
+        if response.status < 400:
+            return
+        if response.status in self._expected:
+            self._excused.add((response.status, response.url))
+        else:
+            self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+    def _is_excused(self, problem: str) -> bool:
+        match = re.match(r"console error: (.*) \((.*)\)$", problem, re.S)
+        if not match:
+            return False
+        status = HTTP_ERROR_CONSOLE.match(match[1])
+        return bool(status) and (int(status[1]), match[2]) in self._excused

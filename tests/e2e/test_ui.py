@@ -1,0 +1,213 @@
+"""The three web UIs in a real browser, as a person uses them: through Apache (or
+`msatom run`), with clicks, typing and "Poll now"."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from playwright.sync_api import expect
+
+from msatom.stack import Stack
+from tests.conftest import order_request
+from tests.e2e.running import http
+
+pytestmark = pytest.mark.e2e
+
+SHIPPING = {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"}
+BILLING = {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"}
+
+
+def fill_customer_and_addresses(page) -> None:
+    page.get_by_label("Customer").select_option(label="Rod Johnson")
+    for legend, address in (("Shipping address", SHIPPING), ("Billing address", BILLING)):
+        group = page.get_by_role("group", name=legend)
+        group.get_by_label("Street").fill(address["street"])
+        group.get_by_label("ZIP code").fill(address["zip"])
+        group.get_by_label("City").fill(address["city"])
+
+
+def choose_line(page, index: int, item: str, count: str) -> None:
+    lines = page.get_by_role("group", name="Lines")
+    lines.get_by_label("Item").nth(index).select_option(label=item)
+    lines.get_by_label("Count").nth(index).fill(count)
+
+
+def go_to(tab, service: str) -> None:
+    navigation = tab.page.get_by_role("navigation", name="Services")
+    tab.follow(lambda: navigation.get_by_role("link", name=service).click())
+
+
+def poll_now(tab, row_name: str):
+    """Click "Poll now" and wait for the row; the page must not reload for it."""
+    page = tab.page
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_role("button", name="Poll now").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=row_name, exact=True))
+    expect(row).to_be_visible()
+    expect(page.get_by_role("button", name="Poll now")).to_be_enabled()
+    assert page.evaluate("window.stillTheSamePage === true"), "Poll now reloaded the whole page"
+    tab.screenshot(f"{page.url.split('/')[-2]} after poll now")
+    tab.check()
+    return row
+
+
+def place_by_api(system, lines=((1, 1), (3, 2))) -> dict:
+    response = http().post(f"{system.url}/order/", json=order_request(lines=lines), timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def poll_by_api(system, service: str) -> None:
+    """What the schedule does, from outside the browser."""
+    response = http().post(f"{system.url}/{service}/poll", headers={"Accept": "application/json"}, timeout=30)
+    assert response.status_code == 200 and response.json()["status"] == 200, response.text
+
+
+def test_an_order_placed_through_the_form_is_listed_invoiced_and_shipped(tab):
+    page = tab.page
+    tab.open("/")
+    go_to(tab, "Orders")
+    tab.follow(lambda: page.get_by_role("link", name="New order").click())
+    fill_customer_and_addresses(page)
+    choose_line(page, 0, "iPod touch (21.00)", "3")
+    tab.follow(lambda: page.get_by_role("button", name="Add a line").click(), "order new with a second line")
+    choose_line(page, 1, "iPod nano (1.00)", "4")
+    tab.follow(lambda: page.get_by_role("button", name="Place order").click())
+
+    placed = page.get_by_role("status").filter(has_text="has been placed")
+    order_id = re.search(r"Order (\d+) has been placed", placed.inner_text())[1]
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"Order {order_id}", exact=True))
+    expect(row).to_contain_text("Rod Johnson")
+    expect(row).to_contain_text("67.00")
+    tab.follow(lambda: row.get_by_role("link").click())
+    order_total = page.locator("[data-total]").inner_text()
+    assert order_total == "67.00"
+    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_contain_text("accepted")
+
+    go_to(tab, "Invoices")
+    invoice_row = poll_now(tab, f"Invoice for order {order_id}")
+    expect(invoice_row).to_contain_text(order_total)
+    expect(page.locator("#poller .outcome")).to_contain_text("200")
+    tab.follow(lambda: invoice_row.get_by_role("link").click())
+    assert page.locator("[data-total]").inner_text() == order_total
+    expect(page.get_by_role("row")).to_have_count(4)  # head, two lines, total
+    expect(page.get_by_text(BILLING["street"])).to_be_visible()
+
+    go_to(tab, "Shipments")
+    shipment_row = poll_now(tab, f"Shipment for order {order_id}")
+    expect(shipment_row).to_contain_text("Berlin")
+    tab.follow(lambda: shipment_row.get_by_role("link").click())
+    contents = page.get_by_role("row")
+    expect(contents.filter(has_text="iPod touch")).to_contain_text("3")
+    expect(contents.filter(has_text="iPod nano")).to_contain_text("4")
+    expect(page.get_by_text(SHIPPING["street"])).to_be_visible()
+
+
+def test_an_empty_order_is_refused_next_to_its_lines_and_keeps_what_was_typed(tab, ui_system):
+    orders_before = http().get(f"{ui_system.url}/order/", timeout=10).json()
+    page = tab.page
+    tab.open("/order/new")
+    fill_customer_and_addresses(page)
+
+    with tab.expect_error(400):
+        tab.follow(lambda: page.get_by_role("button", name="Place order").click(), "order new refused")
+
+    lines = page.get_by_role("group", name="Lines")
+    expect(lines.get_by_text("Choose an item.")).to_be_visible()
+    expect(lines.get_by_label("Item")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.get_by_label("Customer")).to_have_value("2")
+    shipping = page.get_by_role("group", name="Shipping address")
+    expect(shipping.get_by_label("Street")).to_have_value(SHIPPING["street"])
+    expect(page.get_by_role("group", name="Billing address").get_by_label("City")).to_have_value(BILLING["city"])
+    assert http().get(f"{ui_system.url}/order/", timeout=10).json() == orders_before
+
+
+def test_cancelling_an_order_shows_on_its_invoice_and_its_shipment(tab, ui_system):
+    order_id = place_by_api(ui_system)["id"]
+    page = tab.page
+    for service, name in (("invoicing", "Invoice"), ("shipping", "Shipment")):
+        tab.open(f"/{service}/")
+        poll_now(tab, f"{name} for order {order_id}")
+
+    tab.open(f"/order/{order_id}")
+    tab.follow(lambda: page.get_by_role("button", name="Cancel order").click())
+    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_contain_text("cancelled")
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+
+    for service, name in (("invoicing", "Invoice"), ("shipping", "Shipment")):
+        tab.open(f"/{service}/")
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"{name} for order {order_id}"))
+        expect(row).to_contain_text("accepted")
+        page.get_by_role("button", name="Poll now").click()
+        expect(row).to_contain_text("cancelled")
+        tab.screenshot(f"{service} after the cancellation")
+        tab.follow(lambda: row.get_by_role("link").click())
+        expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")
+
+
+def test_times_read_in_the_readers_time_zone_with_utc_on_hover(browse, ui_system):
+    order = place_by_api(ui_system)
+    tab = browse(timezone="Asia/Kolkata")
+    tab.open(f"/order/{order['id']}")
+
+    placed = datetime.fromisoformat(order["placedAt"].replace("Z", "+00:00"))
+    in_kolkata = placed.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    shown = tab.page.locator("time").first
+    expect(shown).to_contain_text(in_kolkata.strftime("%H:%M:%S"))
+    expect(shown).to_contain_text("GMT+5:30")
+    expect(shown).to_have_attribute("title", placed.strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
+def test_new_invoices_and_the_poller_state_appear_without_a_reload(tab, ui_system):
+    page = tab.page
+    tab.open("/invoicing/")
+    page.evaluate("window.stillTheSamePage = true")
+    last_poll = page.locator("#poller dd").first.inner_text()
+
+    order_id = place_by_api(ui_system)["id"]
+    poll_by_api(ui_system, "invoicing")
+
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=f"Invoice for order {order_id}"))
+    expect(row).to_be_visible(timeout=15_000)
+    expect(page.locator("#poller dd").first).not_to_have_text(last_poll)
+    assert page.evaluate("window.stillTheSamePage === true"), "the page was reloaded"
+    tab.screenshot("invoicing refreshed by itself")
+
+
+def test_every_page_is_usable_375_pixels_wide_and_leads_to_the_others(browse, ui_system):
+    order_id = place_by_api(ui_system)["id"]
+    for service in ("invoicing", "shipping"):
+        poll_by_api(ui_system, service)
+    tab = browse(width=375, height=740)
+    page = tab.page
+    for path in ("/", "/order/", "/order/new", f"/order/{order_id}", "/order/customers", "/order/items",
+                 "/invoicing/", f"/invoicing/{order_id}", "/shipping/", f"/shipping/{order_id}"):
+        tab.open(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width} px wide: the reader must scroll sideways"
+        navigation = page.get_by_role("navigation", name="Services")
+        for service, target in (("Orders", "/order/"), ("Invoices", "/invoicing/"), ("Shipments", "/shipping/")):
+            expect(navigation.get_by_role("link", name=service)).to_have_attribute("href", target)
+        expect(page.get_by_role("link", name="microservice-atom")).to_have_attribute("href", "/")
+
+
+def test_a_page_whose_service_stops_says_so_and_recovers_by_itself(tab, ui_system):
+    if not isinstance(ui_system, Stack):
+        pytest.skip("needs the stack, where one service can stop on its own")
+    page = tab.page
+    tab.open("/invoicing/")
+    problem = page.get_by_role("status").filter(has_text="Not refreshed")
+
+    with tab.expect_error(503):
+        ui_system.processes["invoicing"].stop()
+        try:
+            expect(problem).to_contain_text("the service answered 503", timeout=15_000)
+            tab.screenshot("invoicing while its service is stopped")
+        finally:
+            ui_system.start_service("invoicing")
+            ui_system.wait_until_healthy("invoicing")
+
+    expect(problem).to_have_count(0, timeout=15_000)
+    expect(page.get_by_role("button", name="Poll now")).to_be_visible()
