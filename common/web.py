@@ -6,15 +6,16 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from common import metrics, request_id
 from common.db import Database
 from common.errors import InputError
 from common.negotiation import asks_for_json, wants_html
+from common.paging import Page, page_number
 from common.feed.consumer import Consumer, start_schedule
 from common.feed.following import FeedClient
 from common.schema import upgrade
@@ -78,6 +79,22 @@ def respond(data: Callable[[], Any], template: str, status: int = 200, **context
     return jsonify(data()), status
 
 
+def requested_page() -> int:
+    """The page of a list the request asks for (`?page=`, from 1)."""
+    return page_number(request.args.get("page"))
+
+
+def respond_page(page: Page, item_json: Callable[[Any], Any], template: str, **context):
+    """A page of a list, as HTML or as a JSON array, with `Link` headers (RFC 8288)
+    to the newer (`prev`) and older (`next`) pages."""
+    if page.number > page.count:
+        abort(404, f"There is no page {page.number}; the list has {page.count}.")
+    body, status = respond(lambda: [item_json(item) for item in page.items], template, page=page, **context)
+    links = [f'<{url_for(request.endpoint, **request.view_args, page=number, _external=True)}>; rel="{rel}"'
+             for rel, number in (("prev", page.newer), ("next", page.older)) if number]
+    return body, status, {"Link": ", ".join(links)} if links else {}
+
+
 def health():
     if database().ping():
         return jsonify(status="ok")
@@ -91,6 +108,8 @@ def _http_error(error: HTTPException):
 
 
 def _input_error(error: InputError):
+    if wants_html():
+        return render_template("error.html", error=BadRequest(error.message)), 400
     return jsonify(error=error.message, details=error.details), 400
 
 

@@ -7,7 +7,8 @@ from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
 from common.settings import Settings
-from common.web import create_consumer_app, database, iso_utc, respond
+from common.paging import fetch_page
+from common.web import create_consumer_app, database, iso_utc, requested_page, respond, respond_page
 from invoicing import models
 from invoicing.importer import import_order
 from invoicing.models import Invoice
@@ -25,8 +26,9 @@ def create_app(config: Settings | None = None) -> Flask:
 @pages.get("/")
 def index():
     with database().session() as session:
-        invoices = list(session.scalars(select(Invoice).order_by(Invoice.ordered_at.desc(), Invoice.id.desc())))
-        return respond(lambda: [invoice_json(i) for i in invoices], "invoices.html", invoices=invoices)
+        page = fetch_page(session, select(Invoice).order_by(Invoice.ordered_at.desc(), Invoice.id.desc()),
+                          requested_page())
+        return respond_page(page, invoice_json, "invoices.html")
 
 
 @pages.get("/<int:order_id>")

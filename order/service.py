@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from common.errors import InputError
@@ -49,8 +49,9 @@ def items(session: Session) -> list[Item]:
     return list(session.scalars(select(Item).order_by(Item.id)))
 
 
-def orders(session: Session) -> list[Order]:
-    return list(session.scalars(select(Order).order_by(Order.id.desc())))
+def orders() -> Select:
+    """Every order, the newest first."""
+    return select(Order).order_by(Order.id.desc())
 
 
 def place_order(session: Session, data: Any, clock: Callable[[], datetime]) -> Order:

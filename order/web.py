@@ -13,7 +13,8 @@ from common.metrics import count_feed_answers
 from common.schema import upgrade
 from common.settings import Settings
 from common.negotiation import wants_html
-from common.web import create_service_app, database, iso_utc, respond, settings
+from common.paging import fetch_page
+from common.web import create_service_app, database, iso_utc, requested_page, respond, respond_page, settings
 from order import feed, service
 from order.models import MIGRATIONS, Customer, Item, Order
 
@@ -33,10 +34,8 @@ def create_app(config: Settings | None = None) -> Flask:
 @pages.get("/")
 def index():
     with database().session() as session:
-        orders = service.orders(session)
-        placed = request.args.get("placed", type=int)
-        return respond(lambda: [order_json(o) for o in orders], "orders.html",
-                       orders=orders, placed=placed)
+        page = fetch_page(session, service.orders(), requested_page())
+        return respond_page(page, order_json, "orders.html", placed=request.args.get("placed", type=int))
 
 
 @pages.get("/new")

@@ -59,6 +59,18 @@ def wait_for_json(session: requests.Session, url: str, timeout: float = 5.0, int
         time.sleep(interval)
 
 
+def every_item(session: requests.Session, url: str) -> list:
+    """Every item of a paged JSON list (`/order/`, `/invoicing/`, ...), following
+    its `Link: <...>; rel="next"` headers; list it again if it may have grown meanwhile."""
+    items = []
+    while url:
+        response = session.get(url, headers={"Accept": "application/json"}, timeout=30)
+        response.raise_for_status()
+        items += response.json()
+        url = response.links.get("next", {}).get("url")
+    return items
+
+
 class MsatomRun:
     """`msatom run` as a real process in `folder` (its SQLite files go to
     `folder/var`), output in `folder/msatom.log`."""

@@ -12,7 +12,7 @@ import requests
 
 from msatom.stack import Stack
 from tests.conftest import order_request, running
-from tests.e2e.running import http, kill_group, wait_for_health
+from tests.e2e.running import every_item, http, kill_group, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -67,8 +67,7 @@ def test_every_order_arrives_once_whatever_breaks_meanwhile(chaos_stack):
         shopper.join(15)
 
     session = http()
-    orders = {order["id"] for order in session.get(f"{stack.url}/order/", timeout=30,
-                                                    headers={"Accept": "application/json"}).json()}
+    orders = {order["id"] for order in every_item(session, f"{stack.url}/order/")}
     assert set(shopper.placed) <= orders and len(shopper.placed) > 50
     for name in ("invoicing", "shipping"):
         ids = wait_for_all(session, f"{stack.url}/{name}/", orders)
@@ -77,14 +76,16 @@ def test_every_order_arrives_once_whatever_breaks_meanwhile(chaos_stack):
 
 
 def wait_for_all(session, url: str, wanted: set[int], timeout: float = 60) -> list[int]:
+    """The ids listed at `url` once they include `wanted`, listed again after the last
+    import (while imports go on, an item can move to the next page as it is listed)."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            ids = [item["id"] for item in session.get(url, headers={"Accept": "application/json"}, timeout=10).json()]
+            ids = [item["id"] for item in every_item(session, url)]
         except (requests.RequestException, ValueError):
             ids = []
         if set(ids) >= wanted or time.monotonic() > deadline:
-            return ids
+            return [item["id"] for item in every_item(session, url)]
         time.sleep(0.3)
 
 

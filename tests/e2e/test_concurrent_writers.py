@@ -15,7 +15,7 @@ import pytest
 from common.feed.following import parse_page
 from msatom.stack import free_port, start_gunicorn
 from tests.conftest import order_request
-from tests.e2e.running import http, trouble_in, wait_for_health
+from tests.e2e.running import every_item, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -184,7 +184,7 @@ def wait_for_all(process, url: str, newest: int, wanted: set[int], deadline: flo
             break
         time.sleep(0.2)
     while True:
-        copies = session.get(f"{url}/", headers={"Accept": "application/json"}, timeout=30).json()
+        copies = every_item(session, f"{url}/")
         if wanted <= {copy["id"] for copy in copies} or time.monotonic() >= deadline:
             return copies
         time.sleep(1)

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from common.feed.following import parse_page
 from msatom.stack import free_port, start_gunicorn
 from tests.conftest import order_request
-from tests.e2e.running import http, kill_group, trouble_in, wait_for_health
+from tests.e2e.running import every_item, http, kill_group, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def test_invoicing_killed_five_times_while_importing_invoices_every_order_once_i
         assert entries == ORDERS + 2 * CRASHES
         wait_until_caught_up(invoices_in_db, entries, invoicing)
 
-        invoices = session.get(f"{invoicing_url}/", headers={"Accept": "application/json"}, timeout=30).json()
+        invoices = every_item(session, f"{invoicing_url}/")
         ids = [invoice["id"] for invoice in invoices]
         assert len(ids) == len(set(ids)), f"duplicate invoices: {len(ids) - len(set(ids))}"
         assert set(ids) == set(placed), f"no invoice for orders {sorted(set(placed) - set(ids))[:20]}"
@@ -79,8 +79,7 @@ def test_invoicing_killed_five_times_while_importing_invoices_every_order_once_i
         oldest_first = sorted(reversed(invoices), key=lambda invoice: invoice["importedAt"])
         assert [invoice["id"] for invoice in oldest_first] == placed
         assert sorted(i["id"] for i in invoices if i["status"] == "cancelled") == sorted(cancelled)
-        orders = {o["id"]: o for o in session.get(f"{order_url}/", headers={"Accept": "application/json"},
-                                                    timeout=30).json()}
+        orders = {o["id"]: o for o in every_item(session, f"{order_url}/")}
         for invoice in invoices:
             assert invoice["totalAmount"] == orders[invoice["id"]]["totalPrice"]
             assert invoice["orderVersion"] == orders[invoice["id"]]["version"]
