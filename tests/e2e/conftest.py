@@ -13,11 +13,10 @@ from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Tab
 from tests.e2e.running import MsatomRun
 
 
-@pytest.fixture(scope="module")
-def msatom_system(tmp_path_factory):
-    """`msatom run` in a fresh folder on a free port, polling every second;
-    stopped with Ctrl-C (SIGINT) when the module's tests are done."""
-    system = MsatomRun(tmp_path_factory.mktemp("msatom-run"))
+def msatom_running(folder, **settings: str):
+    """`msatom run` in `folder` on a free port, until the generator is closed: then
+    stopped with Ctrl-C (SIGINT)."""
+    system = MsatomRun(folder, **settings)
     try:
         system.wait_until_healthy(timeout=20)
     except RuntimeError as error:
@@ -27,6 +26,12 @@ def msatom_system(tmp_path_factory):
     if system.interrupt(timeout=10) is None:
         print(f"msatom run did not stop within 10 s of SIGINT and was killed; its output:\n"
               f"{system.output(100)}")
+
+
+@pytest.fixture(scope="module")
+def msatom_system(tmp_path_factory):
+    """`msatom run` in a fresh folder, polling every second, for the module's tests."""
+    yield from msatom_running(tmp_path_factory.mktemp("msatom-run"))
 
 
 @pytest.fixture(scope="module")
@@ -59,19 +64,14 @@ def ui_system(tmp_path_factory):
     (`msatom run`) where Apache or PostgreSQL is missing. It polls only when asked
     ("Poll now"), so a test sees what its own clicks do."""
     try:
-        system = Stack(poll_interval=3600)
+        stack = Stack(poll_interval=3600)
     except MissingProgram as error:
         if REQUIRE_REAL_STACK:
             pytest.fail(f"{error}, and REQUIRE_REAL_STACK=1 forbids falling back to msatom run", pytrace=False)
-        system = None
-    if system is None:
-        system = MsatomRun(tmp_path_factory.mktemp("msatom-run"), POLL_INTERVAL_SECONDS="3600")
-        system.wait_until_healthy(timeout=20)
-        yield system
-        system.interrupt(timeout=10)
+        yield from msatom_running(tmp_path_factory.mktemp("msatom-run"), POLL_INTERVAL_SECONDS="3600")
         return
-    with running(lambda: system) as stack:
-        yield stack
+    with running(lambda: stack) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
