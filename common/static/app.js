@@ -50,16 +50,20 @@ async function refresh({ url = location.href, method = "GET", body, failure, adv
 
 // A form marked data-live-submit (such as "Poll now") posts in the background; the
 // service's answer redirects to this page, whose live regions then replace ours.
+let submitting = false;  // a slow poll must not be overtaken by a refresh that re-enables its button
+
 async function submitInPlace(event) {
   const form = event.target.closest("form[data-live-submit]");
   if (!form) return;
   event.preventDefault();
+  submitting = true;
   const button = form.querySelector("button");
   button.disabled = true;
   button.dataset.label = button.textContent;
   button.textContent = button.dataset.busy || "Working…";
   await refresh({ url: form.action, method: "POST", body: new URLSearchParams(new FormData(form)),
                   failure: `${button.dataset.label} did not go through`, advice: "Reload the page and try again." });
+  submitting = false;
   if (button.isConnected) {
     button.disabled = false;
     button.textContent = button.dataset.label;
@@ -71,7 +75,9 @@ function startRefreshing() {
   if (regions.length === 0) return;
   const seconds = Math.min(...[...regions].map((region) => Number(region.dataset.refreshSeconds)));
   const problem = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
-  setInterval(() => { if (document.visibilityState === "visible") refresh(problem); }, seconds * 1000);
+  setInterval(() => {
+    if (document.visibilityState === "visible" && !submitting) refresh(problem);
+  }, seconds * 1000);
 }
 
 localizeTimes(document);
