@@ -22,6 +22,16 @@ def on_starting(server) -> None:
             stale.unlink()
 
 
+def worker_exit(server, worker) -> None:
+    """In the worker, before the interpreter winds down: stop the poll schedule while
+    it can still finish, since after that point its next poll could not even start."""
+    from common.web import close_app
+
+    app = getattr(worker, "wsgi", None)
+    if app is not None:
+        close_app(app)
+
+
 def child_exit(server, worker) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess

@@ -10,7 +10,7 @@ import pytest
 
 from msatom.stack import answers, free_port, start_gunicorn, wait_until
 from tests.conftest import order_request
-from tests.e2e.running import http
+from tests.e2e.running import every_item, http
 
 pytestmark = pytest.mark.e2e
 ORDERS = 40
@@ -50,7 +50,7 @@ def place(session, stack) -> int:
 def wait_for_all(session, url: str, wanted: set[int], timeout: float = 30) -> list[dict]:
     deadline = time.monotonic() + timeout
     while True:
-        invoices = session.get(url, headers={"Accept": "application/json"}, timeout=10).json()
+        invoices = every_item(session, url)
         if wanted <= {invoice["id"] for invoice in invoices} or time.monotonic() > deadline:
             return invoices
         time.sleep(0.2)
