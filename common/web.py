@@ -7,7 +7,9 @@ from functools import partial
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -15,7 +17,7 @@ from common import metrics, request_id
 from common.db import Database
 from common.errors import InputError
 from common.negotiation import asks_for_json, wants_html
-from common.paging import Page, page_number
+from common.paging import fetch_page, page_number
 from common.feed.consumer import Consumer, start_schedule
 from common.feed.following import FeedClient
 from common.schema import upgrade
@@ -79,14 +81,11 @@ def respond(data: Callable[[], Any], template: str, status: int = 200, **context
     return jsonify(data()), status
 
 
-def requested_page() -> int:
-    """The page of a list the request asks for (`?page=`, from 1)."""
-    return page_number(request.args.get("page"))
-
-
-def respond_page(page: Page, item_json: Callable[[Any], Any], template: str, **context):
-    """A page of a list, as HTML or as a JSON array, with `Link` headers (RFC 8288)
-    to the newer (`prev`) and older (`next`) pages."""
+def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any], template: str, **context):
+    """The page of what `query` selects that the request asks for (`?page=`, from 1), as
+    HTML or as a JSON array, with `Link` headers (RFC 8288) to the newer (`prev`) and
+    older (`next`) pages."""
+    page = fetch_page(session, query, page_number(request.args.get("page")))
     if page.number > page.count:
         abort(404, f"There is no page {page.number}; the list has {page.count}.")
     body, status = respond(lambda: [item_json(item) for item in page.items], template, page=page, **context)

@@ -7,8 +7,7 @@ from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
 from common.settings import Settings
-from common.paging import fetch_page
-from common.web import create_consumer_app, database, iso_utc, requested_page, respond, respond_page
+from common.web import create_consumer_app, database, iso_utc, respond, respond_page
 from invoicing import models
 from invoicing.importer import import_order
 from invoicing.models import Invoice
@@ -26,9 +25,8 @@ def create_app(config: Settings | None = None) -> Flask:
 @pages.get("/")
 def index():
     with database().session() as session:
-        page = fetch_page(session, select(Invoice).order_by(Invoice.ordered_at.desc(), Invoice.id.desc()),
-                          requested_page())
-        return respond_page(page, invoice_json, "invoices.html")
+        newest_first = select(Invoice).order_by(Invoice.ordered_at.desc(), Invoice.id.desc())
+        return respond_page(session, newest_first, invoice_json, "invoices.html")
 
 
 @pages.get("/<int:order_id>")

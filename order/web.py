@@ -13,8 +13,7 @@ from common.metrics import count_feed_answers
 from common.schema import upgrade
 from common.settings import Settings
 from common.negotiation import wants_html
-from common.paging import fetch_page
-from common.web import create_service_app, database, iso_utc, requested_page, respond, respond_page, settings
+from common.web import create_service_app, database, iso_utc, respond, respond_page, settings
 from order import feed, service
 from order.models import MIGRATIONS, Customer, Item, Order
 
@@ -34,8 +33,8 @@ def create_app(config: Settings | None = None) -> Flask:
 @pages.get("/")
 def index():
     with database().session() as session:
-        page = fetch_page(session, service.orders(), requested_page())
-        return respond_page(page, order_json, "orders.html", placed=request.args.get("placed", type=int))
+        return respond_page(session, service.orders(), order_json, "orders.html",
+                            placed=request.args.get("placed", type=int))
 
 
 @pages.get("/new")

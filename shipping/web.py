@@ -7,8 +7,7 @@ from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
 from common.settings import Settings
-from common.paging import fetch_page
-from common.web import create_consumer_app, database, iso_utc, requested_page, respond, respond_page
+from common.web import create_consumer_app, database, iso_utc, respond, respond_page
 from shipping import models
 from shipping.importer import import_order
 from shipping.models import Shipment
@@ -26,9 +25,8 @@ def create_app(config: Settings | None = None) -> Flask:
 @pages.get("/")
 def index():
     with database().session() as session:
-        page = fetch_page(session, select(Shipment).order_by(Shipment.ordered_at.desc(), Shipment.id.desc()),
-                          requested_page())
-        return respond_page(page, shipment_json, "shipments.html")
+        newest_first = select(Shipment).order_by(Shipment.ordered_at.desc(), Shipment.id.desc())
+        return respond_page(session, newest_first, shipment_json, "shipments.html")
 
 
 @pages.get("/<int:order_id>")

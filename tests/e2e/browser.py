@@ -35,6 +35,7 @@ class Tab:
         self.folder = folder
         self.shots: list[Path] = []
         self.problems: list[str] = []
+        self._http_error_lines: list[tuple[int, str]] = []  # Chromium's console lines for HTTP errors
         self._expected: set[int] = set()
         self._excused: set[tuple[int, str]] = set()
         page.on("console", self._on_console)
@@ -88,12 +89,18 @@ class Tab:
 
     def check(self) -> None:
         """Fail on any problem the browser has seen so far."""
-        problems = [p for p in self.problems if not self._is_excused(p)]
-        self.problems = []  # each problem fails the test once
+        problems = self.problems + [f"console error: HTTP {status} for {url}"
+                                    for status, url in self._http_error_lines if (status, url) not in self._excused]
+        self.problems, self._http_error_lines = [], []  # each problem fails the test once
         assert not problems, "the browser saw problems:\n" + "\n".join(problems)
 
     def _on_console(self, message) -> None:
-        if message.type == "error":
+        if message.type != "error":
+            return
+        http_error = HTTP_ERROR_CONSOLE.match(message.text)
+        if http_error:  # judged at the check, against the answers the test announced
+            self._http_error_lines.append((int(http_error[1]), message.location.get("url")))
+        else:
             self.problems.append(f"console error: {message.text} ({message.location.get('url')})")
 
     def _on_request_failed(self, request) -> None:
@@ -110,10 +117,3 @@ class Tab:
             self._excused.add((response.status, response.url))
         else:
             self.problems.append(f"HTTP {response.status}: {response.request.method} {response.url}")
-
-    def _is_excused(self, problem: str) -> bool:
-        match = re.match(r"console error: (.*) \((.*)\)$", problem, re.S)
-        if not match:
-            return False
-        status = HTTP_ERROR_CONSOLE.match(match[1])
-        return bool(status) and (int(status[1]), match[2]) in self._excused

@@ -62,3 +62,10 @@ def test_a_page_that_does_not_exist_gets_a_sentence(order_app, query, status, er
 
     assert response.status_code == status
     assert response.get_json()["error"] == error
+
+
+def test_a_browser_asking_for_a_bad_page_gets_the_sentence_on_an_html_page(order_app):
+    response = order_app.test_client().get("/?page=zero", headers={"Accept": BROWSER_ACCEPT})
+
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "The page must be a whole number from 1 up." in response.get_data(as_text=True)
