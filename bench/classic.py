@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from common.db import Database
 from common.feed.publishing import Entry, Feed, Validators, conditional_response, render_atom
-from common.settings import utc_now
+from common.utc import utc_now
 from order.models import Order
 
 

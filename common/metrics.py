@@ -15,6 +15,7 @@ from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from common.caching import NOT_STORED
 from common.feed.consumer import PollResult
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
@@ -71,7 +72,8 @@ def _count(response: Response) -> Response:
 
 
 def _metrics_page():
-    return Response(current_app.extensions["metrics"].exposition(), content_type=CONTENT_TYPE_LATEST)
+    return Response(current_app.extensions["metrics"].exposition(), content_type=CONTENT_TYPE_LATEST,
+                    headers={"Cache-Control": NOT_STORED})
 
 
 def count_feed_answers(app: Flask, pages: dict[str, str]) -> None:

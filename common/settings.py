@@ -1,19 +1,20 @@
 """Configuration from the environment, read in one place for every service."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
+
+from common.utc import utc_now
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigurationError(ValueError):
     """A setting in the environment cannot be used."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Settings:
     poll_interval_seconds: float = 5.0
     # Signs session cookies and form tokens; None: a random key per process (development).
     secret_key: str | None = None
+    # Peers whose X-Forwarded-* headers are believed (common/proxies.py); none by default.
+    trusted_proxies: tuple[Network, ...] = ()
     # Injected so that tests can control time; production uses the wall clock.
     clock: Callable[[], datetime] = utc_now
 
@@ -41,6 +44,7 @@ class Settings:
             feed_page_size=_number(env, "FEED_PAGE_SIZE", int, 20, minimum=1),
             poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", float, 5.0),
             secret_key=env.get("SECRET_KEY", "").strip() or None,
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
 
     def for_production(self) -> Settings:
@@ -74,3 +78,23 @@ def _number(env, name, kind, default, minimum=0):
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}, not {raw}.")
     return value
+
+
+def _networks(env, name) -> tuple[Network, ...]:
+    """Comma-separated IP addresses and CIDR networks, IPv4 or IPv6; empty: none."""
+    raw = env.get(name, "")
+    networks = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ConfigurationError(f"{name}={raw.strip()!r}: {_network_mistake(item)}.") from None
+    return tuple(networks)
+
+
+def _network_mistake(item: str) -> str:
+    try:
+        meant = ipaddress.ip_network(item, strict=False)
+    except ValueError:
+        return f"{item!r} is neither an IP address nor a network such as 10.0.0.0/8 or fd00::/8"
+    return f"{item!r} has host bits set (the network is {meant})"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable
 
@@ -11,13 +10,13 @@ from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
-from common import metrics, request_id
+from common import caching, metrics, request_id
 from common.db import Database
 from common.errors import InputError
 from common.negotiation import asks_for_json, wants_html
 from common.paging import fetch_page, page_number
+from common.proxies import TrustedProxyFix
 from common.feed.consumer import Consumer, start_schedule
 from common.feed.following import FeedClient
 from common.schema import upgrade
@@ -39,6 +38,7 @@ def create_page_app(import_name: str, service: str, title: str) -> Flask:
     app = Flask(import_name, static_folder=None)
     app.json.sort_keys = False
     app.register_blueprint(plumbing)
+    caching.install(app)
     app.jinja_env.globals.update(service=service, service_title=title, navigation=NAVIGATION)
     return app
 
@@ -47,8 +47,9 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     app = create_page_app(import_name, settings.service, title)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)
+    # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*, believed
+    # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)
     app.extensions["db"] = db
     secure(app, settings)
     app.add_url_rule("/health", "health", health)
@@ -67,11 +68,6 @@ def database() -> Database:
 
 def settings() -> Settings:
     return current_app.config["SETTINGS"]
-
-
-def iso_utc(moment: datetime) -> str:
-    """RFC 3339 in UTC with microseconds: 2026-11-22T10:15:30.123456Z."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def respond(data: Callable[[], Any], template: str, status: int = 200, **context):
@@ -95,15 +91,18 @@ def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any
 
 
 def health():
+    headers = {"Cache-Control": caching.NOT_STORED}
     if database().ping():
-        return jsonify(status="ok")
-    return jsonify(status="unavailable", error="The database does not answer."), 503
+        return jsonify(status="ok"), 200, headers
+    return jsonify(status="unavailable", error="The database does not answer."), 503, headers
 
 
 def _http_error(error: HTTPException):
+    # The error's own headers, such as the Allow of a 405, with a body of ours.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     if wants_html():
-        return render_template("error.html", error=error), error.code
-    return jsonify(error=error.description), error.code
+        return render_template("error.html", error=error), error.code, headers
+    return jsonify(error=error.description), error.code, headers
 
 
 def _input_error(error: InputError):

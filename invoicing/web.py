@@ -6,8 +6,10 @@ from dataclasses import asdict
 from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
+from common.caching import conditional
 from common.settings import Settings
-from common.web import create_consumer_app, database, iso_utc, respond, respond_page
+from common.utc import iso_utc
+from common.web import create_consumer_app, database, respond, respond_page
 from invoicing import models
 from invoicing.importer import import_order
 from invoicing.models import Invoice
@@ -33,7 +35,7 @@ def index():
 def detail(order_id: int):
     with database().session() as session:
         invoice = session.get(Invoice, order_id) or abort(404, f"There is no invoice for order {order_id} yet.")
-        return respond(lambda: invoice_json(invoice), "invoice.html", invoice=invoice)
+        return conditional(respond(lambda: invoice_json(invoice), "invoice.html", invoice=invoice))
 
 
 def invoice_json(invoice: Invoice) -> dict:

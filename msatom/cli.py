@@ -8,8 +8,9 @@ import os
 import signal
 import sys
 
+from flask import Flask
+from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
-from werkzeug.serving import make_server
 
 from common.request_id import configure_logging
 from common.settings import ConfigurationError, Settings, default_database_url
@@ -45,9 +46,8 @@ def run(args) -> int:
     apps = {name: FACTORIES[name](Settings.from_env(name, environ).but(database_url=default_database_url(name)))
             for name in FACTORIES}
     port = Settings.from_env("order", environ).port
-    site = DispatcherMiddleware(create_landing_app(), {f"/{name}": app for name, app in apps.items()})
     try:
-        _serve_until_stopped(site, args.host, port)
+        _serve_until_stopped(create_site(apps), args.host, port)
     finally:
         for app in apps.values():
             close_app(app)
@@ -96,17 +96,29 @@ def stack(args) -> int:
     return 0
 
 
+def create_site(apps: dict[str, Flask]):
+    """The landing page at / and each service's app under /<name>, as Apache mounts them."""
+    return DispatcherMiddleware(create_landing_app(), {f"/{name}": app for name, app in apps.items()})
+
+
+def make_server(app, host: str, port: int):
+    """A threaded waitress server. Which proxy may set X-Forwarded-* the app decides
+    (TRUSTED_PROXIES), not the server."""
+    return create_server(app, host=host, port=port, threads=8, ident="", clear_untrusted_proxy_headers=False)
+
+
 def _serve_until_stopped(app, host: str, port: int) -> None:
-    server = make_server(host, port, app, threaded=True)
+    """Serve `app` until Ctrl-C or SIGTERM."""
+    server = make_server(app, host, port)
     # SIGTERM (docker stop, kill) ends the server like Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     logging.getLogger("msatom").info("serving on http://%s:%d/", host, port)
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        server.close()
 
 
 def _interrupt(*_) -> None:

@@ -25,6 +25,10 @@ APACHE_CONF = PROJECT / "apache" / "httpd.conf"
 APACHE_HTDOCS = PROJECT / "apache" / "htdocs"
 STYLESHEETS = PROJECT / "common" / "static"
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
+# Apache connects to the services from this loopback address, and only it is their
+# TRUSTED_PROXIES: a client on 127.0.0.1 that talks to a service directly cannot set
+# the host, scheme or prefix of its links with X-Forwarded-* headers.
+PROXY_SOURCE = "127.0.0.2"
 
 
 class MissingProgram(RuntimeError):
@@ -143,7 +147,8 @@ class Process:
 
 
 def service_environment(**settings: str) -> dict[str, str]:
-    scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY")
+    scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
+                "TRUSTED_PROXIES")
     env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(settings)
@@ -162,34 +167,44 @@ def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **se
     return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
 
 
-def start_apache(port: int, folder: Path, **upstreams: str) -> Process:
-    """A private Apache httpd with apache/httpd.conf, on a loopback port."""
+def start_apache(port: int, folder: Path, proxy_source: str | None = None, **upstreams: str) -> Process:
+    """A private Apache httpd with apache/httpd.conf, on a loopback port; it connects
+    to the upstreams from `proxy_source` when given."""
     run_dir = folder / f"apache-{port}"
     run_dir.mkdir()
-    env = apache_environment(port, run_dir, **upstreams)
-    command = [str(apache_binary()), "-f", str(APACHE_CONF), "-DFOREGROUND"]
+    env = apache_environment(port, run_dir, proxy_source, **upstreams)
+    command = [str(apache_binary()), "-f", str(APACHE_CONF), "-DFOREGROUND", *proxy_source_flag(proxy_source)]
     if os.geteuid() == 0:
         command += ["-C", "User nobody", "-C", "Group nogroup"]  # its workers drop root
     return Process(command, env, run_dir / "apache.log")
 
 
-def check_apache_config(run_dir: Path) -> subprocess.CompletedProcess:
+def check_apache_config(run_dir: Path, proxy_source: str | None = None) -> subprocess.CompletedProcess:
     """`apache2 -t` on apache/httpd.conf with a test environment."""
-    env = apache_environment(free_port(), run_dir, order="http://127.0.0.1:1",
+    env = apache_environment(free_port(), run_dir, proxy_source, order="http://127.0.0.1:1",
                              invoicing="http://127.0.0.1:2", shipping="http://127.0.0.1:3")
-    return subprocess.run([str(apache_binary()), "-t", "-f", str(APACHE_CONF)], env=env,
-                          capture_output=True, text=True)
+    return subprocess.run([str(apache_binary()), "-t", "-f", str(APACHE_CONF), *proxy_source_flag(proxy_source)],
+                          env=env, capture_output=True, text=True)
 
 
-def apache_environment(port: int, run_dir: Path, order: str, invoicing: str, shipping: str) -> dict[str, str]:
+def proxy_source_flag(proxy_source: str | None) -> list[str]:
+    """apache/httpd.conf sets ProxySourceAddress only when started with this flag."""
+    return ["-D", "APACHE_PROXY_SOURCE"] if proxy_source else []
+
+
+def apache_environment(port: int, run_dir: Path, proxy_source: str | None, order: str, invoicing: str,
+                       shipping: str) -> dict[str, str]:
     # The files it serves are copied beside it, where its unprivileged workers can read them.
     site = run_dir / "site"
     shutil.copytree(APACHE_HTDOCS, site / "htdocs", dirs_exist_ok=True)
     shutil.copytree(STYLESHEETS, site / "static", dirs_exist_ok=True)
     for folder in (run_dir.parent, run_dir, *site.rglob("*"), site):
         folder.chmod(0o755 if folder.is_dir() else 0o644)
+    env = {k: v for k, v in os.environ.items() if k != "APACHE_PROXY_SOURCE"}
+    if proxy_source:
+        env["APACHE_PROXY_SOURCE"] = proxy_source
     return {
-        **os.environ,
+        **env,
         "APACHE_MODULES": str(APACHE_MODULES), "APACHE_LISTEN": f"127.0.0.1:{port}",
         "APACHE_RUN_DIR": str(run_dir), "APACHE_ERROR_LOG": "/proc/self/fd/2",
         "MSATOM_HTDOCS": str(site / "htdocs"), "MSATOM_STATIC": str(site / "static"),
@@ -205,7 +220,8 @@ def answers(url: str) -> bool:
 
 
 class Stack:
-    """PostgreSQL, the three services under gunicorn and Apache in front of them."""
+    """PostgreSQL, the three services under gunicorn and Apache in front of them; the
+    services believe X-Forwarded-* headers from Apache alone (PROXY_SOURCE)."""
 
     def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None):
         self.poll_interval = poll_interval
@@ -236,7 +252,7 @@ class Stack:
         for service in ("order", "invoicing", "shipping"):
             self.start_service(service)
         self.processes["apache"] = start_apache(
-            self.ports["apache"], self.folder,
+            self.ports["apache"], self.folder, PROXY_SOURCE,
             **{name: self.service_url(name) for name in ("order", "invoicing", "shipping")})
         for service in ("order", "invoicing", "shipping"):
             self.wait_until_healthy(service)
@@ -247,7 +263,8 @@ class Stack:
         self.processes[service] = start_gunicorn(
             service, self.ports[service], self.folder, self.workers,
             DATABASE_URL=self.databases[service], ORDER_FEED_URL=f"{self.service_url('order')}/feed",
-            POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key)
+            POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key,
+            TRUSTED_PROXIES=PROXY_SOURCE)
         return self.processes[service]
 
     def wait_until_healthy(self, name: str, url: str | None = None) -> None:

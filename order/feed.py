@@ -26,7 +26,8 @@ FEED_ID = f"{TAG}:orders"
 class FeedUrls:
     subscription: str
     archive: Callable[[int], str]
-    order: Callable[[int], str]
+    order: Callable[[int], str]  # the order as it is now, for people
+    version: Callable[[int, int], str]  # the order as it was at a version, never changing
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
         links.append(("next-archive", urls.archive(number + 1)))
     feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url,
                 updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete and archived,
-                entries=[_entry(row, urls.order(row.order_id)) for row in rows])
+                entries=[_entry(row, urls) for row in rows])
     if complete:
         validators = Validators(etag=f"archive-{size}-{number}", changed_at=rows[0].recorded_at)
     else:
@@ -104,16 +105,18 @@ def _page_of(position: int, size: int) -> int:
     return (position - 1) // size + 1
 
 
-def _entry(row: FeedEntry, url: str) -> Entry:
-    order, customer = row.order, row.order.customer
+def _entry(row: FeedEntry, urls: FeedUrls) -> Entry:
+    """An entry names the order, its size and total, never a person: archive pages
+    are kept by shared caches for a year, where nothing could be taken back."""
+    order = row.order
     if row.event == "cancelled":
-        summary = f"Order {order.id} of {customer.firstname} {customer.name} was cancelled."
+        summary = f"Order {order.id} was cancelled."
     else:
         count = sum(line.count for line in order.lines)
-        summary = (f"{customer.firstname} {customer.name} ordered {count} "
-                   f"{'item' if count == 1 else 'items'} for {order.total_price}.")
+        summary = f"Order {order.id}: {count} {'item' if count == 1 else 'items'} for {order.total_price}."
     return Entry(
         id=f"{TAG}:order/{order.id}/version/{row.order_version}",
         title=f"Order {order.id} {row.event}", updated=row.recorded_at, summary=summary,
-        content_src=url, content_type="application/json", alternate_href=url, position=row.position,
+        content_src=urls.version(order.id, row.order_version), content_type="application/json",
+        alternate_href=urls.order(order.id), position=row.position, version=row.order_version,
     )

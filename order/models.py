@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
@@ -90,6 +90,17 @@ class OrderLine(Base):
     @property
     def total(self) -> Decimal:
         return self.price * self.count
+
+
+class OrderVersion(Base):
+    """An order as it was at one version, as the JSON document served for it: the
+    state a feed entry carries. Written with the entry and never changed."""
+
+    __tablename__ = "order_version"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    document: Mapped[str] = mapped_column(Text)
 
 
 class FeedEntry(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from common.errors import InputError
 from common.feed import outbox
+from order.documents import version_of
 from order.models import CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
 MAX_ID = 2**31 - 1
@@ -18,7 +19,6 @@ MAX_LINES = 100
 ADDRESS_FIELDS = {"street": 200, "zip": 20, "city": 100}
 FIELD_LABELS = {"street": "street", "zip": "ZIP code", "city": "city"}
 ADDRESS_LABELS = {"shippingAddress": "shipping address", "billingAddress": "billing address"}
-
 
 
 class InvalidOrder(InputError):
@@ -90,7 +90,9 @@ def cancel_order(session: Session, order_id: int, clock: Callable[[], datetime])
 
 
 def _publish(session: Session, order: Order, event: str, clock: Callable[[], datetime]) -> None:
-    """The feed entry of a change, in the change's own transaction (an outbox)."""
+    """The feed entry of a change and the document of the version it made, in the
+    change's own transaction (an outbox): the entry carries its own state."""
+    session.add(version_of(order))
     outbox.append(session, FeedEntry.__table__,
                   {"order_id": order.id, "order_version": order.version, "event": event}, clock)
 

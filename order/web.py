@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import datetime
 
-from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from common.db import Database
-from common.feed.publishing import IMMUTABLE, conditional_response, render_atom
+from common.caching import PRIVATE_IMMUTABLE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
+from common.feed.publishing import conditional_response, render_atom
 from common.metrics import count_feed_answers
 from common.schema import upgrade
 from common.settings import Settings
 from common.negotiation import wants_html
-from common.web import create_service_app, database, iso_utc, respond, respond_page, settings
+from common.web import create_service_app, database, respond, respond_page, settings
 from order import feed, service
-from order.models import MIGRATIONS, Customer, Item, Order
+from order.documents import customer_json, item_json, order_json
+from order.models import MIGRATIONS, Order, OrderVersion
 
 pages = Blueprint("order", __name__)
 
@@ -58,9 +59,24 @@ def place_order():
 
 @pages.get("/<int:order_id>")
 def detail(order_id: int):
+    """The order as it is now: it changes, so every use asks (no-cache, an ETag)."""
     with database().session() as session:
         order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
-        return respond(lambda: order_json(order), "order.html", order=order)
+        return conditional(respond(lambda: order_json(order), "order.html", order=order))
+
+
+@pages.get("/<int:order_id>/versions/<int:version>")
+def version(order_id: int, version: int):
+    """The order as it was at `version`, what that version's feed entry links to: it
+    never changes, so a private cache may keep it for good."""
+    with database().session() as session:
+        found = session.get(OrderVersion, (order_id, version))
+        if found is None:
+            abort(404, f"Order {order_id} has no version {version}.")
+    response = Response(found.document, mimetype="application/json",
+                        headers={"Cache-Control": PRIVATE_IMMUTABLE})
+    response.set_etag(f"order-{order_id}-{version}")
+    return response.make_conditional(request)
 
 
 @pages.get("/customers")
@@ -94,7 +110,7 @@ def feed_archive(number: int):
         if page is None:
             abort(404, f"The order feed has no page {number}.")
         return conditional_response(request, page.validators, now, lambda: render_atom(page.feed),
-                                    IMMUTABLE if page.complete else "no-cache")
+                                    PUBLIC_IMMUTABLE if page.complete else SHARED_REVALIDATE)
 
 
 @pages.post("/<int:order_id>/cancel")
@@ -125,6 +141,8 @@ def _feed_urls() -> feed.FeedUrls:
         subscription=url_for("order.order_feed", _external=True),
         archive=lambda number: url_for("order.feed_archive", number=number, _external=True),
         order=lambda order_id: url_for("order.detail", order_id=order_id, _external=True),
+        version=lambda order_id, version: url_for("order.version", order_id=order_id, version=version,
+                                                  _external=True),
     )
 
 
@@ -187,28 +205,3 @@ def form_values(posted) -> dict:
     form["lines"] = [{"itemId": posted.get(f"lines-{i}-itemId", ""), "count": posted.get(f"lines-{i}-count", "")}
                      for i in indexes]
     return form
-
-
-def customer_json(customer: Customer) -> dict:
-    return {"id": customer.id, "firstname": customer.firstname, "name": customer.name,
-            "email": customer.email}
-
-
-def item_json(item: Item) -> dict:
-    return {"id": item.id, "name": item.name, "price": str(item.price)}
-
-
-def order_json(order: Order) -> dict:
-    return {
-        "id": order.id,
-        "placedAt": iso_utc(order.placed_at),
-        "updated": iso_utc(order.updated),
-        "status": order.status,
-        "version": order.version,
-        "customer": customer_json(order.customer),
-        "shippingAddress": asdict(order.shipping_address),
-        "billingAddress": asdict(order.billing_address),
-        "lines": [{"count": line.count, "item": {**item_json(line.item), "price": str(line.price)}}
-                  for line in order.lines],
-        "totalPrice": str(order.total_price),
-    }

@@ -19,7 +19,7 @@ def import_order(session: Session, order: Any, now: datetime) -> bool:
 
 
 def shipment_from_order(order: Any, now: datetime) -> Shipment:
-    """Copy what shipping needs: who, where to, and what; no prices."""
+    """Copy what a parcel needs: who, where to, and what; no prices and no email."""
     return Shipment(
         id=field(order, "id", int),
         ordered_at=timestamp(order, "placedAt"),
@@ -28,7 +28,6 @@ def shipment_from_order(order: Any, now: datetime) -> Shipment:
         imported_at=now,
         recipient_firstname=field(order, "customer.firstname"),
         recipient_name=field(order, "customer.name"),
-        recipient_email=field(order, "customer.email"),
         shipping_address=ShippingAddress(*(field(order, f"shippingAddress.{part}") for part in ("street", "zip", "city"))),
         lines=[ShipmentLine(count=positive(line, "count"), item_name=field(line, "item.name"))
                  for line in items(order, "lines")],

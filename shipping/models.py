@@ -40,7 +40,6 @@ class Shipment(Base):
     version: Mapped[int]  # the order's version this copy was made from
     recipient_firstname: Mapped[str] = mapped_column(String(100))
     recipient_name: Mapped[str] = mapped_column(String(100))
-    recipient_email: Mapped[str] = mapped_column(String(200))
     shipping_address: Mapped[ShippingAddress] = composite(
         mapped_column("street", String(200)),
         mapped_column("zip", String(20)),

@@ -6,8 +6,10 @@ from dataclasses import asdict
 from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
+from common.caching import conditional
 from common.settings import Settings
-from common.web import create_consumer_app, database, iso_utc, respond, respond_page
+from common.utc import iso_utc
+from common.web import create_consumer_app, database, respond, respond_page
 from shipping import models
 from shipping.importer import import_order
 from shipping.models import Shipment
@@ -33,7 +35,7 @@ def index():
 def detail(order_id: int):
     with database().session() as session:
         shipment = session.get(Shipment, order_id) or abort(404, f"There is no shipment for order {order_id} yet.")
-        return respond(lambda: shipment_json(shipment), "shipment.html", shipment=shipment)
+        return conditional(respond(lambda: shipment_json(shipment), "shipment.html", shipment=shipment))
 
 
 def shipment_json(shipment: Shipment) -> dict:
@@ -43,8 +45,7 @@ def shipment_json(shipment: Shipment) -> dict:
         "orderVersion": shipment.version,
         "orderedAt": iso_utc(shipment.ordered_at),
         "importedAt": iso_utc(shipment.imported_at),
-        "customer": {"firstname": shipment.recipient_firstname, "name": shipment.recipient_name,
-                     "email": shipment.recipient_email},
+        "customer": {"firstname": shipment.recipient_firstname, "name": shipment.recipient_name},
         "shippingAddress": asdict(shipment.shipping_address),
         "lines": [{"count": line.count, "itemName": line.item_name} for line in shipment.lines],
     }

@@ -161,7 +161,7 @@ class Consumer:
         the entries before it are applied and _Partial tells how far it got.
         """
         documents, error = [], None
-        for future in [fetcher.submit(self.client.get_json, entry.content_src) for entry in batch]:
+        for future in [fetcher.submit(self.client.get_document, entry) for entry in batch]:
             if error is not None:
                 future.cancel()
                 continue

@@ -8,6 +8,9 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import ParseError, fromstring
 
@@ -16,6 +19,22 @@ from common.feed import POSITION_NS
 
 ATOM_ACCEPT = "application/atom+xml, application/xml;q=0.9"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+class _RetryDroppedConnection(Retry):
+    """A GET is idempotent: one more try when a kept-alive connection turns out to
+    have been closed or reset by the server, or a connection fails. A service that is
+    really down fails the second try as well and is reported. One that does not
+    answer in time is not asked twice: that would only double the wait."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if isinstance(error, ReadTimeoutError):
+            raise error.with_traceback(_stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+RETRY_ONCE = _RetryDroppedConnection(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                                     allowed_methods=frozenset({"GET"}), raise_on_status=False)
 
 
 class FeedError(Exception):
@@ -31,6 +50,11 @@ class FeedEntry:
     id: str
     content_src: str
     position: int
+    version: int | None = None  # the document must show at least this version
+
+
+class StaleDocument(FeedError):
+    """A document older than the entry that links to it: a cache kept an old copy."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +83,8 @@ class FeedClient:
         self.feed_url = feed_url
         self.http = http or requests.Session()
         self.http.headers["User-Agent"] = "microservice-atom feed follower"
+        for scheme in ("http://", "https://"):
+            self.http.mount(scheme, HTTPAdapter(max_retries=RETRY_ONCE))
         self.timeout = timeout
 
     def get_feed(self, etag: str | None, last_modified: str | None) -> FeedResponse:
@@ -81,9 +107,22 @@ class FeedClient:
             _expect_ok(response, url)
             return _read_limited(response)
 
-    def get_json(self, url: str) -> Any:
+    def get_document(self, entry: FeedEntry) -> Any:
+        """The JSON document of `entry`, at least at the entry's version (a document
+        carries its `version`; a newer one includes the entry's change). An older
+        one came from a cache: it is asked for again past the caches, and if it is
+        still older, StaleDocument: the poll stops before this entry."""
+        document = self.get_json(entry.content_src)
+        if _older(document, entry.version):
+            document = self.get_json(entry.content_src, {"Cache-Control": "no-cache", "Pragma": "no-cache"})
+        if _older(document, entry.version):
+            raise StaleDocument(f"{entry.content_src} shows version {document['version']}, older than the "
+                                f"entry's version {entry.version}: a cache in between keeps an old copy.")
+        return document
+
+    def get_json(self, url: str, headers: dict | None = None) -> Any:
         self._check_origin(url)
-        with self._get(url, {"Accept": "application/json"}) as response:
+        with self._get(url, {"Accept": "application/json", **(headers or {})}) as response:
             if response.status_code in (404, 410):
                 raise UnusableDocument(f"{url} answered HTTP {response.status_code}: the document is gone.")
             _expect_ok(response, url)
@@ -116,23 +155,30 @@ def parse_page(body: bytes, url: str) -> FeedPage:
     parsed = feedparser.parse(body)
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"The feed is not well-formed XML ({parsed.bozo_exception}).")
-    position_key = _position_key(parsed.namespaces)
+    prefix = _prefix(parsed.namespaces)
     entries = []
     for item in parsed.entries:
         src = next((c.get("src") for c in item.get("content", []) if c.get("src")), None)
-        position = item.get(position_key, "")
+        position, version = item.get(f"{prefix}_position", ""), item.get(f"{prefix}_version")
         if not item.get("id") or not src or not position.isdigit():
             raise FeedError("The feed has an entry without an id, a content link or a position.")
-        entries.append(FeedEntry(item.id, urljoin(url, src), int(position)))
+        if version is not None and not version.isdigit():
+            raise FeedError(f"The feed's entry at position {position} has a version that is not a number.")
+        entries.append(FeedEntry(item.id, urljoin(url, src), int(position),
+                                 int(version) if version is not None else None))
     entries.sort(key=lambda entry: entry.position)
     prev_archive = next((link.href for link in parsed.feed.get("links", []) if link.get("rel") == "prev-archive"), None)
     return FeedPage(entries, urljoin(url, prev_archive) if prev_archive else None)
 
 
-def _position_key(namespaces: dict[str, str]) -> str | None:
+def _prefix(namespaces: dict[str, str]) -> str | None:
     # feedparser names a foreign element after the prefix the document chose.
-    prefix = next((prefix for prefix, uri in namespaces.items() if uri == POSITION_NS), None)
-    return prefix and f"{prefix}_position"
+    return next((prefix for prefix, uri in namespaces.items() if uri == POSITION_NS), None)
+
+
+def _older(document: Any, version: int | None) -> bool:
+    shown = document.get("version") if isinstance(document, dict) else None
+    return version is not None and isinstance(shown, int) and shown < version
 
 
 def same_origin(url: str, other: str) -> bool:

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Request, Response
 from common.feed import HISTORY_NS, POSITION_NS
 
 ATOM_MEDIA_TYPE = "application/atom+xml"
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,8 @@ class Entry:
     alternate_href: str
     alternate_type: str = "text/html"
     position: int | None = None
+    # The version of the thing the entry tells of, which its document must show at least.
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class _History(BaseExtension):
 
 
 class _TypedLinks(BaseEntryExtension):
-    """Writes the entry's content type, alternate link and position itself:
+    """Writes the entry's content type, alternate link, position and version itself:
     feedgen 1.0 drops `type` from `<content src>` and every attribute but
     `href` from an entry's `<link>`."""
 
@@ -91,9 +92,11 @@ class _TypedLinks(BaseEntryExtension):
         content.addnext(content.makeelement("link", {
             "rel": "alternate", "type": self._entry.alternate_type, "href": self._entry.alternate_href,
         }))
-        if self._entry.position is not None:
-            element.append(element.makeelement(f"{{{POSITION_NS}}}position", {}))
-            element[-1].text = str(self._entry.position)
+        for name in ("position", "version"):
+            value = getattr(self._entry, name)
+            if value is not None:
+                element.append(element.makeelement(f"{{{POSITION_NS}}}{name}", {}))
+                element[-1].text = str(value)
         return element
 
 

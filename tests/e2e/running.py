@@ -21,7 +21,7 @@ CURL_ACCEPT = "*/*"
 
 # Settings a developer's shell may carry that would point the processes elsewhere.
 _SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
-             "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+             "TRUSTED_PROXIES", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 def free_port() -> int:
@@ -46,16 +46,25 @@ def http() -> requests.Session:
     return session
 
 
-def wait_for_json(session: requests.Session, url: str, timeout: float = 5.0, interval: float = 0.2):
+# How long a test waits for something the system does by itself (a poll importing an
+# order, a process starting or stopping). CI runs the whole suite on a loaded 2-core
+# machine; a wait that succeeds returns at once, so a long deadline costs nothing.
+PATIENCE = 60.0
+
+
+def wait_for_json(session: requests.Session, url: str, timeout: float = PATIENCE, interval: float = 0.2):
     """The JSON at `url` as soon as it answers 200; fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        response = session.get(url, headers={"Accept": "application/json"}, timeout=5)
-        if response.status_code == 200:
-            return response.json()
+        try:
+            response = session.get(url, headers={"Accept": "application/json"}, timeout=30)
+            if response.status_code == 200:
+                return response.json()
+            last = f"answers {response.status_code}: {response.text[:300]}"
+        except requests.RequestException as error:  # not up yet, or busy: ask again
+            last = f"does not answer: {error!r}"
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{url} still answers {response.status_code} after {timeout} s: "
-                                 f"{response.text[:300]}")
+            raise AssertionError(f"{url} still {last} after {timeout} s")
         time.sleep(interval)
 
 
@@ -69,6 +78,22 @@ def every_item(session: requests.Session, url: str) -> list:
         items += response.json()
         url = response.links.get("next", {}).get("url")
     return items
+
+
+def wait_for_items(session: requests.Session, url: str, wanted: set[int], timeout: float = 2 * PATIENCE) -> list:
+    """Every item of the paged list at `url` once their ids include `wanted`, listed
+    once more then (while imports go on, an item can move to the next page as it is
+    listed, and be seen twice or not at all); after `timeout` seconds the list as it
+    is, for the test to judge. A service that does not answer yet is asked again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ids = {item["id"] for item in every_item(session, url)}
+        except (requests.RequestException, ValueError):
+            ids = set()
+        if ids >= wanted or time.monotonic() > deadline:
+            return every_item(session, url)
+        time.sleep(0.3)
 
 
 class MsatomRun:
@@ -94,7 +119,7 @@ class MsatomRun:
             text = "\n".join(text.splitlines()[-last_lines:])
         return text
 
-    def wait_until_healthy(self, timeout: float = 20.0) -> None:
+    def wait_until_healthy(self, timeout: float = PATIENCE) -> None:
         session = http()
         deadline = time.monotonic() + timeout
         last = "no answer"
@@ -113,7 +138,7 @@ class MsatomRun:
         raise RuntimeError(f"msatom run on {self.url} did not answer /order/health within {timeout} s "
                            f"({last}); its output:\n{self.output(100)}")
 
-    def interrupt(self, timeout: float = 10.0) -> int | None:
+    def interrupt(self, timeout: float = 30.0) -> int | None:
         """Ctrl-C: SIGINT, then wait; the exit code, or None when it did not exit
         in time (it is killed then)."""
         if self.process.poll() is None:
@@ -146,7 +171,7 @@ def kill_group(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     process.wait(timeout=10)
 
 
-def wait_for_health(process, url: str, name: str, timeout: float = 30.0) -> None:
+def wait_for_health(process, url: str, name: str, timeout: float = PATIENCE) -> None:
     """Wait until a msatom.stack.Process serving `url` answers /health; fails
     with its log when it exits or does not answer in time."""
     session = http()

@@ -15,7 +15,7 @@ import pytest
 from common.feed.following import parse_page
 from msatom.stack import free_port, start_gunicorn
 from tests.conftest import order_request
-from tests.e2e.running import every_item, http, trouble_in, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,8 @@ class FeedReader:
 
     def stop(self) -> None:
         self.stopping.set()
-        self.thread.join(timeout=30)
+        self.thread.join(timeout=PATIENCE)
+        assert not self.thread.is_alive(), "the feed reader is still reading"
 
     def _run(self) -> None:
         while not self.stopping.is_set():
@@ -91,7 +92,8 @@ class FeedReader:
 
 
 def order_id_of(content_src: str) -> int:
-    return int(content_src.rstrip("/").rsplit("/", 1)[1])
+    """The order of an entry's document: /<order id>/versions/<version>."""
+    return int(content_src.rstrip("/").rsplit("/", 3)[1])
 
 
 def test_two_order_processes_under_load_keep_the_feed_append_only_and_every_order_arrives_once(

@@ -8,7 +8,7 @@ from common.db import Database
 from common.schema import upgrade
 from common.feed.consumer import Consumer
 from common.feed.following import FeedClient
-from common.settings import utc_now
+from common.utc import utc_now
 from tests.conftest import live_server
 from tests.integration.support import Origin
 

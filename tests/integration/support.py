@@ -42,7 +42,7 @@ def handmade_feed(entries: list[tuple[str, str, int]], prev_archive: str | None 
 
 class Origin:
     """A WSGI app in front of a real app: it can serve a hand-made feed at
-    /handmade-feed and make the order details (/<id>) fail or hang; everything
+    /handmade-feed and make the order documents (/<id>, /<id>/versions/<v>) fail or hang; everything
     else goes to the real app unchanged. It notes the path of every request."""
 
     def __init__(self, inner):
@@ -59,7 +59,7 @@ class Origin:
         self.paths.append(request.path)
         if request.path == "/handmade-feed" and self.feed is not None:
             return Response(self.feed, content_type="application/atom+xml")(environ, start_response)
-        if re.fullmatch(r"/\d+", request.path):
+        if re.fullmatch(r"/\d+(/versions/\d+)?", request.path):
             self.detail_requests += 1
             if self.detail_failure == "500":
                 return Response("broken", status=500)(environ, start_response)

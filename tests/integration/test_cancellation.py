@@ -66,9 +66,12 @@ def test_a_cancellation_is_a_new_entry_at_the_next_position(order_url):
 
     tag = "tag:microservice-atom,2026:order"
     assert feed_entries(order_url) == [
-        (3, f"{tag}/{first['id']}/version/2", f"Order {first['id']} cancelled", f"{order_url}/{first['id']}"),
-        (2, f"{tag}/{second['id']}/version/1", f"Order {second['id']} placed", f"{order_url}/{second['id']}"),
-        (1, f"{tag}/{first['id']}/version/1", f"Order {first['id']} placed", f"{order_url}/{first['id']}"),
+        (3, f"{tag}/{first['id']}/version/2", f"Order {first['id']} cancelled",
+         f"{order_url}/{first['id']}/versions/2"),
+        (2, f"{tag}/{second['id']}/version/1", f"Order {second['id']} placed",
+         f"{order_url}/{second['id']}/versions/1"),
+        (1, f"{tag}/{first['id']}/version/1", f"Order {first['id']} placed",
+         f"{order_url}/{first['id']}/versions/1"),
     ]
 
 

@@ -33,7 +33,7 @@ def feed_requests(front: Origin) -> list[str]:
 
 
 def order_requests(front: Origin) -> list[str]:
-    return [path for path in front.paths if re.fullmatch(r"/\d+", path)]
+    return [path for path in front.paths if re.fullmatch(r"/\d+/versions/\d+", path)]
 
 
 def invoice_ids(consumer) -> list[int]:
@@ -92,11 +92,11 @@ def test_later_polls_fetch_only_what_is_new(paged, consumer_app):
     assert [path for path in after_growth if path.startswith("/feed")] == ["/feed"]  # page 4 is /feed
     # Only the new orders' documents, fetched in whatever order.
     assert sorted(path for path in after_growth if not path.startswith("/feed")) == sorted(
-        f"/{order['id']}" for order in newer)
+        f"/{order['id']}/versions/1" for order in newer)
     assert (idle.status, after_idle) == (304, ["/feed"])
     assert (last.status, last.imported) == (200, 1)
     assert feed_requests(front) == ["/feed"]
-    assert order_requests(front) == [f"/{newest['id']}"]
+    assert order_requests(front) == [f"/{newest['id']}/versions/1"]
 
 
 # --- cancellations --------------------------------------------------------------------------
@@ -142,7 +142,7 @@ def test_an_order_cancelled_before_the_first_poll_arrives_cancelled_once(order_u
 
     result = app.extensions["consumer"].poll()
 
-    assert (result.status, result.imported) == (200, 1)
+    assert (result.status, result.imported) == (200, 2)  # placed, then cancelled: both took effect
     assert [shipment["id"] for shipment in app.test_client().get("/", headers=JSON).get_json()] == [order["id"]]
     assert (copy_of(app, order["id"])["status"], copy_of(app, order["id"])["orderVersion"]) == ("cancelled", 2)
 

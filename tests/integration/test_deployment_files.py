@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
+import pytest
 import yaml
 
-from msatom.stack import MissingProgram, check_apache_config
+from common.settings import Settings
+from msatom.stack import PROXY_SOURCE, MissingProgram, check_apache_config
 from tests.conftest import missing, require_program
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,9 +76,25 @@ def test_the_services_wait_for_healthy_dependencies_and_restart():
         "msatom.wsgi:order()", "msatom.wsgi:invoicing()", "msatom.wsgi:shipping()"]
 
 
-def test_apache_accepts_its_configuration(tmp_path):
+def test_the_services_believe_forwarded_headers_from_apache_alone():
+    config = compose()
+    services = config["services"]
+    apache = ip_address(services["apache"]["networks"]["default"]["ipv4_address"])
+    pools = config["networks"]["default"]["ipam"]["config"]
+
+    assert any(apache in ip_network(pool["subnet"]) for pool in pools)
+    assert all("ip_range" in pool and apache not in ip_network(pool["ip_range"]) for pool in pools), \
+        "another container could be given Apache's address"
+    for name in ("order", "invoicing", "shipping"):
+        assert "networks" not in services[name], name  # on the default network, with Apache
+        trusted = services[name]["environment"]["TRUSTED_PROXIES"]
+        assert Settings.from_env(name, {"TRUSTED_PROXIES": trusted}).trusted_proxies == (ip_network(apache),)
+
+
+@pytest.mark.parametrize("proxy_source", [None, PROXY_SOURCE], ids=["system's source address", "ProxySourceAddress"])
+def test_apache_accepts_its_configuration(tmp_path, proxy_source):
     try:
-        result = check_apache_config(tmp_path)
+        result = check_apache_config(tmp_path, proxy_source)
     except MissingProgram as error:
         missing(str(error))
     assert result.returncode == 0, result.stderr

@@ -120,3 +120,42 @@ def test_orders_from_before_the_feed_log_join_the_feed_in_the_order_they_were_pl
         ("1", "Order 1 placed")]
     old_order = client.get("/1", headers={"Accept": "application/json"}).get_json()
     assert (old_order["status"], old_order["version"]) == ("accepted", 1)
+
+
+def test_entries_from_before_version_documents_get_exactly_the_documents_the_service_writes(
+        database_url, make_app, settings_for):
+    client = make_app("order", settings_for("order", database_url=database_url)).test_client()
+    placed = [client.post("/", json=order_request(customer_id=customer, lines=((1, 2), (3, 1)))).get_json()
+              for customer in (1, 2)]
+    client.post(f"/{placed[0]['id']}/cancel", headers={"Accept": "application/json"})
+    urls = [f"/{placed[0]['id']}/versions/1", f"/{placed[0]['id']}/versions/2", f"/{placed[1]['id']}/versions/1"]
+    written = [client.get(url).get_data() for url in urls]
+    db = Database(database_url)
+    config = alembic_config(db, order_models.MIGRATIONS)
+
+    command.downgrade(config, "0002")
+    assert "order_version" not in inspect(db.engine).get_table_names()
+    command.upgrade(config, "head")
+    db.dispose()
+
+    assert [client.get(url).get_data() for url in urls] == written
+
+
+def test_shipping_forgets_the_emails_it_kept(database_url):
+    db = Database(database_url)
+    config = alembic_config(db, shipping_models.MIGRATIONS)
+    command.upgrade(config, "0003")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO shipment (id, ordered_at, imported_at, status, version, recipient_firstname, "
+            "recipient_name, recipient_email, street, zip, city) VALUES (7, '2026-11-22 10:00:00', "
+            "'2026-11-22 10:00:01', 'accepted', 1, 'Eberhard', 'Wolff', 'eberhard.wolff@example.com', "
+            "'Ohlauer Str. 43', '10999', 'Berlin')")
+
+    command.upgrade(config, "head")
+
+    assert "recipient_email" not in {column["name"] for column in inspect(db.engine).get_columns("shipment")}
+    with db.session() as session:
+        kept = session.get(shipping_models.Shipment, 7)
+        assert (kept.recipient_name, kept.shipping_address.street) == ("Wolff", "Ohlauer Str. 43")
+    db.dispose()

@@ -146,7 +146,8 @@ def test_a_poll_sends_one_request_id_on_all_its_requests_and_logs_it(recorded_or
 
     first = [(path, rid) for path, rid in front.seen[:-1]]
     ids = {rid for _, rid in first}
-    assert {path for path, _ in first} == {"/feed", "/feed/archive/1", "/1", "/2", "/3"}
+    assert {path for path, _ in first} == {"/feed", "/feed/archive/1", "/1/versions/1", "/2/versions/1",
+                                            "/3/versions/1"}
     assert len(ids) == 1 and None not in ids
     (poll_id,) = ids
     assert front.seen[-1][0] == "/feed" and front.seen[-1][1] not in (None, poll_id)

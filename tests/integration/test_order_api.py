@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from ipaddress import ip_network
 
 import lxml.html
 import pytest
@@ -287,7 +288,9 @@ PROXY = {"X-Forwarded-Host": "shop.example.com", "X-Forwarded-Proto": "https",
          "X-Forwarded-Prefix": "/order", "X-Forwarded-For": "203.0.113.9"}
 
 
-def test_location_and_feed_links_follow_the_forwarded_host_scheme_and_prefix(order_app):
+def test_location_and_feed_links_follow_the_forwarded_host_scheme_and_prefix(make_app, settings_for):
+    # Believed from a trusted proxy only: here the test client's peer, 127.0.0.1.
+    order_app = make_app("order", settings_for("order", trusted_proxies=(ip_network("127.0.0.1"),)))
     client = order_app.test_client()
 
     placed = client.post("/", json=order_request(), headers=PROXY)
@@ -300,6 +303,6 @@ def test_location_and_feed_links_follow_the_forwarded_host_scheme_and_prefix(ord
     ns = {"a": ATOM}
     assert root.xpath("a:link[@rel='self']/@href", namespaces=ns) == ["https://shop.example.com/order/feed"]
     entry = root.xpath("a:entry", namespaces=ns)[0]
-    assert entry.xpath("a:content/@src", namespaces=ns) == [f"https://shop.example.com/order/{order_id}"]
+    assert entry.xpath("a:content/@src", namespaces=ns) == [f"https://shop.example.com/order/{order_id}/versions/1"]
     assert entry.xpath("a:link[@rel='alternate']/@href", namespaces=ns) == [
         f"https://shop.example.com/order/{order_id}"]

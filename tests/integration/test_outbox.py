@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from common.db import Database
 from common.schema import upgrade
-from common.settings import utc_now
+from common.utc import utc_now
 from order import service
 from order.models import MIGRATIONS, FeedEntry
 from tests.conftest import order_request

@@ -7,7 +7,8 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from common.feed.publishing import IMMUTABLE, Validators, conditional_response, last_modified_for
+from common.caching import PUBLIC_IMMUTABLE as IMMUTABLE
+from common.feed.publishing import Validators, conditional_response, last_modified_for
 
 BODY = b"<feed xmlns='http://www.w3.org/2005/Atom'/>"
 CHANGED = datetime(2026, 11, 22, 9, 30, 15, 250_000, tzinfo=timezone.utc)
