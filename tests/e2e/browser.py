@@ -18,6 +18,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+# How long an expect() waits for the page to show what it should (Playwright's own
+# default, 5 s, is tight on a loaded CI machine where a poll or a page's 5-second
+# refresh has to happen first); an expectation met returns at once.
+EXPECT_TIMEOUT_MS = 30_000
 
 # Chromium's console line for an HTTP error answer, e.g. to a form with bad input.
 HTTP_ERROR_CONSOLE = re.compile(r"^Failed to load resource: the server responded with a status of (\d{3})\b")

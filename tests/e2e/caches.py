@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from msatom.stack import APACHE_MODULES, MissingProgram, Process, apache_binary, free_port, wait_until
-from tests.e2e.running import http
+from tests.e2e.running import PATIENCE, http
 
 CACHING_APACHE_CONF = Path(__file__).with_name("caching-apache.conf")
 
@@ -35,7 +35,7 @@ class Varnish:
         self.process = Process([self.binary, "-F", "-a", f"127.0.0.1:{self.port}", "-b", backend,
                                 "-n", str(self.workdir), "-s", "malloc,32m"], dict(os.environ),
                                self.folder / "varnish.log")
-        wait_until(self._answers, 30, f"Varnish on {self.url}")
+        wait_until(self._answers, PATIENCE, f"Varnish on {self.url}")
         return self
 
     def hits(self, path_pattern: str) -> int:
@@ -78,7 +78,7 @@ class CachingApache:
         env = {**os.environ, "CACHE_LISTEN": f"127.0.0.1:{self.port}", "CACHE_RUN_DIR": str(self.run_dir),
                "ORIGIN_URL": self.origin, "APACHE_MODULES": str(APACHE_MODULES)}
         self.process = Process(command, env, self.run_dir / "apache.log")
-        wait_until(self._answers, 30, f"Apache with mod_cache on {self.url}")
+        wait_until(self._answers, PATIENCE, f"Apache with mod_cache on {self.url}")
         return self
 
     def hits(self, path_pattern: str) -> int:

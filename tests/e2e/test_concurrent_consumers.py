@@ -3,14 +3,13 @@ every order exactly once and log no error."""
 from __future__ import annotations
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from msatom.stack import answers, free_port, start_gunicorn, wait_until
+from msatom.stack import free_port, start_gunicorn
 from tests.conftest import order_request
-from tests.e2e.running import every_item, http
+from tests.e2e.running import http, wait_for_health, wait_for_items
 
 pytestmark = pytest.mark.e2e
 ORDERS = 40
@@ -24,13 +23,13 @@ def test_two_gunicorn_workers_and_a_replica_import_each_order_once(stack):
                              SECRET_KEY=stack.secret_key)
     session = http()
     try:
-        wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 30, "the replica answering")
+        wait_for_health(replica, f"http://127.0.0.1:{port}", "the replica")
         with ThreadPoolExecutor(8) as pool:
             placed = list(pool.map(lambda _: place(session, stack), range(ORDERS)))
             # Everyone asks for a poll at once as well, next to the schedules.
             list(pool.map(lambda url: session.post(url, headers={"Accept": "application/json"}, timeout=30),
                           [f"{stack.service_url('invoicing')}/poll", f"http://127.0.0.1:{port}/poll"] * 4))
-        invoices = wait_for_all(session, f"{stack.url}/invoicing/", set(placed))
+        invoices = wait_for_items(session, f"{stack.url}/invoicing/", set(placed))
     finally:
         replica.stop()
 
@@ -45,12 +44,3 @@ def place(session, stack) -> int:
     response = session.post(f"{stack.service_url('order')}/", json=order_request(), timeout=30)
     assert response.status_code == 201, response.text
     return response.json()["id"]
-
-
-def wait_for_all(session, url: str, wanted: set[int], timeout: float = 30) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        invoices = every_item(session, url)
-        if wanted <= {invoice["id"] for invoice in invoices} or time.monotonic() > deadline:
-            return invoices
-        time.sleep(0.2)

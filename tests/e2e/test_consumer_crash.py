@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from common.feed.following import parse_page
 from msatom.stack import free_port, start_gunicorn
 from tests.conftest import order_request
-from tests.e2e.running import every_item, http, kill_group, trouble_in, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, http, kill_group, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -128,7 +128,7 @@ def position(engine) -> int:
         return connection.execute(text("SELECT position FROM poll_state WHERE id = 1")).scalar()
 
 
-def wait_until_grown(engine, before: int, process, timeout: float = 30) -> None:
+def wait_until_grown(engine, before: int, process, timeout: float = PATIENCE) -> None:
     deadline = time.monotonic() + timeout
     while count(engine) <= before:
         assert process.running(), f"invoicing exited; its log:\n{process.output()[-3000:]}"
@@ -137,12 +137,17 @@ def wait_until_grown(engine, before: int, process, timeout: float = 30) -> None:
         time.sleep(0.002)
 
 
-def wait_until_writing(engine, process, timeout: float = 30) -> None:
+# Sessions of invoicing's processes: not ours, and not PostgreSQL's own workers (an
+# autovacuum worker's ANALYZE, say, also has a transaction id and is on this database).
+OTHER_CLIENTS = ("datname = current_database() AND pid <> pg_backend_pid() "
+                 "AND backend_type = 'client backend'")
+
+
+def wait_until_writing(engine, process, timeout: float = PATIENCE) -> None:
     """Until another session of invoicing's database is in a transaction that has
     written (or locked a row for writing): one PostgreSQL must roll back."""
     deadline = time.monotonic() + timeout
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                 "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()")
+    query = text(f"SELECT count(*) FROM pg_stat_activity WHERE {OTHER_CLIENTS} AND backend_xid IS NOT NULL")
     while True:
         with engine.connect() as connection:
             if connection.execute(query).scalar():
@@ -151,11 +156,10 @@ def wait_until_writing(engine, process, timeout: float = 30) -> None:
                                              f"its log:\n{last_lines(process.output())}")
 
 
-def wait_until_disconnected(engine, timeout: float = 10) -> None:
+def wait_until_disconnected(engine, timeout: float = PATIENCE) -> None:
     """Until no other session is connected to invoicing's database."""
     deadline = time.monotonic() + timeout
-    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                 "AND pid <> pg_backend_pid()")
+    query = text(f"SELECT count(*) FROM pg_stat_activity WHERE {OTHER_CLIENTS}")
     while True:
         with engine.connect() as connection:
             if not connection.execute(query).scalar():
@@ -164,7 +168,7 @@ def wait_until_disconnected(engine, timeout: float = 10) -> None:
         time.sleep(0.01)
 
 
-def wait_until_caught_up(engine, entries: int, process, timeout: float = 60) -> None:
+def wait_until_caught_up(engine, entries: int, process, timeout: float = 2 * PATIENCE) -> None:
     """Until invoicing's position is the feed's last (it has nothing more to do)."""
     deadline = time.monotonic() + timeout
     while position(engine) != entries:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from msatom.stack import Process, answers, wait_until
-from tests.e2e.running import MSATOM, free_port, http, msatom_env
+from tests.e2e.running import MSATOM, PATIENCE, free_port, http, msatom_env
 
 pytestmark = pytest.mark.e2e
 MESSAGE = "SECRET_KEY is not set"
@@ -47,9 +47,9 @@ def test_msatom_serve_without_secret_key_serves_and_warns(tmp_path):
     process = Process([str(MSATOM), "serve", "order"], env, tmp_path / "service.log")
     try:
         wait_until(lambda: answers(f"http://127.0.0.1:{port}/health")
-                   or (not process.running() and pytest.fail(process.output())), 30, "the service answering")
+                   or (not process.running() and pytest.fail(process.output())), PATIENCE, "the service answering")
     finally:
-        assert process.stop() == 0, process.output()
+        assert process.stop(timeout=PATIENCE) == 0, process.output()
     assert "SECRET_KEY is not set" in process.output()
 
 
@@ -61,10 +61,10 @@ def test_with_secret_key_the_service_starts_and_serves_its_form(tmp_path, how):
     process = Process(command, env, tmp_path / "service.log")
     try:
         wait_until(lambda: process.running() and answers(f"http://127.0.0.1:{port}/health")
-                   or (not process.running() and pytest.fail(process.output())), 30, "the service answering")
+                   or (not process.running() and pytest.fail(process.output())), PATIENCE, "the service answering")
         page = http().get(f"http://127.0.0.1:{port}/new", headers={"Accept": "text/html"}, timeout=5)
         assert page.status_code == 200
         assert 'name="csrf_token"' in page.text
         assert page.headers["X-Frame-Options"] == "DENY"
     finally:
-        assert process.stop() == 0, process.output()
+        assert process.stop(timeout=PATIENCE) == 0, process.output()

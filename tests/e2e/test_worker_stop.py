@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from msatom.stack import answers, free_port, start_gunicorn, wait_until
-from tests.e2e.running import trouble_in
+from msatom.stack import free_port, start_gunicorn
+from tests.e2e.running import PATIENCE, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-test-secret-0123456789abcdef"
@@ -24,10 +24,10 @@ def test_stopping_a_consumer_with_a_busy_schedule_logs_no_error(tmp_path):
                                  ORDER_FEED_URL=f"http://127.0.0.1:{free_port()}/feed",
                                  POLL_INTERVAL_SECONDS="0.002", SECRET_KEY=SECRET)
         try:
-            wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 30, "the consumer answering")
-            time.sleep(0.3)
+            wait_for_health(process, f"http://127.0.0.1:{port}", "the consumer")
+            time.sleep(0.3)  # the schedule runs a while: the stop must meet it running (the behaviour under test)
         finally:
-            process.stop()
+            process.stop(timeout=PATIENCE)  # returns when gunicorn has exited, its workers' last lines written
         log = process.output()
         assert "Worker exiting" in log, log[-2000:]
         assert not [line for line in trouble_in(log) if "poll of" not in line], log[-3000:]
