@@ -1,4 +1,6 @@
 # One image for the three services; docker-compose.yml gives each its command.
+# 16 threads a worker: requests held waiting on the order feed (long-poll) take up to
+# 12 of them, the others stay for every other request (msatom/gunicorn_conf.py).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORT=8080 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/msatom-metrics \
-    GUNICORN_CMD_ARGS="--config python:msatom.gunicorn_conf --bind 0.0.0.0:8080 --workers 2 --worker-class gthread --threads 4 --access-logfile - --no-control-socket"
+    GUNICORN_CMD_ARGS="--config python:msatom.gunicorn_conf --bind 0.0.0.0:8080 --workers 2 --worker-class gthread --threads 16 --access-logfile - --no-control-socket"
 
 WORKDIR /app
 COPY pyproject.toml setup.cfg README.md ./

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import BigInteger, DateTime, Numeric, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,6 +55,11 @@ class Database:
                 if taken:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
                     connection.commit()
+
+    def after_commit(self, callback: Callable[[Session], None]) -> None:
+        """Call `callback(session)` after every commit of this database's sessions, in
+        the committing thread, once what it wrote is visible to every reader."""
+        event.listen(self._sessions, "after_commit", callback)
 
     def ping(self) -> bool:
         try:

@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from common.caching import NOT_STORED
-from common.feed.consumer import PollResult
+from common.feed.running import PollResult
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 OUTCOMES = ("200", "304", "error")
@@ -86,6 +86,14 @@ def count_feed_answers(app: Flask, pages: dict[str, str]) -> None:
         metrics.feed_pages[endpoint] = page
         for status in ("200", "304"):
             metrics.feed_answers.labels(page, status)
+
+
+def waiting_gauge(app: Flask) -> Gauge:
+    """The gauge of the requests a feed holds waiting for its next entry (long-poll)."""
+    metrics: Metrics = app.extensions["metrics"]
+    return metrics._make(Gauge, "msatom_feed_waiting_requests",
+                         "Requests to the feed held now until it grows or their wait is over (long-poll)",
+                         multiprocess_mode="livesum")
 
 
 def poll_observer(app: Flask) -> Callable[[PollResult, float], None]:

@@ -24,7 +24,15 @@ class Settings:
     port: int = 8080
     order_feed_url: str = "http://127.0.0.1:8080/order/feed"
     feed_page_size: int = 20
+    # Requests one process holds waiting for the feed to grow (long-poll, common/feed/waiting.py);
+    # past it a request is answered at once. `msatom run`/`serve` answer with 8 threads: half
+    # may wait. Under gunicorn msatom/gunicorn_conf.py derives it from the worker's threads.
+    feed_max_waiting: int = 4
     poll_interval_seconds: float = 5.0
+    # Between polls a consumer waits on the feed this long (long-poll); 0: only the interval.
+    poll_wait_seconds: int = 25  # whole seconds, as RFC 7240's wait preference takes them
+    # Consumers read pages with each entry's document inline where the feed offers them.
+    embedded_documents: bool = True
     # Signs session cookies and form tokens; None: a random key per process (development).
     secret_key: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py); none by default.
@@ -42,7 +50,10 @@ class Settings:
             port=port,
             order_feed_url=env.get("ORDER_FEED_URL") or f"http://127.0.0.1:{port}/order/feed",
             feed_page_size=_number(env, "FEED_PAGE_SIZE", int, 20, minimum=1),
+            feed_max_waiting=_number(env, "FEED_MAX_WAITING", int, 4),
             poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", float, 5.0),
+            poll_wait_seconds=_number(env, "POLL_WAIT_SECONDS", int, 25),
+            embedded_documents=_switch(env, "EMBEDDED_DOCUMENTS", True),
             secret_key=env.get("SECRET_KEY", "").strip() or None,
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
@@ -98,3 +109,14 @@ def _network_mistake(item: str) -> str:
     except ValueError:
         return f"{item!r} is neither an IP address nor a network such as 10.0.0.0/8 or fd00::/8"
     return f"{item!r} has host bits set (the network is {meant})"
+
+
+def _switch(env, name, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name}={raw!r} is neither on nor off (1/0, true/false, yes/no).")

@@ -17,8 +17,9 @@ from common.errors import InputError
 from common.negotiation import asks_for_json, wants_html
 from common.paging import fetch_page, page_number
 from common.proxies import TrustedProxyFix
-from common.feed.consumer import Consumer, start_schedule
+from common.feed.running import Consumer, Following, start_schedule
 from common.feed.following import FeedClient
+from common.feed import waiting
 from common.schema import upgrade
 from common.security import secure
 from common.settings import Settings
@@ -133,28 +134,38 @@ def create_consumer_app(import_name: str, settings: Settings, title: str, models
     app = create_service_app(import_name, settings, db, title)
     client = FeedClient(settings.order_feed_url)
     consumer = Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
-                        observe=metrics.poll_observer(app))
-    install_consumer(app, consumer, settings.poll_interval_seconds)
+                        observe=metrics.poll_observer(app), embedded=settings.embedded_documents)
+    install_consumer(app, consumer, settings.poll_interval_seconds, settings.poll_wait_seconds)
     return app
 
 
-def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float) -> None:
-    """POST /poll, the poller's state in every template, and the schedule."""
+def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int) -> None:
+    """POST /poll, the poller's state in every template, and the following: waiting on
+    the feed (long-poll) between polls, or polls on a schedule; neither with no interval."""
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
     app.jinja_env.globals["poll_state"] = consumer.state
     app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
     app.jinja_env.globals["rejected_entries"] = consumer.rejected
     app.jinja_env.globals["refresh_seconds"] = LIVE_REFRESH_SECONDS
-    if interval_seconds > 0:
+    app.jinja_env.globals["poll_waits"] = interval_seconds > 0 and wait_seconds > 0
+    if interval_seconds > 0 and wait_seconds > 0:
+        app.extensions["following"] = Following(consumer, wait_seconds, interval_seconds).start()
+    elif interval_seconds > 0:
         app.extensions["scheduler"] = start_schedule(partial(consumer.poll, wait=False), interval_seconds)
 
 
 def close_app(app: Flask) -> None:
-    """Stop what the app started: its poll schedule and its database connections."""
+    """Stop what the app started: its following of the feed and its database connections."""
+    following = app.extensions.pop("following", None)
+    if following is not None:
+        following.stop()
     scheduler = app.extensions.pop("scheduler", None)
     if scheduler is not None:
         scheduler.shutdown(wait=True)
+    long_poll = waiting.installed(app)
+    if long_poll is not None:
+        long_poll.close()  # answers the requests it holds, stops listening
     app.extensions["db"].dispose()
 
 

@@ -46,11 +46,9 @@ def run(args) -> int:
     apps = {name: FACTORIES[name](Settings.from_env(name, environ).but(database_url=default_database_url(name)))
             for name in FACTORIES}
     port = Settings.from_env("order", environ).port
-    try:
-        _serve_until_stopped(create_site(apps), args.host, port)
-    finally:
-        for app in apps.values():
-            close_app(app)
+    # The consumers close first, so that no new wait reaches the order service while it
+    # answers the ones it holds.
+    _serve_until_stopped(create_site(apps), args.host, port, [*(apps[name] for name in CONSUMERS), apps["order"]])
     return 0
 
 
@@ -61,10 +59,7 @@ def serve(args) -> int:
             "SECRET_KEY is not set: this start signs forms with a random key, so forms open in a browser "
             "stop working when it restarts. gunicorn, the production server, refuses to start without one.")
     app = create_app(args.service, settings)
-    try:
-        _serve_until_stopped(app, args.host, app.config["SETTINGS"].port)
-    finally:
-        close_app(app)
+    _serve_until_stopped(app, args.host, app.config["SETTINGS"].port, [app])
     return 0
 
 
@@ -107,18 +102,24 @@ def make_server(app, host: str, port: int):
     return create_server(app, host=host, port=port, threads=8, ident="", clear_untrusted_proxy_headers=False)
 
 
-def _serve_until_stopped(app, host: str, port: int) -> None:
-    """Serve `app` until Ctrl-C or SIGTERM."""
-    server = make_server(app, host, port)
-    # SIGTERM (docker stop, kill) ends the server like Ctrl-C does.
-    signal.signal(signal.SIGTERM, _interrupt)
-    logging.getLogger("msatom").info("serving on http://%s:%d/", host, port)
+def _serve_until_stopped(site, host: str, port: int, apps) -> None:
+    """Serve `site` until Ctrl-C or SIGTERM; then close the `apps` it serves, and only
+    then the server: closing an app answers the requests it holds (long-poll) while the
+    server can still send the answers, and stops its following of the feed."""
+    server = None
     try:
+        server = make_server(site, host, port)
+        # SIGTERM (docker stop, kill) ends the server like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
+        logging.getLogger("msatom").info("serving on http://%s:%d/", host, port)
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        for app in apps:
+            close_app(app)
+        if server is not None:
+            server.close()
 
 
 def _interrupt(*_) -> None:

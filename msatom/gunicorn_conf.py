@@ -6,6 +6,16 @@ PROMETHEUS_MULTIPROC_DIR set, the folder is emptied when gunicorn starts, so cou
 begin at 0 like the processes do; the workers then write their numbers there and
 GET /metrics reports the sum over all of them (common/metrics.py).
 
+Long-poll (common/feed/waiting.py) holds a request to the order feed up to 30 s, each
+on a thread of the gthread worker. gunicorn's `timeout` does not cut it: a gthread
+worker tells the master it is alive from its main loop, not from the threads serving
+requests. How many requests a worker may hold (FEED_MAX_WAITING) follows from its
+threads: all but RESERVED_THREADS, which stay free for every other request. A worker
+told to stop (SIGTERM) answers the requests it holds at once, so a restart does not
+wait out its graceful timeout for them. Each worker builds its app, and with it the
+thread that listens for new entries, after the fork: do not add `--preload`, the
+workers would have no listener.
+
 gunicorn acts on no forwarded header: which peer may set the host, scheme and prefix
 of the links is decided in one place, common/proxies.py (TRUSTED_PROXIES). Left to its
 defaults gunicorn believes X-Forwarded-Proto (-Ssl, -Protocol) from 127.0.0.1 and ::1,
@@ -16,6 +26,7 @@ before the middleware sees the peer.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
@@ -24,12 +35,51 @@ secure_scheme_headers: dict[str, str] = {}  # ...and none would change wsgi.url_
 forwarder_headers = ""  # ...or SCRIPT_NAME, PATH_INFO (also from a Unix socket's peer)
 
 
+# Threads of a worker that no waiting request may take, whatever arrives: /health (the
+# health checks restart a service that does not answer), orders placed, the documents
+# and archive pages consumers fetch (a few at a time each), /metrics. With the 16
+# threads of the image and msatom/stack.py, 12 requests may wait per worker: each process
+# of a consumer holds one, so two order workers take the consumers of docker-compose.yml
+# (four processes) several times over.
+RESERVED_THREADS = 4
+
+
 def on_starting(server) -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
+
+
+def post_fork(server, worker) -> None:
+    """In the worker, before it builds its app: FEED_MAX_WAITING from its threads, unless
+    set, and never so high that waiting requests could take every thread."""
+    most = max(server.cfg.threads - RESERVED_THREADS, 0)
+    given = os.environ.get("FEED_MAX_WAITING", "").strip()
+    if given.isdigit() and int(given) >= server.cfg.threads:
+        server.log.warning("FEED_MAX_WAITING=%s leaves no thread of %d for other requests; using %d",
+                           given, server.cfg.threads, most)
+        given = ""
+    if not given:
+        os.environ["FEED_MAX_WAITING"] = str(most)
+
+
+def post_worker_init(worker) -> None:
+    """On SIGTERM (a stop or restart) the requests held waiting on the feed are answered
+    at once, before the worker waits for its requests to end."""
+    from common.feed.waiting import installed
+
+    long_poll = installed(worker.wsgi)
+    stopping = signal.getsignal(signal.SIGTERM)
+    if long_poll is None or not callable(stopping):
+        return
+
+    def stop(sig, frame) -> None:
+        long_poll.stop()
+        stopping(sig, frame)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def worker_exit(server, worker) -> None:

@@ -29,6 +29,10 @@ APACHE_MODULES = Path("/usr/lib/apache2/modules")
 # TRUSTED_PROXIES: a client on 127.0.0.1 that talks to a service directly cannot set
 # the host, scheme or prefix of its links with X-Forwarded-* headers.
 PROXY_SOURCE = "127.0.0.2"
+# Threads of each gunicorn worker, as in the image (the Dockerfile's GUNICORN_CMD_ARGS):
+# requests held waiting on the order feed take up to 12 of them (msatom/gunicorn_conf.py),
+# the others stay for everything else.
+THREADS = 16
 
 
 class MissingProgram(RuntimeError):
@@ -148,7 +152,7 @@ class Process:
 
 def service_environment(**settings: str) -> dict[str, str]:
     scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
-                "TRUSTED_PROXIES")
+                "TRUSTED_PROXIES", "FEED_MAX_WAITING", "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS")
     env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(settings)
@@ -160,7 +164,7 @@ def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **se
     Without a SECRET_KEY among the settings it gets a random one: give replicas the same."""
     settings.setdefault("SECRET_KEY", secrets.token_hex(32))
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-               "--threads", "4", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+               "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                "--graceful-timeout", "5", "--no-control-socket", "--config", "python:msatom.gunicorn_conf",
                f"msatom.wsgi:{service}()"]
     settings.setdefault("PROMETHEUS_MULTIPROC_DIR", str(folder / f"metrics-{service}-{port}"))
@@ -223,8 +227,10 @@ class Stack:
     """PostgreSQL, the three services under gunicorn and Apache in front of them; the
     services believe X-Forwarded-* headers from Apache alone (PROXY_SOURCE)."""
 
-    def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None):
+    def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None,
+                 poll_wait: float | None = None):
         self.poll_interval = poll_interval
+        self.poll_wait = poll_wait  # None: the services' default (waiting on the feed)
         self.workers = workers
         self.apache = apache_binary()
         self.postgres = PostgresCluster()
@@ -264,6 +270,7 @@ class Stack:
             service, self.ports[service], self.folder, self.workers,
             DATABASE_URL=self.databases[service], ORDER_FEED_URL=f"{self.service_url('order')}/feed",
             POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key,
+            **({} if self.poll_wait is None else {"POLL_WAIT_SECONDS": str(self.poll_wait)}),
             TRUSTED_PROXIES=PROXY_SOURCE)
         return self.processes[service]
 

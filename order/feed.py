@@ -5,18 +5,24 @@ subscription document, is the newest page (so never empty once there are orders)
 once a page is full it never changes and is served as an archive document, and the
 page after it, empty until the next order, is already there for its next-archive link. Every lookup goes by position, the
 log's primary key, so no request reads more than one page, however long the history.
+
+Every page links to the page that holds the entry after any position (a template),
+so that a consumer reaches its place in one request whatever the history, and comes
+in two variants: thin, for feed readers and shared caches, with each entry's
+document linked; embedded, for consumers, with each document inline (one request a
+page instead of one an entry), which names people and so is private.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from common.feed import outbox
+from common.feed import AFTER_REL, EMBEDDED_REL, outbox
 from common.feed.publishing import EPOCH, Entry, Feed, Validators
-from order.models import FeedEntry
+from order.models import FeedEntry, OrderVersion
 
 TAG = "tag:microservice-atom,2026"
 FEED_ID = f"{TAG}:orders"
@@ -24,10 +30,15 @@ FEED_ID = f"{TAG}:orders"
 
 @dataclass(frozen=True)
 class FeedUrls:
+    """Where the pages of one variant (thin or embedded) and the documents are."""
+
     subscription: str
     archive: Callable[[int], str]
+    after: str  # a template: {position} -> the page that holds the entry after it
     order: Callable[[int], str]  # the order as it is now, for people
     version: Callable[[int, int], str]  # the order as it was at a version, never changing
+    embedded: bool = False  # pages of this variant carry each entry's document inline
+    embedded_variant: Callable[[str], str] = str  # a thin page's URL -> its embedded one
 
 
 @dataclass(frozen=True)
@@ -55,13 +66,24 @@ class Subscription:
 
 def subscription_state(session: Session, size: int) -> Subscription:
     """Asked after the caller read the clock: an entry being written when the
-    clock was read may yet commit with a time in a second already over."""
+    clock was read may yet commit with a time in a second already over. The ETag
+    names the feed's state, the same for both variants (an ETag is scoped to its
+    URL), so validators saved from one still answer 304 at the other."""
     writing = outbox.writing(session, FeedEntry.__table__)
     newest = head(session)
-    if newest is None:
-        return Subscription(Validators(etag=f"feed-{size}-0", changed_at=None, writing=writing), 0)
-    validators = Validators(etag=f"feed-{size}-{newest.position}", changed_at=newest.recorded_at, writing=writing)
-    return Subscription(validators, newest.position)
+    last = newest.position if newest else 0
+    validators = Validators(etag=f"feed-{size}-{last}", changed_at=newest.recorded_at if newest else None,
+                            writing=writing)
+    return Subscription(validators, last)
+
+
+def page_after(session: Session, position: int, size: int) -> int | None:
+    """The number of the page that holds the entry after `position` (the page still
+    filling when none follows yet); None for a position the feed has not reached."""
+    newest = head(session)
+    if not 0 <= position <= (newest.position if newest else 0):
+        return None
+    return _page_of(position + 1, size)
 
 
 def subscription(session: Session, size: int, urls: FeedUrls, last: int) -> Feed:
@@ -86,14 +108,17 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     complete = number * size <= last
     rows = session.scalars(select(FeedEntry).where(FeedEntry.position.between(first, end))
                            .order_by(FeedEntry.position.desc())).all()
-    links = [("current", urls.subscription)]
+    links = [("current", urls.subscription), (AFTER_REL, urls.after)]
     if number > 1:
         links.append(("prev-archive", urls.archive(number - 1)))
     if complete and archived:
         links.append(("next-archive", urls.archive(number + 1)))
+    if not urls.embedded:
+        links.append((EMBEDDED_REL, urls.embedded_variant(self_url)))
+    documents = _documents(session, rows) if urls.embedded else {}
     feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url,
                 updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete and archived,
-                entries=[_entry(row, urls) for row in rows])
+                entries=[_entry(row, urls, documents.get((row.order_id, row.order_version))) for row in rows])
     if complete:
         validators = Validators(etag=f"archive-{size}-{number}", changed_at=rows[0].recorded_at)
     else:
@@ -101,11 +126,21 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     return Page(feed, validators, complete)
 
 
+def _documents(session: Session, rows: list[FeedEntry]) -> dict[tuple[int, int], str]:
+    """The documents of the versions the entries tell of, in one query."""
+    wanted = [(row.order_id, row.order_version) for row in rows]
+    if not wanted:
+        return {}
+    found = session.execute(select(OrderVersion.order_id, OrderVersion.version, OrderVersion.document)
+                            .where(tuple_(OrderVersion.order_id, OrderVersion.version).in_(wanted)))
+    return {(order_id, version): document for order_id, version, document in found}
+
+
 def _page_of(position: int, size: int) -> int:
     return (position - 1) // size + 1
 
 
-def _entry(row: FeedEntry, urls: FeedUrls) -> Entry:
+def _entry(row: FeedEntry, urls: FeedUrls, document: str | None = None) -> Entry:
     """An entry names the order, its size and total, never a person: archive pages
     are kept by shared caches for a year, where nothing could be taken back."""
     order = row.order
@@ -118,5 +153,5 @@ def _entry(row: FeedEntry, urls: FeedUrls) -> Entry:
         id=f"{TAG}:order/{order.id}/version/{row.order_version}",
         title=f"Order {order.id} {row.event}", updated=row.recorded_at, summary=summary,
         content_src=urls.version(order.id, row.order_version), content_type="application/json",
-        alternate_href=urls.order(order.id), position=row.position, version=row.order_version,
+        alternate_href=urls.order(order.id), position=row.position, version=row.order_version, inline=document,
     )

@@ -4,21 +4,26 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request,
+                   url_for)
 
 from common.db import Database
-from common.caching import PRIVATE_IMMUTABLE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
+from common.errors import InputError
+from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
 from common.feed.publishing import conditional_response, render_atom
-from common.metrics import count_feed_answers
+from common.feed import waiting
+from common.feed.waiting import LongPoll
+from common.metrics import count_feed_answers, waiting_gauge
 from common.schema import upgrade
 from common.settings import Settings
 from common.negotiation import wants_html
 from common.web import create_service_app, database, respond, respond_page, settings
 from order import feed, service
 from order.documents import customer_json, item_json, order_json
-from order.models import MIGRATIONS, Order, OrderVersion
+from order.models import MIGRATIONS, FeedEntry, Order, OrderVersion
 
 pages = Blueprint("order", __name__)
+EMBED = "documents"  # ?embed=documents: the feed's pages with each entry's document inline
 
 
 def create_app(config: Settings | None = None) -> Flask:
@@ -28,6 +33,9 @@ def create_app(config: Settings | None = None) -> Flask:
     app = create_service_app(__name__, config, db, "Order")
     app.register_blueprint(pages)
     count_feed_answers(app, {"order.order_feed": "subscription", "order.feed_archive": "archive"})
+    waits = LongPoll(config.feed_max_waiting, waiting_gauge(app))
+    waits.watch(db, FeedEntry.__table__)
+    waiting.install(app, waits)
     return app
 
 
@@ -95,22 +103,49 @@ def items():
 
 @pages.get("/feed")
 def order_feed():
+    """The subscription document; with `Prefer: wait` and the ETag of the current one,
+    held until an entry commits or the wait is over (long-poll, common/feed/waiting.py)."""
+    embedded = _embedded()
+    response = long_poll().respond(request, lambda: _subscription(embedded))
+    response.vary.add("Prefer")  # the same document, but answered at another time
+    return response
+
+
+def _subscription(embedded: bool) -> Response:
+    """The subscription document, or 304: asked anew each time a held request wakes."""
     size, now = settings().feed_page_size, _now()  # the time first: see outbox.writing
     with database().session() as session:
         state = feed.subscription_state(session, size)
-        return conditional_response(request, state.validators, now,
-                                    lambda: render_atom(feed.subscription(session, size, _feed_urls(), state.last)))
+        return conditional_response(
+            request, state.validators, now,
+            lambda: render_atom(feed.subscription(session, size, _feed_urls(embedded), state.last)),
+            PRIVATE_REVALIDATE if embedded else SHARED_REVALIDATE)
 
 
 @pages.get("/feed/archive/<int:number>")
 def feed_archive(number: int):
-    now = _now()
+    now, embedded = _now(), _embedded()
     with database().session() as session:
-        page = feed.archive(session, number, settings().feed_page_size, _feed_urls())
+        page = feed.archive(session, number, settings().feed_page_size, _feed_urls(embedded))
         if page is None:
             abort(404, f"The order feed has no page {number}.")
-        return conditional_response(request, page.validators, now, lambda: render_atom(page.feed),
-                                    PUBLIC_IMMUTABLE if page.complete else SHARED_REVALIDATE)
+        # A full page never changes; with documents inline it names people: no shared cache.
+        kept = {(True, False): PUBLIC_IMMUTABLE, (False, False): SHARED_REVALIDATE,
+                (True, True): PRIVATE_IMMUTABLE, (False, True): PRIVATE_REVALIDATE}[page.complete, embedded]
+        return conditional_response(request, page.validators, now, lambda: render_atom(page.feed), kept)
+
+
+@pages.get("/feed/after/<int:position>")
+def feed_after(position: int):
+    """A redirect to the page that holds the entry after `position`: a consumer's way
+    to its place in one request, whatever the history. Which page holds a position
+    never changes, so any cache may keep the redirect."""
+    embedded = _embedded()
+    with database().session() as session:
+        number = feed.page_after(session, position, settings().feed_page_size)
+    if number is None:
+        abort(404, f"The order feed has not reached position {position}.")
+    return redirect(_feed_urls(embedded).archive(number), code=303), {"Cache-Control": PUBLIC_IMMUTABLE}
 
 
 @pages.post("/<int:order_id>/cancel")
@@ -136,14 +171,29 @@ def _conflict(message: str, order_id: int):
     return jsonify(error=message), 409
 
 
-def _feed_urls() -> feed.FeedUrls:
+def _feed_urls(embedded: bool = False) -> feed.FeedUrls:
+    """The URLs of the thin pages, or with `embedded` of those with documents inline."""
+    variant = {"embed": EMBED} if embedded else {}
+    subscription = url_for("order.order_feed", _external=True, **variant)
     return feed.FeedUrls(
-        subscription=url_for("order.order_feed", _external=True),
-        archive=lambda number: url_for("order.feed_archive", number=number, _external=True),
+        subscription=subscription,
+        archive=lambda number: url_for("order.feed_archive", number=number, _external=True, **variant),
+        after=url_for("order.order_feed", _external=True) + "/after/{position}" + (f"?embed={EMBED}" * embedded),
         order=lambda order_id: url_for("order.detail", order_id=order_id, _external=True),
         version=lambda order_id, version: url_for("order.version", order_id=order_id, version=version,
                                                   _external=True),
+        embedded=embedded,
+        embedded_variant=lambda url: f"{url}?embed={EMBED}",
     )
+
+
+def _embedded() -> bool:
+    """Whether the request asks for the feed's pages with each document inline."""
+    asked = request.args.get("embed")
+    if asked not in (None, EMBED):
+        raise InputError(f"embed takes one value, {EMBED}; leave it out for the thin pages.",
+                         {"embed": f"{asked!r} is not {EMBED}."})
+    return asked == EMBED
 
 
 def _place_from_form():
@@ -181,6 +231,11 @@ def _json_body():
         return json.loads(request.get_data())
     except ValueError as error:
         raise service.InvalidOrder("The request body is not valid JSON.", {"body": str(error)}) from None
+
+
+def long_poll() -> LongPoll:
+    """The app's holder of waiting feed requests."""
+    return waiting.installed(current_app)
 
 
 def _now() -> datetime:

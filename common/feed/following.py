@@ -15,7 +15,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import ParseError, fromstring
 
 from common import request_id
-from common.feed import POSITION_NS
+from common.feed import AFTER_REL, EMBEDDED_REL, POSITION_NS
 
 ATOM_ACCEPT = "application/atom+xml, application/xml;q=0.9"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -48,9 +48,10 @@ class UnusableDocument(FeedError):
 @dataclass(frozen=True)
 class FeedEntry:
     id: str
-    content_src: str
+    content_src: str  # the document's own URL, also when the page carries it inline
     position: int
     version: int | None = None  # the document must show at least this version
+    inline: str | None = None  # the document as the page embeds it (JSON text)
 
 
 class StaleDocument(FeedError):
@@ -60,7 +61,18 @@ class StaleDocument(FeedError):
 @dataclass(frozen=True)
 class FeedPage:
     entries: list[FeedEntry]  # oldest first
-    prev_archive: str | None  # the page before, RFC 5005
+    prev_archive: str | None = None  # the page before, RFC 5005
+    next_archive: str | None = None  # the page after, RFC 5005; None on the newest
+    after: str | None = None  # a template: {position} -> the page holding the entry after it
+    embedded: str | None = None  # this page with the documents inline
+
+    @property
+    def newest(self) -> int:
+        """The position of the page's newest entry; 0 when it has none."""
+        return self.entries[-1].position if self.entries else 0
+
+    def page_after(self, position: int) -> str | None:
+        return self.after.replace("{position}", str(position)) if self.after else None
 
     def reaches_back_to(self, position: int) -> bool:
         """Whether this page holds `position` or one before it."""
@@ -73,6 +85,7 @@ class FeedResponse:
     body: bytes = b""
     etag: str | None = None
     last_modified: str | None = None
+    waited: bool = False  # the server held the request as asked (Preference-Applied: wait)
 
 
 class FeedClient:
@@ -87,25 +100,34 @@ class FeedClient:
             self.http.mount(scheme, HTTPAdapter(max_retries=RETRY_ONCE))
         self.timeout = timeout
 
-    def get_feed(self, etag: str | None, last_modified: str | None) -> FeedResponse:
+    def get_feed(self, etag: str | None, last_modified: str | None, url: str | None = None,
+                 wait: int = 0) -> FeedResponse:
+        """The subscription document, conditionally; with `wait`, held by the server
+        until something is new or the wait is over (RFC 7240 `Prefer: wait`)."""
         headers = {"Accept": ATOM_ACCEPT}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        with self._get(self.feed_url, headers) as response:
+        if wait:
+            headers["Prefer"] = f"wait={wait}"
+        with self._get(url or self.feed_url, headers, longer=wait) as response:
+            waited = "wait" in response.headers.get("Preference-Applied", "")
             if response.status_code == 304:
-                return FeedResponse(304)
+                return FeedResponse(304, waited=waited)
             _expect_ok(response, "The feed")
             return FeedResponse(200, _read_limited(response), response.headers.get("ETag"),
-                                response.headers.get("Last-Modified"))
+                                response.headers.get("Last-Modified"), waited)
 
-    def get_page(self, url: str) -> bytes:
-        """An archive page the feed links to."""
-        self._check_origin(url)
+    def get_page(self, url: str, redirected: bool = False) -> tuple[str, bytes]:
+        """A page the feed links to, and its URL; `redirected`: the link may lead
+        there by one redirect on the feed's origin (the page after a position)."""
+        self.check_origin(url)
         with self._get(url, {"Accept": ATOM_ACCEPT}) as response:
+            if redirected and response.is_redirect:
+                return self.get_page(urljoin(url, response.headers.get("Location", "")))
             _expect_ok(response, url)
-            return _read_limited(response)
+            return url, _read_limited(response)
 
     def get_document(self, entry: FeedEntry) -> Any:
         """The JSON document of `entry`, at least at the entry's version (a document
@@ -113,15 +135,15 @@ class FeedClient:
         one came from a cache: it is asked for again past the caches, and if it is
         still older, StaleDocument: the poll stops before this entry."""
         document = self.get_json(entry.content_src)
-        if _older(document, entry.version):
+        if older(document, entry.version):
             document = self.get_json(entry.content_src, {"Cache-Control": "no-cache", "Pragma": "no-cache"})
-        if _older(document, entry.version):
+        if older(document, entry.version):
             raise StaleDocument(f"{entry.content_src} shows version {document['version']}, older than the "
                                 f"entry's version {entry.version}: a cache in between keeps an old copy.")
         return document
 
     def get_json(self, url: str, headers: dict | None = None) -> Any:
-        self._check_origin(url)
+        self.check_origin(url)
         with self._get(url, {"Accept": "application/json", **(headers or {})}) as response:
             if response.status_code in (404, 410):
                 raise UnusableDocument(f"{url} answered HTTP {response.status_code}: the document is gone.")
@@ -132,16 +154,17 @@ class FeedClient:
         except ValueError:
             raise UnusableDocument(f"{url} did not answer with JSON.") from None
 
-    def _check_origin(self, url: str) -> None:
+    def check_origin(self, url: str) -> None:
         if not same_origin(url, self.feed_url):
             raise FeedError(f"Refused to follow {url}: it is not on the feed's origin.")
 
-    def _get(self, url: str, headers: dict) -> requests.Response:
+    def _get(self, url: str, headers: dict, longer: float = 0) -> requests.Response:
         if request_id.current():  # one id per poll, so the feed's log shows which poll asked
             headers[request_id.HEADER] = request_id.current()
         try:
             # No redirects: one could lead off the feed's origin, past the check in get_json.
-            return self.http.get(url, headers=headers, timeout=self.timeout, stream=True,
+            connect, read = self.timeout
+            return self.http.get(url, headers=headers, timeout=(connect, read + longer), stream=True,
                                  allow_redirects=False)
         except requests.Timeout:
             raise FeedError(f"{url} did not answer in time.") from None
@@ -156,19 +179,25 @@ def parse_page(body: bytes, url: str) -> FeedPage:
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"The feed is not well-formed XML ({parsed.bozo_exception}).")
     prefix = _prefix(parsed.namespaces)
-    entries = []
-    for item in parsed.entries:
-        src = next((c.get("src") for c in item.get("content", []) if c.get("src")), None)
-        position, version = item.get(f"{prefix}_position", ""), item.get(f"{prefix}_version")
-        if not item.get("id") or not src or not position.isdigit():
-            raise FeedError("The feed has an entry without an id, a content link or a position.")
-        if version is not None and not version.isdigit():
-            raise FeedError(f"The feed's entry at position {position} has a version that is not a number.")
-        entries.append(FeedEntry(item.id, urljoin(url, src), int(position),
-                                 int(version) if version is not None else None))
-    entries.sort(key=lambda entry: entry.position)
-    prev_archive = next((link.href for link in parsed.feed.get("links", []) if link.get("rel") == "prev-archive"), None)
-    return FeedPage(entries, urljoin(url, prev_archive) if prev_archive else None)
+    entries = sorted((_entry(item, prefix, url) for item in parsed.entries), key=lambda entry: entry.position)
+    links = {link.get("rel"): urljoin(url, link.href) for link in parsed.feed.get("links", []) if link.get("href")}
+    after = links.get(AFTER_REL)
+    return FeedPage(entries, links.get("prev-archive"), links.get("next-archive"),
+                    after.replace("%7Bposition%7D", "{position}") if after else None, links.get(EMBEDDED_REL))
+
+
+def _entry(item, prefix: str | None, url: str) -> FeedEntry:
+    content = next(iter(item.get("content", [])), {})
+    inline = None if content.get("src") else content.get("value")
+    src = content.get("src") or next((link.href for link in item.get("links", [])
+                                      if link.get("rel") == "related" and inline is not None), None)
+    position, version = item.get(f"{prefix}_position", ""), item.get(f"{prefix}_version")
+    if not item.get("id") or not src or not position.isdigit():
+        raise FeedError("The feed has an entry without an id, a content link or a position.")
+    if version is not None and not version.isdigit():
+        raise FeedError(f"The feed's entry at position {position} has a version that is not a number.")
+    return FeedEntry(item.id, urljoin(url, src), int(position), int(version) if version is not None else None,
+                     inline)
 
 
 def _prefix(namespaces: dict[str, str]) -> str | None:
@@ -176,7 +205,7 @@ def _prefix(namespaces: dict[str, str]) -> str | None:
     return next((prefix for prefix, uri in namespaces.items() if uri == POSITION_NS), None)
 
 
-def _older(document: Any, version: int | None) -> bool:
+def older(document: Any, version: int | None) -> bool:
     shown = document.get("version") if isinstance(document, dict) else None
     return version is not None and isinstance(shown, int) and shown < version
 

@@ -14,14 +14,26 @@ An entry's time (`recorded_at`, what Last-Modified is made of) is read under the
 lock too and never lies before the previous entry's, so times follow positions. A
 reader that wants to promise "nothing changed in a second" asks `writing` first: an
 entry being written may still commit with a time in a second that is already over.
+
+Whoever waits for the log to grow learns of each commit that appended to it (the
+feed's long-poll, common/feed/waiting.py). On PostgreSQL the appending transaction
+sends a NOTIFY on the log's channel, which PostgreSQL delivers to every listening
+connection, of any process, when (and only if) the transaction commits. Elsewhere
+(SQLite, one writing process) `when_appended` calls back after a commit of this
+process that appended.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
+
+from common.db import Database
+
+# session.info: the names of the logs its transaction appended to, for when_appended.
+_APPENDED = "outbox.appended"
 
 
 def append(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> int:
@@ -33,7 +45,30 @@ def append(session: Session, log: Table, values: dict, clock: Callable[[], datet
     position = last.position + 1 if last else 1
     recorded_at = max(clock(), last.recorded_at) if last else clock()
     session.execute(insert(log).values(position=position, recorded_at=recorded_at, **values))
+    if _postgresql(session):
+        session.execute(select(func.pg_notify(channel(log), str(position))))
+    session.info.setdefault(_APPENDED, set()).add(log.name)
     return position
+
+
+def channel(log: Table) -> str:
+    """The PostgreSQL channel on which a commit that appended to `log` is announced;
+    the payload is the newest position the transaction appended."""
+    return f"{log.name}_appended"
+
+
+def when_appended(db: Database, log: Table, callback: Callable[[], None]) -> None:
+    """Call `callback()` after each commit of `db`'s sessions in this process that
+    appended to `log` (a session that rolled back an append and later committed
+    something else calls it once too many: a reason to look, never a wrong answer)."""
+
+    def committed(session: Session) -> None:
+        appended = session.info.get(_APPENDED)
+        if appended and log.name in appended:
+            appended.discard(log.name)
+            callback()
+
+    db.after_commit(committed)
 
 
 def writing(session: Session, log: Table) -> bool:

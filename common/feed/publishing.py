@@ -1,6 +1,7 @@
 """Publishing an Atom feed: building the document and answering conditional GETs."""
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -27,6 +28,8 @@ class Entry:
     position: int | None = None
     # The version of the thing the entry tells of, which its document must show at least.
     version: int | None = None
+    # The document itself, to carry inline instead of linking to it (then linked as related).
+    inline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,12 @@ def render_atom(feed: Feed) -> bytes:
     generator.author(name=feed.author)
     generator.link(href=feed.self_url, rel="self", type=ATOM_MEDIA_TYPE)
     for rel, href in feed.links:
-        generator.link(href=href, rel=rel, type=ATOM_MEDIA_TYPE)
+        if ":" not in rel:  # a registered relation; feedgen refuses any other
+            generator.link(href=href, rel=rel, type=ATOM_MEDIA_TYPE)
     generator.updated(feed.updated)
     generator.register_extension("history", _History, _TypedLinks, rss=False)
     generator.history.archive = feed.archive
+    generator.history.links = [(rel, href) for rel, href in feed.links if ":" in rel]
     for entry in feed.entries:
         item = generator.add_entry(order="append")
         item.id(entry.id)
@@ -64,9 +69,11 @@ def render_atom(feed: Feed) -> bytes:
 
 
 class _History(BaseExtension):
-    """Declares the namespaces and marks an archive document (RFC 5005)."""
+    """Declares the namespaces, marks an archive document (RFC 5005) and writes the
+    links whose relation is a URI of its own (RFC 4287 4.2.7.2)."""
 
     archive = False
+    links: list[tuple[str, str]] = []
 
     def extend_ns(self):
         return {"fh": HISTORY_NS, "msatom": POSITION_NS}
@@ -74,13 +81,17 @@ class _History(BaseExtension):
     def extend_atom(self, feed):
         if self.archive:
             feed.append(feed.makeelement(f"{{{HISTORY_NS}}}archive", {}))
+        for rel, href in self.links:
+            # Built without a namespace, as feedgen builds its own, which it puts in Atom's later.
+            feed.append(feed.makeelement("link", {"rel": rel, "href": href, "type": ATOM_MEDIA_TYPE}))
         return feed
 
 
 class _TypedLinks(BaseEntryExtension):
     """Writes the entry's content type, alternate link, position and version itself:
     feedgen 1.0 drops `type` from `<content src>` and every attribute but
-    `href` from an entry's `<link>`."""
+    `href` from an entry's `<link>`, and refuses inline content of a type that is
+    neither text nor XML, which Atom carries in Base64 (RFC 4287 4.1.3.3)."""
 
     def set(self, entry: Entry) -> None:
         self._entry = entry
@@ -92,6 +103,12 @@ class _TypedLinks(BaseEntryExtension):
         content.addnext(content.makeelement("link", {
             "rel": "alternate", "type": self._entry.alternate_type, "href": self._entry.alternate_href,
         }))
+        if self._entry.inline is not None:
+            del content.attrib["src"]
+            content.text = base64.b64encode(self._entry.inline.encode()).decode("ascii")
+            content.addnext(content.makeelement("link", {
+                "rel": "related", "type": self._entry.content_type, "href": self._entry.content_src,
+            }))
         for name in ("position", "version"):
             value = getattr(self._entry, name)
             if value is not None:

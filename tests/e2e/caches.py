@@ -35,7 +35,7 @@ class Varnish:
         self.process = Process([self.binary, "-F", "-a", f"127.0.0.1:{self.port}", "-b", backend,
                                 "-n", str(self.workdir), "-s", "malloc,32m"], dict(os.environ),
                                self.folder / "varnish.log")
-        wait_until(self._answers, PATIENCE, f"Varnish on {self.url}")
+        wait_until(lambda: answers(self.process, self.url), PATIENCE, f"Varnish on {self.url}")
         return self
 
     def hits(self, path_pattern: str) -> int:
@@ -47,12 +47,6 @@ class Varnish:
     def stop(self) -> None:
         self.process.stop(signal.SIGTERM)
 
-    def _answers(self) -> bool:
-        assert self.process.running(), f"varnishd exited:\n{self.process.output()[-2000:]}"
-        try:
-            return http().get(f"{self.url}/health", timeout=2).status_code == 200
-        except OSError:
-            return False
 
 
 class CachingApache:
@@ -78,7 +72,7 @@ class CachingApache:
         env = {**os.environ, "CACHE_LISTEN": f"127.0.0.1:{self.port}", "CACHE_RUN_DIR": str(self.run_dir),
                "ORIGIN_URL": self.origin, "APACHE_MODULES": str(APACHE_MODULES)}
         self.process = Process(command, env, self.run_dir / "apache.log")
-        wait_until(self._answers, PATIENCE, f"Apache with mod_cache on {self.url}")
+        wait_until(lambda: answers(self.process, self.url), PATIENCE, f"Apache with mod_cache on {self.url}")
         return self
 
     def hits(self, path_pattern: str) -> int:
@@ -91,9 +85,11 @@ class CachingApache:
         self.process.stop(signal.SIGTERM)
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
-    def _answers(self) -> bool:
-        assert self.process.running(), f"Apache exited:\n{self.process.output()[-2000:]}"
-        try:
-            return http().get(f"{self.url}/health", timeout=2).status_code == 200
-        except OSError:
-            return False
+
+def answers(cache: Process, url: str) -> bool:
+    """Whether the cache at `url` passes a request on to the service and back."""
+    assert cache.running(), f"the cache exited:\n{cache.output()[-2000:]}"
+    try:
+        return http().get(f"{url}/health", timeout=2).status_code == 200
+    except OSError:
+        return False

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from msatom.stack import MissingProgram, Stack
 from tests.conftest import REQUIRE_REAL_STACK, missing, running
-from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Tab
+from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, EXPECT_TIMEOUT_MS, Tab
 from tests.e2e.running import MsatomRun
 
 
@@ -18,13 +18,13 @@ def msatom_running(folder, **settings: str):
     stopped with Ctrl-C (SIGINT)."""
     system = MsatomRun(folder, **settings)
     try:
-        system.wait_until_healthy(timeout=20)
+        system.wait_until_healthy()
     except RuntimeError as error:
         system.interrupt(timeout=5)
         pytest.fail(str(error), pytrace=False)
     yield system
-    if system.interrupt(timeout=10) is None:
-        print(f"msatom run did not stop within 10 s of SIGINT and was killed; its output:\n"
+    if system.interrupt(timeout=30) is None:
+        print(f"msatom run did not stop within 30 s of SIGINT and was killed; its output:\n"
               f"{system.output(100)}")
 
 
@@ -64,11 +64,12 @@ def ui_system(tmp_path_factory):
     (`msatom run`) where Apache or PostgreSQL is missing. It polls only when asked
     ("Poll now"), so a test sees what its own clicks do."""
     try:
-        stack = Stack(poll_interval=3600)
+        stack = Stack(poll_interval=3600, poll_wait=0)
     except MissingProgram as error:
         if REQUIRE_REAL_STACK:
             pytest.fail(f"{error}, and REQUIRE_REAL_STACK=1 forbids falling back to msatom run", pytrace=False)
-        yield from msatom_running(tmp_path_factory.mktemp("msatom-run"), POLL_INTERVAL_SECONDS="3600")
+        yield from msatom_running(tmp_path_factory.mktemp("msatom-run"), POLL_INTERVAL_SECONDS="3600",
+                                   POLL_WAIT_SECONDS="0")
         return
     with running(lambda: stack) as started:
         yield started
@@ -79,6 +80,7 @@ def chromium():
     """Debian's Chromium, headless, for the whole run."""
     if not CHROMIUM.exists():
         missing(f"{CHROMIUM} is not installed (Debian package chromium)")
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield browser

@@ -6,7 +6,7 @@ import pytest
 
 from common.db import Database
 from common.schema import upgrade
-from common.feed.consumer import Consumer
+from common.feed.running import Consumer
 from common.feed.following import FeedClient
 from common.utc import utc_now
 from tests.conftest import live_server
@@ -28,8 +28,8 @@ def origin(order_app):
 def consumer_app(make_app, settings_for):
     """A consumer service (invoicing or shipping) following the feed at `feed_url`."""
 
-    def make(service: str, feed_url: str):
-        return make_app(service, settings_for(service, order_feed_url=feed_url))
+    def make(service: str, feed_url: str, **settings):
+        return make_app(service, settings_for(service, order_feed_url=feed_url, **settings))
 
     return make
 
@@ -39,12 +39,13 @@ def make_consumer(tmp_path):
     """A Consumer built by hand on the service's own models, on a fresh SQLite file."""
     databases = []
 
-    def make(models, import_entry, feed_url: str, timeout=(3.05, 10.0), name="consumer"):
+    def make(models, import_entry, feed_url: str, timeout=(3.05, 10.0), name="consumer", embedded=True):
         db = Database(f"sqlite:///{tmp_path / name}.db")
         upgrade(db, models.MIGRATIONS)
         databases.append(db)
         client = FeedClient(feed_url, timeout=timeout)
-        return Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, utc_now)
+        return Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, utc_now,
+                        embedded=embedded)
 
     yield make
     for db in databases:

@@ -5,6 +5,7 @@ import json
 
 import lxml.html
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
@@ -204,7 +205,7 @@ def test_a_crash_before_commit_imports_nothing_and_the_next_poll_imports_once(or
 def test_a_detail_answering_500_is_an_error_and_imported_after_recovery(origin, consumer_app):
     front, base = origin
     order = place_order(base)
-    app = consumer_app("invoicing", base + "/feed")
+    app = consumer_app("invoicing", base + "/feed", embedded_documents=False)
     front.detail_failure = "500"
 
     failed = poll_over_http(app)
@@ -225,7 +226,7 @@ def test_a_detail_answering_500_is_an_error_and_imported_after_recovery(origin, 
 def test_a_detail_that_does_not_answer_in_time_is_an_error_and_imported_later(origin, make_consumer):
     front, base = origin
     order = place_order(base)
-    consumer = make_consumer(invoicing.models, import_invoice, base + "/feed", timeout=(2.0, 0.3))
+    consumer = make_consumer(invoicing.models, import_invoice, base + "/feed", timeout=(2.0, 0.3), embedded=False)
     front.detail_failure = "hang"
 
     failed = consumer.poll()
@@ -273,7 +274,7 @@ def test_a_redirect_to_another_origin_is_not_followed(origin, consumer_app):
 
     with live_server(elsewhere) as elsewhere_base:
         front.detail_failure, front.redirect_to = "redirect", elsewhere_base
-        app = consumer_app("invoicing", order_base + "/feed")
+        app = consumer_app("invoicing", order_base + "/feed", embedded_documents=False)
 
         result = app.extensions["consumer"].poll()
 
@@ -323,3 +324,14 @@ def test_health_of_every_service(order_app, consumer_app):
         answers.append(consumer_app(service, "http://127.0.0.1:9/feed").test_client().get("/health"))
 
     assert [(answer.status_code, answer.get_json()) for answer in answers] == [(200, {"status": "ok"})] * 3
+
+
+def test_a_wait_while_the_services_own_database_is_away_just_ends(order_url, make_consumer, monkeypatch):
+    consumer = make_consumer(invoicing.models, import_invoice, order_url + "/feed")
+
+    def away():
+        raise OperationalError("SELECT 1", {}, Exception("the database restarts"))
+
+    monkeypatch.setattr(consumer.applier, "state", away)
+
+    assert consumer.wait_for_news(1) is False  # the loop pauses and polls again; the poll reports

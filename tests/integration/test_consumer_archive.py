@@ -49,7 +49,8 @@ def copy_of(app, order_id: int) -> dict:
 
 # --- walking the archive ------------------------------------------------------------------
 
-def test_a_new_consumer_walks_back_and_imports_the_whole_history_oldest_first(paged, make_consumer):
+@pytest.mark.parametrize("embedded", [False, True], ids=["links", "embedded"])
+def test_a_new_consumer_jumps_to_the_first_page_and_imports_walking_forward(paged, make_consumer, embedded):
     front, base = paged
     orders = [place_order(base) for _ in range(10)]
     front.paths.clear()
@@ -59,7 +60,7 @@ def test_a_new_consumer_walks_back_and_imports_the_whole_history_oldest_first(pa
         applied.append(document["id"])
         return import_invoice(session, document, now)
 
-    consumer = make_consumer(invoicing.models, recording, base + "/feed")
+    consumer = make_consumer(invoicing.models, recording, base + "/feed", embedded=embedded)
 
     result = consumer.poll()
 
@@ -67,14 +68,42 @@ def test_a_new_consumer_walks_back_and_imports_the_whole_history_oldest_first(pa
     assert applied == [order["id"] for order in orders]
     assert consumer.state().position == 10
     assert invoice_ids(consumer) == sorted(order["id"] for order in orders)
-    assert feed_requests(front) == ["/feed", "/feed/archive/3", "/feed/archive/2", "/feed/archive/1"]
+    subscription = ["/feed", "/feed"] if embedded else ["/feed"]  # the thin one names the embedded one
+    assert feed_requests(front) == subscription + [
+        "/feed/after/0", "/feed/archive/1", "/feed/archive/2", "/feed/archive/3", "/feed/archive/4"]
+    assert len(order_requests(front)) == (0 if embedded else 10)
+
+
+@pytest.mark.parametrize("history, position", [(12, 0), (12, 5), (60, 7), (60, 44), (200, 150)])
+def test_a_consumer_reaches_its_place_in_a_fixed_number_of_requests(paged, make_consumer, history, position):
+    """Whatever the history and however far behind: the subscription document, the
+    jump, the page it leads to; then the first import."""
+    front, base = paged
+    for _ in range(position):
+        place_order(base)
+    consumer = make_consumer(invoicing.models, import_invoice, base + "/feed", embedded=False)
+    assert consumer.poll().imported == position
+    for _ in range(history - position):
+        place_order(base)
+    front.paths.clear()
+    asked_before_import = []
+
+    def recording(session, document, now):
+        asked_before_import.append(len(feed_requests(front)))
+        return import_invoice(session, document, now)
+
+    consumer.applier.import_entry = recording
+    result = consumer.poll()
+
+    assert (result.status, result.imported) == (200, history - position)
+    assert asked_before_import[0] <= 3
 
 
 def test_later_polls_fetch_only_what_is_new(paged, consumer_app):
     front, base = paged
     for _ in range(10):
         place_order(base)
-    app = consumer_app("invoicing", base + "/feed")
+    app = consumer_app("invoicing", base + "/feed", embedded_documents=False)
     assert app.extensions["consumer"].poll().imported == 10
 
     newer = [place_order(base), place_order(base)]  # 11 and 12 fill page 4
@@ -226,3 +255,24 @@ def test_a_prev_archive_link_to_another_origin_is_not_followed(origin, make_cons
     assert "origin" in refused.message and foreign in refused.message
     assert asked == []
     assert invoice_ids(consumer) == []
+
+
+@pytest.mark.parametrize("service", ["invoicing", "shipping"])
+def test_catching_up_by_links_and_embedded_gives_the_same_copies(paged, consumer_app, service, tmp_path):
+    front, base = paged
+    orders = [place_order(base, customer_id=1 + n % 2, lines=((1 + n % 4, 1 + n % 3),)) for n in range(11)]
+    for order in orders[::4]:
+        cancel_order(base, order["id"])
+    by_links = consumer_app(service, base + "/feed", embedded_documents=False,
+                            database_url=f"sqlite:///{tmp_path / 'by-links.db'}")
+    embedded = consumer_app(service, base + "/feed", database_url=f"sqlite:///{tmp_path / 'embedded.db'}")
+
+    results = [app.extensions["consumer"].poll() for app in (by_links, embedded)]
+
+    def copies(app) -> list[dict]:
+        listed = app.test_client().get("/", headers=JSON).get_json()
+        return [{key: value for key, value in copy.items() if key != "importedAt"} for copy in listed]
+
+    assert [(result.status, result.imported) for result in results] == [(200, 14), (200, 14)]
+    assert copies(by_links) == copies(embedded)
+    assert {copy["id"] for copy in copies(embedded)} == {order["id"] for order in orders}

@@ -27,7 +27,14 @@ class Page:
 
     @property
     def links(self) -> dict[str, str]:
-        return {link.get("rel"): link.get("href") for link in self.root.xpath("a:link", namespaces=NS)}
+        """The links of RFC 4287 and 5005 (the project's own relations are URIs)."""
+        return {link.get("rel"): link.get("href") for link in self.root.xpath("a:link", namespaces=NS)
+                if ":" not in link.get("rel")}
+
+    @property
+    def own_links(self) -> dict[str, str]:
+        return {link.get("rel"): link.get("href") for link in self.root.xpath("a:link", namespaces=NS)
+                if ":" in link.get("rel")}
 
     @property
     def positions(self) -> list[int]:

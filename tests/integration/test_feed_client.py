@@ -59,7 +59,7 @@ def test_a_kept_alive_connection_closed_by_the_server_is_tried_once_more():
     with serving(server) as base:
         client = FeedClient(base + "/feed")
 
-        pages = [client.get_page(f"{base}/feed/archive/{number}") for number in (1, 2, 3)]
+        pages = [client.get_page(f"{base}/feed/archive/{number}")[1] for number in (1, 2, 3)]
 
     assert pages == [PAGE] * 3
     assert server.connections == 3  # each later page: the kept connection failed, a new one answered

@@ -118,7 +118,7 @@ def test_a_poll_against_a_stopped_feed_counts_an_error(consumer_app):
 
 def test_the_lag_is_the_entries_a_poll_left_behind(origin, consumer_app):
     front, base = origin
-    app = consumer_app("invoicing", base + "/feed")
+    app = consumer_app("invoicing", base + "/feed", embedded_documents=False)
     for _ in range(3):
         place_order(base)
     front.detail_failure = "500"
@@ -133,21 +133,21 @@ def test_the_lag_is_the_entries_a_poll_left_behind(origin, consumer_app):
 
 def test_a_poll_sends_one_request_id_on_all_its_requests_and_logs_it(recorded_order, consumer_app, caplog):
     front, base = recorded_order
-    app = consumer_app("invoicing", base + "/feed")
+    app = consumer_app("invoicing", base + "/feed", embedded_documents=False)
     for _ in range(3):
         place_order(base)  # two pages: the subscription document links to a full archive page
     caplog.handler.addFilter(RequestIdFilter())
     caplog.handler.setFormatter(logging.Formatter(LOG_FORMAT))
     front.seen.clear()
 
-    with caplog.at_level(logging.INFO, logger="common.feed.consumer"):
+    with caplog.at_level(logging.INFO, logger="common.feed.running"):
         assert poll(app)["imported"] == 3
         assert poll(app)["status"] == 304
 
     first = [(path, rid) for path, rid in front.seen[:-1]]
     ids = {rid for _, rid in first}
-    assert {path for path, _ in first} == {"/feed", "/feed/archive/1", "/1/versions/1", "/2/versions/1",
-                                            "/3/versions/1"}
+    assert {path for path, _ in first} == {"/feed", "/feed/after/0", "/feed/archive/1", "/feed/archive/2",
+                                            "/1/versions/1", "/2/versions/1", "/3/versions/1"}
     assert len(ids) == 1 and None not in ids
     (poll_id,) = ids
     assert front.seen[-1][0] == "/feed" and front.seen[-1][1] not in (None, poll_id)

@@ -114,7 +114,7 @@ class StaleCache:
 def test_an_older_document_from_a_cache_is_asked_for_again_past_the_caches(order_app, make_consumer):
     cache = StaleCache(order_app, obeys=True)
     with live_server(cache) as base:
-        consumer = make_consumer(invoicing.models, import_invoice, base + "/feed")
+        consumer = make_consumer(invoicing.models, import_invoice, base + "/feed", embedded=False)
         order = place_order(base)
         assert consumer.poll().imported == 1
         version_one = get(f"{base}/{order['id']}/versions/1").content
@@ -132,7 +132,7 @@ def test_an_older_document_from_a_cache_is_asked_for_again_past_the_caches(order
 def test_a_cache_that_keeps_an_older_document_stops_the_poll_before_that_entry(order_app, make_consumer):
     cache = StaleCache(order_app, obeys=False)
     with live_server(cache) as base:
-        consumer = make_consumer(invoicing.models, import_invoice, base + "/feed")
+        consumer = make_consumer(invoicing.models, import_invoice, base + "/feed", embedded=False)
         order = place_order(base)
         assert consumer.poll().imported == 1
         cache.stale[f"/{order['id']}/versions/2"] = get(f"{base}/{order['id']}/versions/1").content

@@ -1,0 +1,122 @@
+"""Applying a feed's changes to a service's own database: each batch of imports and the
+position it reached commit in one transaction (the tracking record: a position
+recorded with its effect), so each entry takes effect exactly once."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from common.db import Database, insert_or_ignore
+from common.feed.documents import DocumentError
+from common.feed.following import FeedEntry, FeedError, UnusableDocument
+from common.feed.reading import Change
+
+log = logging.getLogger(__name__)
+
+# (session, document, now) -> whether it stored something new for the service.
+ImportEntry = Callable[[Session, Any, datetime], bool]
+
+
+@dataclass
+class Tally:
+    imported: int = 0
+    rejected: int = 0
+
+    def add(self, other: Tally) -> None:
+        self.imported += other.imported
+        self.rejected += other.rejected
+
+
+class Applier:
+    """Hands each change's document to `import_entry`, which stores it in the session
+    it is given, and keeps the entries whose documents will not do as rejected."""
+
+    def __init__(self, db: Database, state_model, rejected_model, import_entry: ImportEntry,
+                 clock: Callable[[], datetime]):
+        self.db = db
+        self.state_model = state_model
+        self.rejected_model = rejected_model
+        self.import_entry = import_entry
+        self.clock = clock
+
+    def apply(self, changes: list[Change]) -> Tally:
+        """In one transaction: lock the state row, check that the changes follow its
+        position (another process of this service may have taken some meanwhile:
+        those are passed over), import or reject each, move the position to the last,
+        commit. A failure rolls all of it back, position included."""
+        tally = Tally()
+        with self.db.session() as session:
+            state = self.state_row(session)
+            for change in changes:
+                if state.position >= change.entry.position:
+                    continue
+                if state.position != change.entry.position - 1:
+                    raise FeedError(f"Entry {change.entry.position} came before entry {state.position + 1}.")
+                state.position = change.entry.position
+                self._take(session, change, tally)
+        return tally
+
+    def state(self):
+        with self.db.session() as session:
+            return session.get(self.state_model, 1) or self.state_model(id=1, position=0)
+
+    def state_row(self, session: Session):
+        """The state row, locked until the transaction ends (on SQLite the insert
+        attempt alone makes the transaction the one writer)."""
+        insert_or_ignore(session, self.state_model.__table__, {"id": 1, "imported": 0, "pending": 0, "position": 0})
+        return session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
+
+    def save_validators(self, etag: str | None, last_modified: str | None) -> None:
+        """What the subscription document was when every change of it was in."""
+        with self.db.session() as session:
+            state = self.state_row(session)
+            state.etag, state.last_modified = etag, last_modified
+
+    def record(self, outcome: str, message: str, imported: int, pending: int) -> None:
+        """The outcome of the last poll, for people (the poller's panel)."""
+        with self.db.session() as session:
+            state = self.state_row(session)
+            state.polled_at, state.outcome, state.message = self.clock(), outcome, message
+            state.imported, state.pending = imported, pending
+
+    def rejected(self) -> list:
+        with self.db.session() as session:
+            return list(session.scalars(select(self.rejected_model).order_by(self.rejected_model.position)))
+
+    def rejected_source(self, position: int) -> str | None:
+        with self.db.session() as session:
+            rejected = session.get(self.rejected_model, position)
+            return rejected.content_src if rejected else None
+
+    def import_rejected(self, position: int, document: Any) -> None:
+        """A rejected entry's document, imported now; the rejection is gone."""
+        with self.db.session() as session:
+            self.import_entry(session, document, self.clock())
+            session.delete(session.get(self.rejected_model, position))
+
+    def still_rejected(self, position: int, reason: str) -> None:
+        with self.db.session() as session:
+            rejected = session.get(self.rejected_model, position)
+            rejected.reason, rejected.attempts = reason, rejected.attempts + 1
+
+    def _take(self, session: Session, change: Change, tally: Tally) -> None:
+        """Import one entry's document, or keep the entry as rejected with the reason."""
+        if isinstance(change.document, UnusableDocument):
+            self._reject(session, change.entry, str(change.document), tally)
+            return
+        try:
+            with session.begin_nested():  # a mapping error undoes this entry alone
+                tally.imported += 1 if self.import_entry(session, change.document, self.clock()) else 0
+        except DocumentError as error:
+            self._reject(session, change.entry, f"{change.entry.content_src}: {error}", tally)
+
+    def _reject(self, session: Session, entry: FeedEntry, reason: str, tally: Tally) -> None:
+        log.warning("feed entry %d rejected: %s", entry.position, reason)
+        session.merge(self.rejected_model(position=entry.position, entry_id=entry.id, content_src=entry.content_src,
+                                          reason=reason, rejected_at=self.clock(), attempts=1))
+        tally.rejected += 1

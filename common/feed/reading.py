@@ -1,0 +1,146 @@
+"""Reading a feed from a position on: the subscription document, the jump to the page
+that holds the next entry, the walk forward along next-archive, the gap checks, and
+each entry's document, inline or by its link."""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from common import request_id
+from common.feed.following import FeedClient, FeedEntry, FeedError, FeedPage, FeedResponse, UnusableDocument, \
+    older, parse_page
+
+# Catching up by links, documents are fetched a few at a time.
+FETCHES_AT_ONCE = 4
+
+
+@dataclass(frozen=True)
+class Change:
+    """An entry and its document, or why the document will never do."""
+
+    entry: FeedEntry
+    document: Any  # the parsed JSON, or an UnusableDocument
+
+
+class Stopped(Exception):
+    """Reading stopped at an entry whose document cannot be had now; the changes
+    before it were handed out."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+class FeedReader:
+    """Reads one feed for one consumer. With `embedded`, it reads the pages that carry
+    each entry's document inline where the feed offers them (one request a page
+    instead of one an entry), and follows links where it does not."""
+
+    def __init__(self, client: FeedClient, embedded: bool = True):
+        self.client = client
+        self.embedded = embedded
+        self.subscription_url = client.feed_url  # the embedded variant, once the feed named it
+
+    def subscription(self, etag: str | None, last_modified: str | None, wait: float = 0) -> FeedResponse:
+        """The subscription document if it changed since the validators (else a 304)."""
+        response = self.client.get_feed(etag, last_modified, self.subscription_url, wait)
+        if response.status == 200 and self.embedded and self.subscription_url == self.client.feed_url:
+            embedded = parse_page(response.body, self.subscription_url).embedded
+            if embedded:  # the feed offers documents inline: from now on, read that
+                self.client.check_origin(embedded)
+                self.subscription_url = embedded
+                return self.client.get_feed(None, None, embedded)
+        return response
+
+    def parse(self, subscription: bytes) -> FeedPage:
+        return parse_page(subscription, self.subscription_url)
+
+    def changes_after(self, position: int, subscription: FeedPage, batch: int) -> Iterator[list[Change]]:
+        """The changes after `position` in order, at most `batch` at a time, page by
+        page as the pages are read. A document that cannot be had now ends it with
+        Stopped, after the changes before it."""
+        expected = position + 1
+        for page in self._pages_from(position, subscription):
+            entries = _new_entries(page, expected)
+            if not entries and page.next_archive:  # a page after the first always brings news
+                raise FeedError(f"The feed's page before {page.next_archive} has nothing after "
+                                f"position {expected - 1}; its next-archive links do not lead forward.")
+            for start in range(0, len(entries), batch):
+                yield from self._with_documents(entries[start:start + batch])
+            expected += len(entries)
+
+    def _pages_from(self, position: int, subscription: FeedPage) -> Iterator[FeedPage]:
+        """The page that holds the entry after `position`, and those after it."""
+        if subscription.reaches_back_to(position + 1) or not subscription.entries:
+            yield subscription
+            return
+        jump = subscription.page_after(position)
+        if jump is None:  # a feed without the jump: walk back to the position first
+            yield from self._walked_back_to(position, subscription)
+            return
+        page = self._read(jump, redirected=True)
+        yield page
+        while page.next_archive:
+            page = self._read(page.next_archive)
+            yield page
+
+    def _walked_back_to(self, position: int, page: FeedPage) -> list[FeedPage]:
+        pages = [page]
+        while not pages[-1].reaches_back_to(position + 1) and pages[-1].prev_archive:
+            pages.append(self._read(pages[-1].prev_archive))
+        return pages[::-1]
+
+    def _read(self, url: str, redirected: bool = False) -> FeedPage:
+        url, body = self.client.get_page(url, redirected)
+        return parse_page(body, url)
+
+    def _with_documents(self, entries: list[FeedEntry]) -> Iterator[list[Change]]:
+        """`entries` with their documents; inline ones at once, linked ones fetched a
+        few at a time. On the first that cannot be had: those before it, then Stopped."""
+        changes, error = [], None
+        linked = [entry for entry in entries if entry.inline is None]
+        with ThreadPoolExecutor(FETCHES_AT_ONCE, initializer=request_id.adopt,
+                                initargs=(request_id.current(),)) as fetcher:  # the poll's id in every fetch
+            fetched = {entry.position: fetcher.submit(self.client.get_document, entry) for entry in linked}
+            for entry in entries:
+                try:
+                    changes.append(Change(entry, _inline(entry) if entry.inline is not None
+                                          else fetched[entry.position].result()))
+                except UnusableDocument as unusable:
+                    changes.append(Change(entry, unusable))
+                except Exception as failure:  # noqa: BLE001 - reported with what was done
+                    error = failure
+                    break
+            for future in fetched.values():
+                future.cancel()
+        if changes:
+            yield changes
+        if error is not None:
+            raise Stopped(error) from error
+
+
+def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:
+    """The page's entries from position `expected` on, refusing gaps and two
+    different entries at one position; an entry repeated as it was is taken once."""
+    entries: list[FeedEntry] = []
+    for entry in page.entries:
+        if entry.position < expected + len(entries):
+            if entry.position >= expected and entry != entries[entry.position - expected]:
+                raise FeedError(f"The feed has two different entries at position {entry.position}.")
+            continue
+        if entry.position > expected + len(entries):
+            raise FeedError(f"The feed skips from position {expected + len(entries) - 1} to {entry.position}.")
+        entries.append(entry)
+    return entries
+
+
+def _inline(entry: FeedEntry) -> Any:
+    try:
+        document = json.loads(entry.inline)
+    except ValueError:
+        raise UnusableDocument(f"The document of entry {entry.position} in the feed is not JSON.") from None
+    if older(document, entry.version):
+        raise FeedError(f"The document of entry {entry.position} in the feed is older than the entry.")
+    return document
