@@ -52,13 +52,15 @@ class Applier:
         tally = Tally()
         with self.db.session() as session:
             state = self.state_row(session)
+            position = state.position
             for change in changes:
-                if state.position >= change.entry.position:
+                if position >= change.entry.position:
                     continue
-                if state.position != change.entry.position - 1:
-                    raise FeedError(f"Entry {change.entry.position} came before entry {state.position + 1}.")
-                state.position = change.entry.position
+                if position != change.entry.position - 1:
+                    raise FeedError(f"Entry {change.entry.position} came before entry {position + 1}.")
+                position = change.entry.position
                 self._take(session, change, tally)
+            state.position = position  # once: an update per entry would cost a statement each
         return tally
 
     def state(self):

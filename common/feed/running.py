@@ -216,7 +216,10 @@ class Following:
         if pause:
             self._stopping.wait(pause)
             return
-        self.consumer.poll(wait=False)
+        # While another process of this service polls, wait for it and poll after it:
+        # waiting on the feed with the validators from before its poll would be
+        # answered at once, again and again, until that poll ends.
+        self.consumer.poll()
         if self.consumer.backoff_seconds() or self._stopping.is_set():
             return
         if not self.consumer.wait_for_news(self.wait_seconds):

@@ -23,7 +23,7 @@ class FakeConsumer:
         self.done = threading.Event()
 
     def poll(self, wait=True):
-        self.calls.append("poll")
+        self.calls.append("poll" if wait else "poll unless another process polls")
         self.resume_at = time.monotonic() + (self.backoff.pop(0) if self.backoff else 0.0)
 
     def backoff_seconds(self) -> float:
@@ -102,3 +102,11 @@ def test_a_failure_in_one_round_does_not_end_the_following():
     calls = follow(consumer)
 
     assert calls[:4] == ["poll", "poll", "wait 25", "poll"]
+
+
+def test_it_waits_for_a_poll_of_another_process_rather_than_waiting_on_the_feed_meanwhile():
+    """Waiting on the feed with the validators from before another process's poll
+    would be answered at once, again and again, until that poll ends."""
+    calls = follow(FakeConsumer(waits=[True]))
+
+    assert "poll unless another process polls" not in calls

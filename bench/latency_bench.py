@@ -1,0 +1,243 @@
+"""Order to invoice: how long after an order is placed its invoice exists, with the
+consumers waiting on the feed (long-poll, the default) beside interval polling
+(POLL_WAIT_SECONDS=0).
+
+    .venv/bin/python bench/latency_bench.py [--setups run,stack] [--orders 50] [--interval 5] [--rounds 1]
+
+Two systems of a setup run at once, one per variant, each on free loopback ports in
+a temporary folder:
+
+  run    `msatom run` (one process, waitress, SQLite), as `make run` starts it;
+  stack  msatom.stack.Stack: PostgreSQL, the services under gunicorn (two workers
+         each), Apache in front (needs Debian's postgresql and apache2).
+
+Both have POLL_INTERVAL_SECONDS=--interval (5, the default setting). One thread per
+variant places orders one at a time (POST /order/, through Apache for the stack) and
+times from the 201 to the moment the invoice is in the invoicing database (looked up
+every 2 ms: the database with --watch db, the default, or GET /invoicing/<id> with
+--watch http), then pauses before the next order: a small random pause (50 to 300
+ms) for long-poll; for interval polling a random pause up to the interval, so that
+orders arrive at any point of the schedule, as they do in life (after a small pause
+each order would wait for nearly a whole interval). The long-poll thread goes on
+placing orders until the interval thread has placed its --orders, so both cover the
+same time on the same machine. Prints each variant's percentiles and the ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import secrets
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import psycopg2
+import requests
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from msatom.stack import Stack, answers, free_port, service_environment, wait_until  # noqa: E402
+
+MSATOM = Path(sys.executable).with_name("msatom")
+ORDER = {"customerId": 1,
+         "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
+         "billingAddress": {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"},
+         "lines": [{"itemId": 1, "count": 2}]}
+LOOK_EVERY = 0.002  # seconds between two looks for the invoice
+GIVE_UP = 60.0  # seconds after which an invoice that did not come fails the bench
+
+
+class MsatomRun:
+    """`msatom run` in a folder of its own (its SQLite files in folder/var)."""
+
+    def __init__(self, interval: float, wait: float | None):
+        self.folder = Path(tempfile.mkdtemp(prefix="msatom-latency-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        settings = {"PORT": str(self.port), "POLL_INTERVAL_SECONDS": f"{interval:g}",
+                    "SECRET_KEY": secrets.token_hex(32)}
+        if wait is not None:
+            settings["POLL_WAIT_SECONDS"] = f"{wait:g}"
+        self.log = self.folder / "msatom.log"
+        with open(self.log, "wb") as output:
+            self.process = subprocess.Popen([str(MSATOM), "run"], cwd=self.folder, env=service_environment(**settings),
+                                            stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+
+    def start(self) -> MsatomRun:
+        def healthy() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"msatom run exited:\n{self.log.read_text()[-3000:]}")
+            return answers(f"{self.url}/order/health") and answers(f"{self.url}/invoicing/health")
+        wait_until(healthy, 60, "msatom run answering")
+        return self
+
+    def invoice_exists(self) -> Callable[[int], bool]:
+        connection = sqlite3.connect(f"file:{self.folder / 'var' / 'invoicing.db'}?mode=ro", uri=True,
+                                     check_same_thread=False)
+        return lambda order_id: connection.execute("SELECT 1 FROM invoice WHERE id = ?", (order_id,)).fetchone() \
+            is not None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class ApacheStack:
+    """msatom.stack.Stack, with the same interface as MsatomRun."""
+
+    def __init__(self, interval: float, wait: float | None):
+        self.stack = Stack(poll_interval=interval, poll_wait=wait)
+        self.url = self.stack.url
+
+    def start(self) -> ApacheStack:
+        self.stack.start()
+        return self
+
+    def invoice_exists(self) -> Callable[[int], bool]:
+        url = make_url(self.stack.databases["invoicing"])
+        connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+        connection.autocommit = True
+        cursor = connection.cursor()
+
+        def exists(order_id: int) -> bool:
+            cursor.execute("SELECT 1 FROM invoice WHERE id = %s", (order_id,))
+            return cursor.fetchone() is not None
+        return exists
+
+    def stop(self) -> None:
+        self.stack.stop()
+
+
+SETUPS = {"run": MsatomRun, "stack": ApacheStack}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--setups", default="run,stack")
+    parser.add_argument("--orders", type=int, default=50, help="orders placed with interval polling (at least as "
+                                                               "many with long-poll)")
+    parser.add_argument("--interval", type=float, default=5.0, help="POLL_INTERVAL_SECONDS")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds with new systems (medians are printed)")
+    parser.add_argument("--watch", choices=("db", "http"), default="db")
+    args = parser.parse_args()
+    results = []
+    for round_number in range(args.rounds):
+        for setup in args.setups.split(","):
+            results.append(measure(setup, round_number, args))
+            print_round(results[-1], flush=True)
+    print_summary(results)
+
+
+def measure(setup: str, round_number: int, args) -> dict:
+    systems = {"long-poll": SETUPS[setup](args.interval, None), "interval": SETUPS[setup](args.interval, 0)}
+    try:
+        for system in systems.values():
+            system.start()
+        time.sleep(2)  # the consumers' first polls are done
+        samples = {variant: [] for variant in systems}
+        interval_done = threading.Event()
+        threads = [
+            threading.Thread(target=place_orders, args=(
+                systems["long-poll"], samples["long-poll"], args.orders, lambda: 0.05 + 0.25 * random.random(),
+                interval_done.is_set, args.watch)),
+            threading.Thread(target=place_orders, args=(
+                systems["interval"], samples["interval"], args.orders, lambda: args.interval * random.random(),
+                lambda: True, args.watch, interval_done.set)),
+        ]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return {"setup": setup, "round": round_number, "samples": samples, "seconds": time.perf_counter() - started}
+    finally:
+        for system in systems.values():
+            system.stop()
+
+
+def place_orders(system, samples: list[float], at_least: int, pause: Callable[[], float],
+                 others_done: Callable[[], bool], watch: str, when_done: Callable[[], None] = lambda: None) -> None:
+    """Orders one at a time, each timed from its 201 to its invoice, until `at_least`
+    are placed and `others_done()`."""
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        if watch == "db":
+            exists = system.invoice_exists()
+        else:
+            exists = lambda order_id: session.get(f"{system.url}/invoicing/{order_id}",  # noqa: E731
+                                                  headers={"Accept": "application/json"}, timeout=10).status_code == 200
+        while len(samples) < at_least or not others_done():
+            time.sleep(pause())
+            response = session.post(f"{system.url}/order/", json=ORDER, timeout=30)
+            placed = time.perf_counter()
+            if response.status_code != 201:
+                raise RuntimeError(f"POST /order/ answered {response.status_code}: {response.text[:300]}")
+            order_id = response.json()["id"]
+            while not exists(order_id):
+                if time.perf_counter() - placed > GIVE_UP:
+                    raise RuntimeError(f"no invoice for order {order_id} after {GIVE_UP} s")
+                time.sleep(LOOK_EVERY)
+            samples.append(time.perf_counter() - placed)
+    finally:
+        when_done()
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest rank: with 50 samples the 99th percentile is the largest."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
+
+
+def figures(samples: list[float]) -> dict:
+    return {"n": len(samples), "p50": percentile(samples, 0.5), "p90": percentile(samples, 0.9),
+            "p99": percentile(samples, 0.99), "max": max(samples), "mean": statistics.mean(samples)}
+
+
+def print_round(result: dict, flush: bool = False) -> None:
+    print(f"# {result['setup']}, round {result['round'] + 1} ({result['seconds']:.0f} s):", flush=flush)
+    for variant, samples in result["samples"].items():
+        f = figures(samples)
+        print(f"#   {variant:<10} n={f['n']:<4} p50 {f['p50'] * 1000:8.1f} ms  p90 {f['p90'] * 1000:8.1f} ms  "
+              f"p99 {f['p99'] * 1000:8.1f} ms  max {f['max'] * 1000:8.1f} ms  mean {f['mean'] * 1000:8.1f} ms",
+              flush=flush)
+
+
+def print_summary(results: list[dict]) -> None:
+    print()
+    print(f"{'setup':<6} {'variant':<10} {'orders':>7} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'max ms':>9}  "
+          f"rounds (p50 / p99 ms)")
+    for setup in dict.fromkeys(result["setup"] for result in results):
+        rounds = [result for result in results if result["setup"] == setup]
+        medians = {}
+        for variant in rounds[0]["samples"]:
+            per_round = [figures(result["samples"][variant]) for result in rounds]
+            medians[variant] = {key: statistics.median(f[key] for f in per_round) for key in per_round[0]}
+            m = medians[variant]
+            listed = ", ".join(f"{f['p50'] * 1000:.0f} / {f['p99'] * 1000:.0f}" for f in per_round)
+            print(f"{setup:<6} {variant:<10} {sum(f['n'] for f in per_round):>7} {m['p50'] * 1000:>9.1f} "
+                  f"{m['p90'] * 1000:>9.1f} {m['p99'] * 1000:>9.1f} {m['max'] * 1000:>9.1f}  {listed}")
+        if len(medians) == 2:
+            print(f"{setup:<6} interval / long-poll: p50 {medians['interval']['p50'] / medians['long-poll']['p50']:.0f}x, "
+                  f"p99 {medians['interval']['p99'] / medians['long-poll']['p99']:.0f}x")
+    if len(results) > len({result["setup"] for result in results}):
+        print("(medians over the rounds of each round's percentiles)")
+
+
+if __name__ == "__main__":
+    main()
