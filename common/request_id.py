@@ -11,7 +11,6 @@ from contextvars import ContextVar
 from flask import Flask, request
 
 HEADER = "X-Request-Id"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 # Apache's mod_unique_id ids, uuids and the like; anything else is not logged.
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9@._:-]{1,128}")
 
@@ -44,21 +43,6 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _current.get() or "-"
         return True
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Log to stderr with the request id on every line, unless logging is set up already."""
-    root = logging.getLogger()
-    if root.handlers:
-        return
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(RequestIdFilter())
-    root.addHandler(handler)
-    root.setLevel(level)
-    # Every scheduled run would be logged twice; the poller logs what matters itself.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def install(app: Flask) -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from common.request_id import configure_logging
+from common.logs import configure_logging
 from common.settings import ConfigurationError, Settings, default_database_url
 from common.web import close_app
 from msatom.landing import create_landing_app

@@ -22,6 +22,9 @@ defaults gunicorn believes X-Forwarded-Proto (-Ssl, -Protocol) from 127.0.0.1 an
 turning wsgi.url_scheme to https, and a `SCRIPT_NAME:` header from them becomes the
 environ's SCRIPT_NAME; on a Unix socket from every client. Either would shape links
 before the middleware sees the peer.
+
+gunicorn's own lines, the access log's included, are escaped like the services' lines
+(common/logs.py): no value a request sends can start a line of its own.
 """
 from __future__ import annotations
 
@@ -29,10 +32,26 @@ import os
 import signal
 from pathlib import Path
 
+from gunicorn.glogging import Logger
+
+from common.logs import escape_handlers
+
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
 forwarded_allow_ips = ""  # no peer may set forwarded or scheme headers for gunicorn...
 secure_scheme_headers: dict[str, str] = {}  # ...and none would change wsgi.url_scheme
 forwarder_headers = ""  # ...or SCRIPT_NAME, PATH_INFO (also from a Unix socket's peer)
+
+
+class EscapingLogger(Logger):
+    """gunicorn's error and access logs, with every line escaped."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            escape_handlers(log)
+
+
+logger_class = EscapingLogger
 
 
 # Threads of a worker that no waiting request may take, whatever arrives: /health (the

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Flask
 from gunicorn.errors import AppImportError
 
-from common.request_id import configure_logging
+from common.logs import configure_logging
 from common.settings import ConfigurationError, Settings
 from msatom.services import create_app
 

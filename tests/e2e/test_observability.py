@@ -73,3 +73,30 @@ def test_metrics_count_the_requests_of_every_worker(stack):
         assert requests.get(f"{url}/health", timeout=10).status_code == 200  # each on a new connection
 
     assert [health_count(url) for _ in range(6)] == [before + 20] * 6
+
+
+FORGED = "2026-01-01 00:00:00,000 ERROR common.web [admin] FORGED"
+
+
+@pytest.mark.parametrize("where", ["through Apache", "at gunicorn"])
+@pytest.mark.parametrize("newline, raw, name", [("%0a", "\n", "LF"), ("%0d", "\r", "CR"), ("%0d%0a", "\r\n", "CRLF")],
+                         ids=["LF", "CR", "CRLF"])
+def test_a_newline_in_a_path_header_or_form_value_starts_no_line_in_the_log(stack, where, newline, raw, name):
+    base = f"{stack.url}/order" if where == "through Apache" else stack.service_url("order")
+    order_log = stack.processes["order"]
+    marker = f"{FORGED} {where} {name}"
+    sent = marker.replace(" ", "%20")
+    decoded = raw.replace("\r", "\\r").replace("\n", "\\n")  # as the log shows it
+
+    # A form post without its token is refused and logged with its path.
+    refused = requests.post(f"{base}/x{newline}{sent}", data={"street": f"a{raw}{marker}"}, timeout=10,
+                            headers={"Accept": "text/html", "User-Agent": f"x{newline}{sent}",
+                                     "X-Request-Id": f"x{newline}{sent}", "Referer": f"x{newline}{sent}"})
+    assert refused.status_code == 400
+
+    wait_until(lambda: f"POST /x{decoded}{marker}" in order_log.output(), PATIENCE,
+               "the refusal in the order log, escaped")
+    lines = order_log.output().splitlines()
+    assert not [line for line in lines if line.startswith(FORGED)]
+    assert not [line for line in lines if marker in line and f"{decoded}{marker}" not in line
+                and f"{newline}{sent}" not in line]

@@ -8,7 +8,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.wrappers import Request
 
-from common.request_id import LOG_FORMAT, RequestIdFilter
+from common.logs import LOG_FORMAT
+from common.request_id import RequestIdFilter
 from msatom.stack import free_port
 from tests.conftest import live_server, order_request
 from tests.integration.support import place_order
@@ -75,6 +76,20 @@ def test_an_order_placed_counts_a_201_on_its_route_not_its_path(order_app):
     assert value(order_app, "msatom_http_requests_total", method="GET", route="/<int:order_id>", status="200") == 1
     assert value(order_app, "msatom_http_requests_total", method="GET", route="/<int:order_id>", status="404") == 1
     assert not [key for key in metrics(order_app) if ("route", "/999") in key[1]]
+
+
+def test_a_thousand_made_up_methods_add_one_series_not_a_thousand(order_app):
+    client = order_app.test_client()
+    metrics(order_app)  # a scrape counts itself
+    before = metrics(order_app)
+    for number in range(1000):
+        assert client.open("/", method=f"FORGED{number}").status_code == 405
+
+    added = {(name, labels) for name, labels in metrics(order_app) if (name, labels) not in before}
+    requests = {labels for name, labels in added if name == "msatom_http_requests_total"}
+    assert requests == {(("method", "other"), ("route", "(unmatched)"), ("status", "405"))}
+    assert value(order_app, "msatom_http_requests_total", method="other", route="(unmatched)", status="405") == 1000
+    assert {dict(labels)["method"] for _, labels in added} == {"other"}
 
 
 def test_conditional_gets_of_the_feed_and_its_archive_count_as_304(make_app, settings_for):

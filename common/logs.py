@@ -1,0 +1,81 @@
+"""The services' log lines: each with its request id, and none that a request can forge.
+
+A value from a request (a path, a header, a form field, a feed's text) may hold a
+newline followed by what looks like a log line of its own. Every record is escaped in
+one place, the formatter that all handlers here use, gunicorn's included
+(msatom/gunicorn_conf.py): control characters, line and paragraph separators and
+bidirectional overrides are shown as escapes (`\\n`, `\\x1b`, `\\u202e`), never written.
+A traceback spans lines by design; its lines are indented, so that none a request
+shaped can start a line the way a record does.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+from common.request_id import RequestIdFilter
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+TRACEBACK_INDENT = "    "
+
+
+def escaped(text: str) -> str:
+    """`text` on one line, its unprintable characters as Python-style escapes."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    character = match.group()
+    return _SHORT.get(character) or (f"\\x{ord(character):02x}" if ord(character) < 0x100
+                                     else f"\\u{ord(character):04x}")
+
+
+def _indented(block: str) -> str:
+    return "\n".join(TRACEBACK_INDENT + escaped(line) for line in block.splitlines())
+
+
+class EscapingFormatter(logging.Formatter):
+    """A formatter whose records are one line each, tracebacks indented below them."""
+
+    @classmethod
+    def like(cls, formatter: logging.Formatter | None) -> EscapingFormatter:
+        """An escaping formatter with the format and date format of `formatter`."""
+        if formatter is None:
+            return cls()
+        return cls(formatter._fmt, formatter.datefmt)
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A copy: other handlers of the same record format it their own way.
+        record = logging.makeLogRecord(record.__dict__)
+        record.msg, record.args, record.exc_text = escaped(record.getMessage()), None, None
+        return super().format(record)
+
+    def formatException(self, exc_info) -> str:
+        return _indented(super().formatException(exc_info))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _indented(super().formatStack(stack_info))
+
+
+def escape_handlers(logger: logging.Logger) -> None:
+    """Make every handler of `logger` escape what it writes, keeping its format."""
+    for handler in logger.handlers:
+        if not isinstance(handler.formatter, EscapingFormatter):
+            handler.setFormatter(EscapingFormatter.like(handler.formatter))
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr with the request id on every line, unless logging is set up already."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
+    handler.addFilter(RequestIdFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Every scheduled run would be logged twice; the poller logs what matters itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
