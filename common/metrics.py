@@ -20,6 +20,9 @@ from common.feed.running import PollResult
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
 OUTCOMES = ("200", "304", "error")
+# Labels take a bounded set of values, or every made-up method a client sends would
+# add series until a scrape takes seconds: methods outside this set count as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class Metrics:
@@ -62,9 +65,10 @@ def install(app: Flask) -> Metrics:
 def _count(response: Response) -> Response:
     metrics: Metrics = current_app.extensions["metrics"]
     route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-    metrics.requests.labels(request.method, route, str(response.status_code)).inc()
+    method = request.method if request.method in METHODS else "other"
+    metrics.requests.labels(method, route, str(response.status_code)).inc()
     if "msatom_started" in g:
-        metrics.durations.labels(request.method, route).observe(time.perf_counter() - g.msatom_started)
+        metrics.durations.labels(method, route).observe(time.perf_counter() - g.msatom_started)
     page = metrics.feed_pages.get(request.endpoint)
     if page is not None:
         metrics.feed_answers.labels(page, str(response.status_code)).inc()
