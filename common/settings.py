@@ -54,7 +54,7 @@ class Settings:
             poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", float, 5.0),
             poll_wait_seconds=_number(env, "POLL_WAIT_SECONDS", int, 25),
             embedded_documents=_switch(env, "EMBEDDED_DOCUMENTS", True),
-            secret_key=env.get("SECRET_KEY", "").strip() or None,
+            secret_key=_secret(env, "SECRET_KEY"),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
 
@@ -68,10 +68,13 @@ class Settings:
         return replace(self, **changes)
 
 
+MAKE_A_KEY = "`python3 -c 'import secrets; print(secrets.token_hex(32))'`"
 MISSING_SECRET_KEY = (
     "SECRET_KEY is not set. A production server needs it to sign its forms and cookies: "
-    "a long random string, the same for every process of the service, e.g. the output of "
-    "`python3 -c 'import secrets; print(secrets.token_hex(32))'`.")
+    f"a long random string, the same for every process of the service, e.g. the output of {MAKE_A_KEY}.")
+# A key that can be guessed lets anyone sign forms and cookies: 32 bytes, as the
+# 256 bits of the HMAC's hash.
+MIN_SECRET_KEY_BYTES = 32
 
 
 def default_database_url(service: str) -> str:
@@ -89,6 +92,16 @@ def _number(env, name, kind, default, minimum=0):
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}, not {raw}.")
     return value
+
+
+def _secret(env, name) -> str | None:
+    """A secret key, refused when it is too short to withstand guessing; None when unset."""
+    raw = env.get(name, "").strip()
+    if raw and len(raw.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigurationError(
+            f"{name} is {len(raw.encode())} bytes long; it must have at least {MIN_SECRET_KEY_BYTES}. "
+            f"Make one with {MAKE_A_KEY}.")
+    return raw or None
 
 
 def _networks(env, name) -> tuple[Network, ...]:

@@ -40,6 +40,18 @@ def test_gunicorn_without_secret_key_stops_at_once_with_a_line_naming_it(tmp_pat
     assert "Reason: App failed to load." in result.stderr  # gunicorn stops instead of booting workers again
 
 
+@pytest.mark.parametrize("how", ["gunicorn", "msatom serve"])
+def test_a_short_secret_key_stops_the_start_with_how_to_make_one(tmp_path, how):
+    command = gunicorn("order", free_port()) if how == "gunicorn" else [str(MSATOM), "serve", "order"]
+
+    result = refused(command, tmp_path, SECRET_KEY="a", PORT=str(free_port()))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is 1 bytes long; it must have at least 32." in result.stderr, result.stderr
+    assert "secrets.token_hex(32)" in result.stderr
+    assert "ConfigurationError" not in result.stderr
+
+
 def test_msatom_serve_without_secret_key_serves_and_warns(tmp_path):
     """`msatom serve` keeps the contract's settings; only gunicorn insists on a key."""
     port = free_port()
