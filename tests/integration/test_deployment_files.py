@@ -22,30 +22,50 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
+SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "ORDER_DB_PASSWORD", "INVOICING_DB_PASSWORD", "SHIPPING_DB_PASSWORD")
+
+
+def every_secret(**but: str | None) -> dict[str, str]:
+    """A value for each secret the compose file needs, but those in `but` (None: left out)."""
+    given = {name: f"{name.lower()}-0123456789abcdef0123456789abcdef" for name in SECRETS}
+    given.update(but)
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def docker_compose(tmp_path, *args: str, **settings: str) -> subprocess.CompletedProcess:
-    """docker-compose on our file with only `settings` of ours (no SECRET_KEY, no .env of the developer's)."""
+    """docker-compose on our file with only `settings` of ours (no secret, no .env of the developer's)."""
     program = require_program("docker-compose")
     empty = tmp_path / "empty.env"
     empty.write_text("")
-    env = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
+    env = {name: value for name, value in os.environ.items() if name not in SECRETS}
     return subprocess.run([program, "--env-file", str(empty), "-f", str(COMPOSE), *args], capture_output=True,
                           text=True, cwd=ROOT, env={**env, **settings})
 
 
 def test_docker_compose_accepts_the_file(tmp_path):
-    result = docker_compose(tmp_path, "config", "-q", SECRET_KEY="0123456789abcdef" * 4)
+    result = docker_compose(tmp_path, "config", "-q", **every_secret())
     assert result.returncode == 0, result.stderr
 
 
-def test_docker_compose_refuses_to_start_without_secret_key_and_gives_it_to_every_service(tmp_path):
-    without = docker_compose(tmp_path, "config", "-q")
-    key = "0123456789abcdef" * 4
-    services = yaml.safe_load(docker_compose(tmp_path, "config", SECRET_KEY=key).stdout)["services"]
+@pytest.mark.parametrize("secret", SECRETS)
+def test_docker_compose_refuses_to_start_without_each_secret(tmp_path, secret):
+    without = docker_compose(tmp_path, "config", "-q", **every_secret(**{secret: None}))
 
     assert without.returncode != 0
-    assert "Set SECRET_KEY" in without.stderr
+    assert f"Set {secret}" in without.stderr
+
+
+def test_docker_compose_gives_the_secrets_to_the_services_that_need_them(tmp_path):
+    secrets = every_secret()
+    services = yaml.safe_load(docker_compose(tmp_path, "config", **secrets).stdout)["services"]
+
     assert {name: services[name]["environment"]["SECRET_KEY"] for name in ("order", "invoicing", "shipping")} == \
-        dict.fromkeys(("order", "invoicing", "shipping"), key)
+        dict.fromkeys(("order", "invoicing", "shipping"), secrets["SECRET_KEY"])
+    for name in ("order", "invoicing", "shipping"):
+        password = secrets[f"{name.upper()}_DB_PASSWORD"]
+        assert f"{name}:{password}@postgres" in services[name]["environment"]["DATABASE_URL"]
+        assert services["postgres"]["environment"][f"{name.upper()}_DB_PASSWORD"] == password
+    assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == secrets["POSTGRES_PASSWORD"]
 
 
 def test_every_build_context_dockerfile_and_mounted_file_exists():
