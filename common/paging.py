@@ -8,8 +8,10 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from common.errors import InputError
+from common.numbers import MAX_INT, whole_number
 
 PAGE_SIZE = 50
+MAX_PAGE = MAX_INT  # more pages than any table of integer ids can fill; an offset the database takes
 T = TypeVar("T")
 
 
@@ -47,9 +49,11 @@ def page_number(raw: str | None) -> int:
     """The page a client asks for with `?page=`; the first when it asks for none."""
     if raw is None:
         return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise InputError("The page must be a whole number from 1 up.", {"page": f"{raw!r} is not a page number."})
-    return int(raw)
+    number = whole_number(raw, MAX_PAGE)
+    if not number:
+        raise InputError(f"The page must be a whole number from 1 to {MAX_PAGE}.",
+                         {"page": f"{raw!r} is not a page number."})
+    return number
 
 
 def fetch_page(session: Session, query: Select, number: int, size: int = PAGE_SIZE) -> Page:

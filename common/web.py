@@ -10,11 +10,13 @@ from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from common import caching, metrics, request_id
 from common.db import Database
 from common.errors import InputError
 from common.negotiation import asks_for_json, wants_html
+from common.numbers import MAX_INT
 from common.paging import fetch_page, page_number
 from common.proxies import TrustedProxyFix
 from common.feed.running import Consumer, Following, start_schedule
@@ -34,9 +36,20 @@ plumbing = Blueprint("common", __name__, template_folder="templates",
                      static_folder="static", static_url_path="/static")
 
 
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: ASCII digits (werkzeug's `int` matches any script's) up to
+    the database's integer; a larger number names nothing, so the route does not match (404)."""
+
+    regex = "[0-9]+"
+
+    def __init__(self, map):
+        super().__init__(map, max=MAX_INT)
+
+
 def create_page_app(import_name: str, service: str, title: str) -> Flask:
     """An app with the shared layout and stylesheet, and nothing else yet."""
     app = Flask(import_name, static_folder=None)
+    app.url_map.converters["id"] = IdConverter
     app.json.sort_keys = False
     app.register_blueprint(plumbing)
     caching.install(app)
@@ -172,7 +185,7 @@ def close_app(app: Flask) -> None:
 polling = Blueprint("polling", __name__)
 
 
-@polling.post("/rejected/<int:position>/retry")
+@polling.post("/rejected/<id:position>/retry")
 def retry_rejected(position: int):
     problem = current_app.extensions["consumer"].retry(position)
     if asks_for_json():

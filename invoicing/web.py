@@ -31,7 +31,7 @@ def index():
         return respond_page(session, newest_first, invoice_json, "invoices.html")
 
 
-@pages.get("/<int:order_id>")
+@pages.get("/<id:order_id>")
 def detail(order_id: int):
     with database().session() as session:
         invoice = session.get(Invoice, order_id) or abort(404, f"There is no invoice for order {order_id} yet.")

@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from common.errors import InputError
 from common.feed import outbox
+from common.numbers import MAX_INT, whole_number
 from order.documents import version_of
 from order.models import CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
-MAX_ID = 2**31 - 1
 MAX_COUNT = 1000
 MAX_LINES = 100
+TOO_MANY_LINES = f"An order has at most {MAX_LINES} lines."
 ADDRESS_FIELDS = {"street": 200, "zip": 20, "city": 100}
 FIELD_LABELS = {"street": "street", "zip": "ZIP code", "city": "city"}
 ADDRESS_LABELS = {"shippingAddress": "shipping address", "billingAddress": "billing address"}
@@ -134,7 +135,7 @@ def _lines(raw: Any, problems: dict[str, str]) -> list[tuple[int, int]]:
         problems["lines"] = "Add at least one line to the order."
         return []
     if len(raw) > MAX_LINES:
-        problems["lines"] = f"An order has at most {MAX_LINES} lines."
+        problems["lines"] = TOO_MANY_LINES
         return []
     lines = []
     for index, line in enumerate(raw):
@@ -163,8 +164,8 @@ def _look_up(session: Session, request: OrderRequest, problems: dict[str, str]):
 
 def _whole_number(value: Any) -> int | None:
     """An int, or a string of ASCII digits (what forms send), within a database integer."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        return whole_number(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         return None
-    return value if 0 <= value <= MAX_ID else None
+    return value if 0 <= value <= MAX_INT else None

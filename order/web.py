@@ -17,6 +17,7 @@ from common.metrics import count_feed_answers, waiting_gauge
 from common.schema import upgrade
 from common.settings import Settings
 from common.negotiation import wants_html
+from common.numbers import whole_number
 from common.web import create_service_app, database, respond, respond_page, settings
 from order import feed, service
 from order.documents import customer_json, item_json, order_json
@@ -43,7 +44,7 @@ def create_app(config: Settings | None = None) -> Flask:
 def index():
     with database().session() as session:
         return respond_page(session, service.orders(), order_json, "orders.html",
-                            placed=request.args.get("placed", type=int))
+                            placed=whole_number(request.args.get("placed", "")))
 
 
 @pages.get("/new")
@@ -65,7 +66,7 @@ def place_order():
     return response
 
 
-@pages.get("/<int:order_id>")
+@pages.get("/<id:order_id>")
 def detail(order_id: int):
     """The order as it is now: it changes, so every use asks (no-cache, an ETag)."""
     with database().session() as session:
@@ -73,7 +74,7 @@ def detail(order_id: int):
         return conditional(respond(lambda: order_json(order), "order.html", order=order))
 
 
-@pages.get("/<int:order_id>/versions/<int:version>")
+@pages.get("/<id:order_id>/versions/<id:version>")
 def version(order_id: int, version: int):
     """The order as it was at `version`, what that version's feed entry links to: it
     never changes, so a private cache may keep it for good."""
@@ -122,7 +123,7 @@ def _subscription(embedded: bool) -> Response:
             PRIVATE_REVALIDATE if embedded else SHARED_REVALIDATE)
 
 
-@pages.get("/feed/archive/<int:number>")
+@pages.get("/feed/archive/<id:number>")
 def feed_archive(number: int):
     now, embedded = _now(), _embedded()
     with database().session() as session:
@@ -135,7 +136,7 @@ def feed_archive(number: int):
         return conditional_response(request, page.validators, now, lambda: render_atom(page.feed), kept)
 
 
-@pages.get("/feed/after/<int:position>")
+@pages.get("/feed/after/<id:position>")
 def feed_after(position: int):
     """A redirect to the page that holds the entry after `position`: a consumer's way
     to its place in one request, whatever the history. Which page holds a position
@@ -148,7 +149,7 @@ def feed_after(position: int):
     return redirect(_feed_urls(embedded).archive(number), code=303), {"Cache-Control": PUBLIC_IMMUTABLE}
 
 
-@pages.post("/<int:order_id>/cancel")
+@pages.post("/<id:order_id>/cancel")
 def cancel(order_id: int):
     try:
         with database().session() as session:
@@ -200,12 +201,14 @@ def _place_from_form():
     form = form_values(request.form)
     action = request.form.get("action", "place")
     if action == "add-line":
+        if len(form["lines"]) >= service.MAX_LINES:
+            return _order_form(form, {"lines": service.TOO_MANY_LINES}, service.TOO_MANY_LINES, status=400)
         form["lines"].append({"itemId": "", "count": "1"})
         return _order_form(form)
     if action.startswith("remove-line-"):
-        index = action.removeprefix("remove-line-")
-        if index.isdigit() and int(index) < len(form["lines"]) and len(form["lines"]) > 1:
-            del form["lines"][int(index)]
+        index = whole_number(action.removeprefix("remove-line-"), len(form["lines"]) - 1)
+        if index is not None and len(form["lines"]) > 1:
+            del form["lines"][index]
         return _order_form(form)
     try:
         with database().session() as session:
@@ -255,8 +258,9 @@ def form_values(posted) -> dict:
     for key in ("shippingAddress", "billingAddress"):
         for name in form[key]:
             form[key][name] = posted.get(f"{key}.{name}", "")
-    indexes = sorted({int(k.split("-")[1]) for k in posted if k.startswith("lines-") and k.count("-") == 2
-                      and k.split("-")[1].isdigit()})
+    # The form numbers its lines from 0 (lines-<n>-itemId, lines-<n>-count), fewer than MAX_LINES.
+    indexes = {whole_number(key.split("-")[1], service.MAX_LINES - 1)
+               for key in posted if key.startswith("lines-") and key.count("-") == 2}
     form["lines"] = [{"itemId": posted.get(f"lines-{i}-itemId", ""), "count": posted.get(f"lines-{i}-count", "")}
-                     for i in indexes]
+                     for i in sorted(indexes - {None})]
     return form

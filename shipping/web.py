@@ -31,7 +31,7 @@ def index():
         return respond_page(session, newest_first, shipment_json, "shipments.html")
 
 
-@pages.get("/<int:order_id>")
+@pages.get("/<id:order_id>")
 def detail(order_id: int):
     with database().session() as session:
         shipment = session.get(Shipment, order_id) or abort(404, f"There is no shipment for order {order_id} yet.")

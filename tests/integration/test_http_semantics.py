@@ -121,6 +121,6 @@ def test_a_method_a_route_does_not_take_gets_405_with_allow(site, mount, rule, m
 def test_the_table_covers_the_routes_people_and_programs_use():
     rules = {mount + rule for mount, rule, _ in ROUTES}
 
-    assert {"/", "/order/", "/order/<int:order_id>", "/order/<int:order_id>/versions/<int:version>",
-            "/order/feed", "/order/feed/archive/<int:number>", "/order/health", "/order/metrics",
-            "/invoicing/", "/invoicing/<int:order_id>", "/invoicing/poll", "/shipping/<int:order_id>"} <= rules
+    assert {"/", "/order/", "/order/<id:order_id>", "/order/<id:order_id>/versions/<id:version>",
+            "/order/feed", "/order/feed/archive/<id:number>", "/order/health", "/order/metrics",
+            "/invoicing/", "/invoicing/<id:order_id>", "/invoicing/poll", "/shipping/<id:order_id>"} <= rules

@@ -54,7 +54,7 @@ def test_a_short_list_has_no_pager_and_no_links(order_app):
 
 
 @pytest.mark.parametrize("query, status, error", [
-    ("?page=zero", 400, "The page must be a whole number from 1 up."),
+    ("?page=zero", 400, "The page must be a whole number from 1 to 2147483647."),
     ("?page=2", 404, "There is no page 2; the list has 1."),
 ])
 def test_a_page_that_does_not_exist_gets_a_sentence(order_app, query, status, error):
@@ -68,4 +68,4 @@ def test_a_browser_asking_for_a_bad_page_gets_the_sentence_on_an_html_page(order
     response = order_app.test_client().get("/?page=zero", headers={"Accept": BROWSER_ACCEPT})
 
     assert response.status_code == 400 and response.mimetype == "text/html"
-    assert "The page must be a whole number from 1 up." in response.get_data(as_text=True)
+    assert "The page must be a whole number from 1 to 2147483647." in response.get_data(as_text=True)

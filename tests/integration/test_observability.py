@@ -73,8 +73,8 @@ def test_an_order_placed_counts_a_201_on_its_route_not_its_path(order_app):
     client.get("/999", headers=JSON)
 
     assert value(order_app, "msatom_http_requests_total", method="POST", route="/", status="201") == 1
-    assert value(order_app, "msatom_http_requests_total", method="GET", route="/<int:order_id>", status="200") == 1
-    assert value(order_app, "msatom_http_requests_total", method="GET", route="/<int:order_id>", status="404") == 1
+    assert value(order_app, "msatom_http_requests_total", method="GET", route="/<id:order_id>", status="200") == 1
+    assert value(order_app, "msatom_http_requests_total", method="GET", route="/<id:order_id>", status="404") == 1
     assert not [key for key in metrics(order_app) if ("route", "/999") in key[1]]
 
 

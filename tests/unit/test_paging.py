@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from common.errors import InputError
-from common.paging import Page, page_number
+from common.paging import MAX_PAGE, Page, page_number
 
 
 def test_a_full_first_page_has_only_an_older_neighbour():
@@ -27,12 +27,13 @@ def test_an_empty_list_is_one_empty_page():
     assert (page.count, page.first_index, page.last_index, page.newer, page.older) == (1, 0, 0, None, None)
 
 
-@pytest.mark.parametrize("raw, number", [(None, 1), ("1", 1), ("12", 12)])
+@pytest.mark.parametrize("raw, number", [(None, 1), ("1", 1), ("12", 12), (str(MAX_PAGE), MAX_PAGE)])
 def test_the_page_asked_for(raw, number):
     assert page_number(raw) == number
 
 
-@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5", ""])
-def test_a_page_that_is_not_a_whole_number_from_1_is_refused_with_a_sentence(raw):
-    with pytest.raises(InputError, match="The page must be a whole number from 1 up."):
+@pytest.mark.parametrize("raw", ["0", "-1", "two", "1.5", "", "1e30", "\u00b2", "\u0663", str(MAX_PAGE + 1),
+                                 "9223372036854775807", "1" * 5000])
+def test_a_page_that_is_not_a_whole_number_in_range_is_refused_with_a_sentence(raw):
+    with pytest.raises(InputError, match=f"The page must be a whole number from 1 to {MAX_PAGE}."):
         page_number(raw)
