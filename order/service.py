@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from common.errors import InputError
 from common.feed import outbox
 from common.numbers import MAX_INT, whole_number
+from common.text import TextError, checked_text
 from order.documents import version_of
 from order.models import CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
@@ -119,15 +120,12 @@ def _address(data: dict, key: str, problems: dict[str, str]) -> Address | None:
     raw = raw if isinstance(raw, dict) else {}
     values = {}
     for name, limit in ADDRESS_FIELDS.items():
-        value = raw.get(name)
-        value = value.strip() if isinstance(value, str) else ""
-        if not value:
-            problems[f"{key}.{name}"] = f"Enter the {FIELD_LABELS[name]} of the {ADDRESS_LABELS[key]}."
-        elif len(value) > limit:
-            problems[f"{key}.{name}"] = (
-                f"The {FIELD_LABELS[name]} of the {ADDRESS_LABELS[key]} has more than {limit} characters.")
-        values[name] = value
-    return Address(**values)
+        try:
+            values[name] = checked_text(raw.get(name), f"the {FIELD_LABELS[name]} of the {ADDRESS_LABELS[key]}",
+                                        limit)
+        except TextError as problem:
+            problems[f"{key}.{name}"] = str(problem)
+    return Address(**values) if len(values) == len(ADDRESS_FIELDS) else None
 
 
 def _lines(raw: Any, problems: dict[str, str]) -> list[tuple[int, int]]:

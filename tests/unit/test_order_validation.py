@@ -131,6 +131,31 @@ def test_every_address_field_is_required(address, label, part, name, how):
     assert problems == {f"{address}.{part}": f"Enter the {name} of the {label}."}
 
 
+@pytest.mark.parametrize("address, label", [("shippingAddress", "shipping address"),
+                                            ("billingAddress", "billing address")])
+@pytest.mark.parametrize("part, name", [("street", "street"), ("zip", "ZIP code"), ("city", "city")])
+def test_every_address_field_takes_only_plain_text(address, label, part, name):
+    for value, problem in [("10\x0099", "contains a control character"),
+                           ("\u202e99901", "contains a character that changes the direction of the text"),
+                           ("\u200b\u200b", None)]:
+        data = order_request()
+        data[address][part] = value
+
+        expected = f"The {name} of the {label} {problem}." if problem else f"Enter the {name} of the {label}."
+        assert problems_of(data) == {f"{address}.{part}": expected}
+
+
+def test_address_text_is_stored_trimmed_and_composed():
+    data = order_request()
+    data["shippingAddress"]["street"] = " Gru\u0308ner Weg 7 "
+    problems = {}
+
+    request = parse_order_request(data, problems)
+
+    assert problems == {}
+    assert request.shipping_address.street == "Gr\u00fcner Weg 7"
+
+
 @pytest.mark.parametrize("address", ["shippingAddress", "billingAddress"])
 @pytest.mark.parametrize("part, limit", [("street", 200), ("zip", 20), ("city", 100)])
 def test_address_fields_have_a_length_limit(address, part, limit):
@@ -158,7 +183,8 @@ def test_an_address_that_is_not_an_object_names_each_field(address, value):
     assert_sentences(problems)
 
 
-@pytest.mark.parametrize("customer", ["missing", True, None, "Wolff", -1, 1.0])
+@pytest.mark.parametrize("customer", ["missing", True, None, "Wolff", -1, 1.0, "\u0663", "\u00b2", "2147483648",
+                                      2**31, "1" * 5000])
 def test_an_order_needs_a_customer(customer):
     data = order_request()
     if customer == "missing":
