@@ -1,7 +1,6 @@
 """The order service's web side: HTML pages, the JSON API and the feed."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from flask import (Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request,
@@ -13,6 +12,7 @@ from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTAB
 from common.feed.publishing import conditional_response, render_atom
 from common.feed import waiting
 from common.feed.waiting import LongPoll
+from common.json_body import parse_json_body
 from common.metrics import count_feed_answers, waiting_gauge
 from common.schema import upgrade
 from common.settings import Settings
@@ -230,10 +230,7 @@ def _json_body():
     if not request.is_json:
         raise service.InvalidOrder("Send the order as JSON with the header Content-Type: application/json.",
                                    {"body": "Content-Type must be application/json."})
-    try:
-        return json.loads(request.get_data())
-    except ValueError as error:
-        raise service.InvalidOrder("The request body is not valid JSON.", {"body": str(error)}) from None
+    return parse_json_body(request.get_data())
 
 
 def long_poll() -> LongPoll:
