@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
+from common.text import flaw
+
 AMOUNT = re.compile(r"-?[0-9]+\.[0-9]{2}")
 
 
@@ -22,6 +24,11 @@ def field(document: Any, path: str, kind: type = str) -> Any:
         value = value[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise DocumentError(f"The document's {path} is not a {kind.__name__}.")
+    # Text the order service refuses, from older data or another publisher: copying it
+    # could fail in the database (NUL on PostgreSQL) and hold up every entry behind it.
+    found = flaw(value) if kind is str else None
+    if found:
+        raise DocumentError(f"The document's {path} contains {found}.")
     return value
 
 

@@ -2,6 +2,8 @@
 consumer: the entry is kept as rejected, with the reason, shown, and can be retried."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -53,6 +55,21 @@ def test_an_unusable_document_is_rejected_and_the_entries_behind_it_are_imported
     [rejected] = invoicing.extensions["consumer"].rejected()
     assert rejected.position == 2 and reason in rejected.reason
     assert "Rejected entries" in page and reason in page and "Retry" in page
+
+
+def test_a_document_with_text_no_service_takes_is_rejected_and_the_entries_behind_it_are_imported(shop):
+    base, documents, invoicing = shop
+    first, last = place_order(base), place_order(base)
+    # A lone surrogate, which no database stores; written as JSON writes it.
+    broken = {**last, "customer": {**last["customer"], "name": "Wolff\ud800"}}
+    documents["/broken"] = ("200 OK", json.dumps(broken).encode(), "application/json")
+    documents["/handmade-feed"] = feed_of(base, f"/{first['id']}", "/broken", f"/{last['id']}")
+
+    result = invoicing.extensions["consumer"].poll()
+
+    assert (result.status, result.imported, result.rejected) == (200, 2, 1)
+    [rejected] = invoicing.extensions["consumer"].rejected()
+    assert rejected.position == 2 and "customer.name contains an invalid character" in rejected.reason
 
 
 def test_a_rejected_entry_retried_once_its_document_is_mended_is_imported(shop):

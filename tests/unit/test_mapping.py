@@ -111,6 +111,10 @@ def test_the_shipment_carries_no_prices():
     ({"version": 0}, "version"),
     ({"version": "2"}, "version"),
     ({"version": None}, "version"),
+    ({"customer.name": "Wolff\x00"}, "customer.name"),
+    ({"lines.0.item.name": "iPod\ud800"}, "item.name"),
+    ({"customer.firstname": "\u202eEberhard"}, "customer.firstname"),
+    ({"lines.1.item.name": "Sticker\x07"}, "item.name"),
 ])
 def test_a_bad_document_is_refused_naming_the_field(import_order, changes, named):
     with pytest.raises(DocumentError, match=rf"\b{named}\b"):
