@@ -40,6 +40,35 @@ def handmade_feed(entries: list[tuple[str, str, int]], prev_archive: str | None 
     return "\n".join(parts).encode()
 
 
+def feed_state(get) -> tuple[list, str]:
+    """The order list and the feed's ETag, as `get(path, headers)` returns them."""
+    orders = get("/", {"Accept": "application/json"})
+    etag = get("/feed", {}).headers["ETag"]
+    return _json(orders), etag
+
+
+def _json(response):
+    return response.get_json() if hasattr(response, "get_json") else response.json()
+
+
+def assert_refused(response, fields: set[str]) -> None:
+    assert response.status_code == 400
+    body = _json(response)
+    assert set(body) == {"error", "details"}
+    assert isinstance(body["error"], str) and body["error"].endswith(".") and len(body["error"]) > 10
+    assert fields <= set(body["details"])
+    assert all(isinstance(message, str) and message for message in body["details"].values())
+
+
+def assert_nothing_changed(get, before: tuple[list, str]) -> None:
+    assert feed_state(get) == before
+    assert get("/feed", {"If-None-Match": before[1]}).status_code == 304
+
+
+def client_get(client):
+    return lambda path, headers: client.get(path, headers=headers)
+
+
 class Origin:
     """A WSGI app in front of a real app: it can serve a hand-made feed at
     /handmade-feed and make the order documents (/<id>, /<id>/versions/<v>) fail or hang; everything

@@ -10,7 +10,8 @@ import requests
 from lxml import etree
 
 from tests.conftest import form_token, order_request
-from tests.integration.support import ATOM, BROWSER_ACCEPT, place_order
+from tests.integration.support import (ATOM, BROWSER_ACCEPT, assert_nothing_changed, assert_refused, client_get,
+                                       feed_state, place_order)
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
 
@@ -104,40 +105,11 @@ BAD_JSON_ORDERS = {
 # request go over loopback HTTP, the others through the app's WSGI test client (the same
 # app and database, without the half second a live server takes to stop).
 
-def feed_state(get) -> tuple[list, str]:
-    """The order list and the feed's ETag, as `get(path, headers)` returns them."""
-    orders = get("/", {"Accept": "application/json"})
-    etag = get("/feed", {}).headers["ETag"]
-    return _json(orders), etag
-
-
-def _json(response):
-    return response.get_json() if hasattr(response, "get_json") else response.json()
-
-
-def assert_refused(response, fields: set[str]) -> None:
-    assert response.status_code == 400
-    body = _json(response)
-    assert set(body) == {"error", "details"}
-    assert isinstance(body["error"], str) and body["error"].endswith(".") and len(body["error"]) > 10
-    assert fields <= set(body["details"])
-    assert all(isinstance(message, str) and message for message in body["details"].values())
-
-
-def assert_nothing_changed(get, before: tuple[list, str]) -> None:
-    assert feed_state(get) == before
-    assert get("/feed", {"If-None-Match": before[1]}).status_code == 304
-
-
 @pytest.fixture
 def api(order_app):
     client = order_app.test_client()
     client.post("/", json=order_request())  # so that the feed has an ETag a new order would change
     return client
-
-
-def client_get(client):
-    return lambda path, headers: client.get(path, headers=headers)
 
 
 @pytest.mark.parametrize("case", BAD_JSON_ORDERS)
