@@ -16,6 +16,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from common import request_id
 from common.feed import AFTER_REL, EMBEDDED_REL, POSITION_NS
+from common.numbers import whole_number
 
 ATOM_ACCEPT = "application/atom+xml, application/xml;q=0.9"
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -191,13 +192,13 @@ def _entry(item, prefix: str | None, url: str) -> FeedEntry:
     inline = None if content.get("src") else content.get("value")
     src = content.get("src") or next((link.href for link in item.get("links", [])
                                       if link.get("rel") == "related" and inline is not None), None)
-    position, version = item.get(f"{prefix}_position", ""), item.get(f"{prefix}_version")
-    if not item.get("id") or not src or not position.isdigit():
+    position, written_version = whole_number(item.get(f"{prefix}_position", "")), item.get(f"{prefix}_version")
+    version = None if written_version is None else whole_number(written_version)
+    if not item.get("id") or not src or position is None:
         raise FeedError("The feed has an entry without an id, a content link or a position.")
-    if version is not None and not version.isdigit():
+    if written_version is not None and version is None:
         raise FeedError(f"The feed's entry at position {position} has a version that is not a number.")
-    return FeedEntry(item.id, urljoin(url, src), int(position), int(version) if version is not None else None,
-                     inline)
+    return FeedEntry(item.id, urljoin(url, src), position, version, inline)
 
 
 def _prefix(namespaces: dict[str, str]) -> str | None:

@@ -214,7 +214,8 @@ def test_a_follower_orders_entries_by_position_not_by_their_place_in_the_documen
     assert [entry.id[-1] for entry in parse_page(body, FEED_URL).entries] == ["1", "2", "3"]
 
 
-@pytest.mark.parametrize("position", ["", "x", "-1", "1.5"], ids=["none", "word", "negative", "fraction"])
+@pytest.mark.parametrize("position", ["", "x", "-1", "1.5", "\u0663", "2147483648"],
+                         ids=["none", "word", "negative", "fraction", "arabic-indic", "past-the-integer"])
 def test_a_follower_refuses_an_entry_without_a_whole_position(position):
     body = atom(atom_entry(2, "/order/2"), atom_entry(1, "/order/1", position=position))
 
