@@ -1,6 +1,7 @@
-"""A client's JSON body, parsed only when it is shallow enough: Python's parser recurses
-once per level, and a megabyte of brackets would exhaust its stack. (Its size is
-bounded before it is read: MAX_CONTENT_LENGTH in common/web.py.)"""
+"""JSON from outside (a client's body, a feed's documents), parsed only when it is shallow
+enough: Python's parser recurses once per level, and a megabyte of brackets would exhaust
+its stack. (Its size is bounded before it is read: MAX_CONTENT_LENGTH in common/web.py,
+the feed client's own limit.)"""
 from __future__ import annotations
 
 import json
@@ -15,14 +16,25 @@ MAX_DEPTH = 32
 TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]', re.DOTALL)
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH."""
+
+
+def loads(raw: bytes | str) -> Any:
+    """The JSON value of `raw`, or ValueError (TooDeep when nested too deep)."""
+    text = raw if isinstance(raw, str) else raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads
+    if depth(text) > MAX_DEPTH:
+        raise TooDeep(f"JSON nested more than {MAX_DEPTH} levels deep, which is not accepted.")
+    return json.loads(text)
+
+
 def parse_json_body(raw: bytes) -> Any:
     """The JSON value of a request body, or InputError with a sentence."""
     try:
-        text = raw.decode(json.detect_encoding(raw), "surrogatepass")  # as json.loads decodes
-        if depth(text) > MAX_DEPTH:
-            raise InputError(f"The request body is nested more than {MAX_DEPTH} levels deep.",
-                             {"body": f"JSON nested more than {MAX_DEPTH} levels deep is not accepted."})
-        return json.loads(text)
+        return loads(raw)
+    except TooDeep as error:
+        raise InputError(f"The request body is nested more than {MAX_DEPTH} levels deep.",
+                         {"body": str(error)}) from None
     except ValueError as error:
         raise InputError("The request body is not valid JSON.", {"body": str(error)}) from None
 

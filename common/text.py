@@ -12,6 +12,8 @@ FLAWS = (
     (re.compile(r"[\ud800-\udfff]"), "an invalid character (a lone surrogate)"),
     # Unicode's control characters (Cc): NUL, which PostgreSQL refuses, tab, line breaks...
     (re.compile(r"[\x00-\x1f\x7f-\x9f]"), "a control character"),
+    # Unicode's own line and paragraph separators: no field spans lines.
+    (re.compile(r"[\u2028\u2029]"), "a line break"),
     # Bidirectional embeddings, overrides and isolates: they make text read other than
     # it is stored. The marks (U+200E, U+200F, U+061C) stay allowed.
     (re.compile(r"[\u202a-\u202e\u2066-\u2069]"), "a character that changes the direction of the text"),

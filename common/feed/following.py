@@ -1,7 +1,6 @@
 """Following an Atom feed: conditional fetch, guards against hostile documents, parsing."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -14,7 +13,7 @@ from urllib3.util.retry import Retry
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import ParseError, fromstring
 
-from common import request_id
+from common import json_body, request_id
 from common.feed import AFTER_REL, EMBEDDED_REL, POSITION_NS
 from common.numbers import whole_number
 
@@ -151,7 +150,9 @@ class FeedClient:
             _expect_ok(response, url)
             body = _read_limited(response, UnusableDocument)
         try:
-            return json.loads(body)
+            return json_body.loads(body)
+        except json_body.TooDeep as error:
+            raise UnusableDocument(f"{url} answered {error}") from None
         except ValueError:
             raise UnusableDocument(f"{url} did not answer with JSON.") from None
 

@@ -3,12 +3,11 @@ that holds the next entry, the walk forward along next-archive, the gap checks, 
 each entry's document, inline or by its link."""
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from common import request_id
+from common import json_body, request_id
 from common.feed.following import FeedClient, FeedEntry, FeedError, FeedPage, FeedResponse, UnusableDocument, \
     older, parse_page
 
@@ -138,7 +137,7 @@ def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:
 
 def _inline(entry: FeedEntry) -> Any:
     try:
-        document = json.loads(entry.inline)
+        document = json_body.loads(entry.inline)
     except ValueError:
         raise UnusableDocument(f"The document of entry {entry.position} in the feed is not JSON.") from None
     if older(document, entry.version):

@@ -39,6 +39,7 @@ def feed_of(base: str, *sources: str) -> tuple[str, bytes, str]:
     (("404 Not Found", b"gone", "text/plain"), "HTTP 404"),
     (("200 OK", b"<html>not json</html>", "text/html"), "did not answer with JSON"),
     (("200 OK", b'{"id": 2}', "application/json"), "has no"),
+    (("200 OK", b"[" * 100_000 + b"]" * 100_000, "application/json"), "JSON nested more than 32 levels deep"),
 ])
 def test_an_unusable_document_is_rejected_and_the_entries_behind_it_are_imported(shop, answer, reason):
     base, documents, invoicing = shop

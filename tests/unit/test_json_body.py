@@ -6,7 +6,7 @@ import json
 import pytest
 
 from common.errors import InputError
-from common.json_body import MAX_DEPTH, depth, parse_json_body
+from common.json_body import MAX_DEPTH, TooDeep, depth, loads, parse_json_body
 
 
 def nested(levels: int) -> str:
@@ -49,3 +49,9 @@ def test_what_is_not_json_is_refused_with_a_sentence(body):
 
 def test_encodings_are_detected_as_json_loads_detects_them():
     assert parse_json_body('{"city": "Köln"}'.encode("utf-16")) == {"city": "Köln"}
+
+
+def test_json_from_elsewhere_nested_too_deep_is_a_value_error_of_its_own():
+    with pytest.raises(TooDeep):
+        loads(nested(100_000))
+    assert loads(nested(MAX_DEPTH)) == json.loads(nested(MAX_DEPTH))

@@ -62,6 +62,7 @@ def test_a_flaw_is_named_before_the_length():
 
 
 @pytest.mark.parametrize("text, found", [("fine", None), ("a\x00", "a control character"),
+                                         ("a\u2028b", "a line break"), ("\u2029", "a line break"),
                                          ("\u2067", "a character that changes the direction of the text")])
 def test_flaw_names_what_no_field_takes(text, found):
     assert flaw(text) == found
