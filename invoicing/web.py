@@ -7,10 +7,12 @@ from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
 from common.caching import conditional
+from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
 from common.web import create_consumer_app, database, respond, respond_page
 from invoicing import models
+from invoicing import openapi as invoicing_api
 from invoicing.importer import import_order
 from invoicing.models import Invoice
 
@@ -21,6 +23,7 @@ def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("invoicing")
     app = create_consumer_app(__name__, config, "Invoicing", models, import_order)
     app.register_blueprint(pages)
+    serve_document(app, invoicing_api.document())
     return app
 
 

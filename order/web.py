@@ -15,11 +15,13 @@ from common.feed.waiting import LongPoll
 from common.json_body import parse_json_body
 from common.metrics import count_feed_answers, waiting_gauge
 from common.schema import upgrade
+from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.web import create_service_app, database, respond, respond_page, settings
 from order import feed, service
+from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
 from order.models import MIGRATIONS, FeedEntry, Order, OrderVersion
 
@@ -33,6 +35,7 @@ def create_app(config: Settings | None = None) -> Flask:
     upgrade(db, MIGRATIONS)
     app = create_service_app(__name__, config, db, "Order")
     app.register_blueprint(pages)
+    serve_document(app, order_api.document(), order_api.PAGES)
     count_feed_answers(app, {"order.order_feed": "subscription", "order.feed_archive": "archive"})
     waits = LongPoll(config.feed_max_waiting, waiting_gauge(app))
     waits.watch(db, FeedEntry.__table__)

@@ -7,10 +7,12 @@ from flask import Blueprint, Flask, abort
 from sqlalchemy import select
 
 from common.caching import conditional
+from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
 from common.web import create_consumer_app, database, respond, respond_page
 from shipping import models
+from shipping import openapi as shipping_api
 from shipping.importer import import_order
 from shipping.models import Shipment
 
@@ -21,6 +23,7 @@ def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("shipping")
     app = create_consumer_app(__name__, config, "Shipping", models, import_order)
     app.register_blueprint(pages)
+    serve_document(app, shipping_api.document())
     return app
 
 

@@ -1,0 +1,32 @@
+"""The operations a document describes and the routes an app has, in the same terms:
+a test holds the two side by side, so that neither changes without the other."""
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from common.openapi.serving import description
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}  # Flask answers them on every route by itself
+PLUMBING = {"common.static"}  # the pages' stylesheet and script
+RULE_ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def operations(document: dict) -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation `document` describes."""
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+
+
+def routes(app: Flask) -> set[tuple[str, str]]:
+    """(METHOD, path) of every route of `app`'s JSON API, the path as OpenAPI writes it:
+    `/<int:order_id>/cancel` becomes `/{orderId}/cancel`."""
+    left_out = PLUMBING | description(app).pages
+    return {(method, RULE_ARGUMENT.sub(lambda match: "{" + _camel(match.group(1)) + "}", rule.rule))
+            for rule in app.url_map.iter_rules() if rule.endpoint not in left_out
+            for method in rule.methods - SKIPPED_METHODS}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.capitalize() for word in rest)

@@ -1,0 +1,124 @@
+"""The order service's API in OpenAPI 3.1 (GET /openapi.json): orders, the catalog and
+the feed. Its limits are order/service.py's own, so it says what the service checks."""
+from __future__ import annotations
+
+from common.feed.publishing import ATOM_MEDIA_TYPE
+from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
+                                  NOT_MODIFIED, answer, header, identifier, openapi_document, operation, page_of,
+                                  parameter, record, schema)
+from order.models import ACCEPTED, CANCELLED
+from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_ID, MAX_LINES
+
+PAGES = ("order.new_order",)  # the new-order form: HTML only
+
+REFERENCE = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+EXAMPLE = {
+    "customerId": 1,
+    "shippingAddress": {"street": "Example Street 1", "zip": "12345", "city": "Springfield"},
+    "billingAddress": {"street": "Example Street 2", "zip": "12345", "city": "Springfield"},
+    "lines": [{"itemId": 1, "count": 2}],
+}
+
+SCHEMAS = {
+    "Address": record({name: {"type": "string", "minLength": 1, "maxLength": limit}
+                       for name, limit in ADDRESS_FIELDS.items()},
+                      description="Leading and trailing spaces are dropped before the lengths are checked."),
+    "Customer": record({"id": {"type": "integer", "minimum": 1}, "firstname": {"type": "string"},
+                        "name": {"type": "string"}, "email": {"type": "string"}}),
+    "Item": record({"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}, "price": MONEY}),
+    "Order": record({
+        "id": {"type": "integer", "minimum": 1},
+        "placedAt": MOMENT,
+        "updated": {**MOMENT, "description": "The time of its last change."},
+        "status": {"enum": [ACCEPTED, CANCELLED]},
+        "version": {"type": "integer", "minimum": 1, "description": "1 when placed, one more with each change."},
+        "customer": schema("Customer"),
+        "shippingAddress": schema("Address"),
+        "billingAddress": schema("Address"),
+        "lines": {"type": "array", "minItems": 1, "items": record({
+            "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+            "item": {**schema("Item"), "description": "The item, at the price it had when the order was placed."},
+        })},
+        "totalPrice": MONEY,
+    }),
+    "OrderRequest": record({
+        "customerId": REFERENCE,
+        "shippingAddress": schema("Address"),
+        "billingAddress": schema("Address"),
+        "lines": {"type": "array", "minItems": 1, "maxItems": MAX_LINES, "items": record({
+            "itemId": REFERENCE, "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}})},
+    }, examples=[EXAMPLE]),
+}
+
+ORDER_ID = identifier("orderId", "The order's id.")
+EMBED = parameter("embed", "query", "`documents`: each entry's document inline (Base64) instead of linked; "
+                  "such pages name people and are private.", enum=["documents"])
+IF_MODIFIED_SINCE = parameter("If-Modified-Since", "header", "The Last-Modified of the client's copy.")
+PREFER = parameter("Prefer", "header", "`wait=<seconds>` (RFC 7240) with `If-None-Match`: the request is held "
+                   "until a newer entry commits (200) or the wait is over (304), at most 30 seconds.")
+FEED_HEADERS = {
+    "ETag": ETAG, "Cache-Control": CACHE_CONTROL,
+    "Last-Modified": header("The time of the newest entry, whole seconds.", required=False),
+}
+WAITED = {"Preference-Applied": header("`wait=<seconds>`: the request was held.", required=False)}
+
+
+def feed_page(summary: str, *parameters: dict, responses: dict | None = None) -> dict:
+    return operation(summary, {
+        "200": answer("An Atom 1.0 feed document (RFC 4287, RFC 5005), entries newest first.", {"type": "string"},
+                      ATOM_MEDIA_TYPE, headers=FEED_HEADERS | WAITED),
+        "304": answer("Nothing was added since the client's copy.", headers={"ETag": ETAG} | WAITED),
+        "400": BAD_REQUEST,
+        **(responses or {}),
+    }, *parameters, EMBED, IF_NONE_MATCH, IF_MODIFIED_SINCE)
+
+
+PATHS = {
+    "/": {
+        "get": page_of(schema("Order"), "orders"),
+        "post": operation("Place an order", {
+            "201": answer("The order as placed.", schema("Order"),
+                          headers={"Location": header("The order's URL.", format="uri")}),
+            "400": BAD_REQUEST,
+            "413": answer("The body is too large.", schema("Error")),
+        }, body=schema("OrderRequest")),
+    },
+    "/{orderId}": {"get": operation("The order as it is now", {
+        "200": answer("The order.", schema("Order"), headers={"ETag": ETAG}),
+        "304": NOT_MODIFIED,
+        "404": NOT_FOUND,
+    }, ORDER_ID, IF_NONE_MATCH)},
+    "/{orderId}/versions/{version}": {"get": operation("The order as it was at a version; it never changes", {
+        "200": answer("The order at that version, what the version's feed entry links to.", schema("Order"),
+                      headers={"ETag": ETAG, "Cache-Control": CACHE_CONTROL}),
+        "304": NOT_MODIFIED,
+        "404": NOT_FOUND,
+    }, ORDER_ID, identifier("version", "The version, from 1."), IF_NONE_MATCH)},
+    "/{orderId}/cancel": {"post": operation("Cancel an order", {
+        "200": answer("The order, cancelled.", schema("Order")),
+        "404": NOT_FOUND,
+        "409": answer("The order is already cancelled.", schema("Error")),
+    }, ORDER_ID)},
+    "/customers": {"get": operation("The customers", {
+        "200": answer("Every customer.", {"type": "array", "items": schema("Customer")})})},
+    "/items": {"get": operation("The items", {
+        "200": answer("Every item, at its price now.", {"type": "array", "items": schema("Item")})})},
+    "/feed": {"get": feed_page("The feed's subscription document: its newest entries", PREFER)},
+    "/feed/archive/{number}": {"get": feed_page(
+        "A page of the feed's archive; once full it never changes",
+        identifier("number", "The page, from 1."), responses={"404": NOT_FOUND})},
+    "/feed/after/{position}": {"get": operation("Where the entry after a position is", {
+        "303": answer("The page of the archive that holds it.",
+                      headers={"Location": header("The page's URL.", format="uri"), "Cache-Control": CACHE_CONTROL}),
+        "400": BAD_REQUEST,
+        "404": answer("The feed has not reached that position.", schema("Error")),
+    }, identifier("position", "A feed position; 0 before the first entry."), EMBED)},
+}
+
+
+def document() -> dict:
+    return openapi_document(
+        "Order service",
+        "Orders, the catalog, and the Atom feed of every change of an order. JSON is what a client gets that "
+        "does not prefer `text/html`; browsers get pages at the same URLs.",
+        PATHS, SCHEMAS)

@@ -1,0 +1,53 @@
+"""Each service's OpenAPI document: valid OpenAPI 3.1, served at /openapi.json, and
+naming exactly the routes of the app's JSON API, so that a route added, removed or
+renamed without the document (or the other way round) fails here."""
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from common.openapi.drift import operations, routes
+from common.openapi.serving import description
+from common.settings import Settings
+from common.web import close_app
+from msatom.services import FACTORIES, create_app
+
+
+@pytest.fixture(scope="module", params=sorted(FACTORIES))
+def app(request):
+    settings = Settings.from_env(request.param, {}).but(database_url="sqlite://", poll_interval_seconds=0)
+    app = create_app(request.param, settings)
+    yield app
+    close_app(app)
+
+
+def test_the_document_is_valid_openapi_3_1(app):
+    document = description(app).document
+
+    assert document["openapi"].startswith("3.1.")
+    OpenAPIV31SpecValidator(document).validate()
+
+
+def test_the_document_describes_every_route_of_the_json_api_and_nothing_else(app):
+    assert routes(app) == operations(description(app).document)
+    assert description(app).pages <= {rule.endpoint for rule in app.url_map.iter_rules()}
+
+
+def test_a_route_missing_from_the_document_is_found(app):
+    document = description(app).document
+    path, item = next(iter(document["paths"].items()))
+    shortened = {**document, "paths": {other: entry for other, entry in document["paths"].items() if other != path}}
+
+    assert routes(app) - operations(shortened) == {(method.upper(), path) for method in item}
+
+
+def test_the_document_is_served_at_openapi_json_for_any_cache_to_revalidate(app):
+    client = app.test_client()
+
+    response = client.get("/openapi.json", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json() == description(app).document
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert client.get("/openapi.json", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
