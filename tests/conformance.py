@@ -1,0 +1,37 @@
+"""schemathesis against the services' OpenAPI documents: the checks, the examples, and
+the one call every conformance test makes (tests/integration, tests/e2e)."""
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
+                                               response_schema_conformance, status_code_conformance)
+
+from invoicing import openapi as invoicing_api
+from order import openapi as order_api
+from shipping import openapi as shipping_api
+
+DOCUMENTS = {"order": order_api.document(), "invoicing": invoicing_api.document(),
+             "shipping": shipping_api.document()}
+_SERVICES = {document["info"]["title"]: service for service, document in DOCUMENTS.items()}
+
+# No server error, and every answer as its document says: status, media type, headers, body.
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+# The same requests on every run (derandomized, no example database): a failure is never luck.
+SETTINGS = settings(max_examples=25, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck))
+# A client of the JSON API; browsers, which prefer HTML, get pages at the same URLs.
+ASK_FOR_JSON = {"Accept": "application/json"}
+
+# A test decorated with this runs once per operation of every service's document.
+every_operation = schemathesis.pytest.parametrize(
+    **{service: schemathesis.openapi.from_dict(document) for service, document in DOCUMENTS.items()})
+
+
+def conforms(case, targets: dict[str, dict]) -> None:
+    """Send `case` to its service and check the answer; `targets` holds the call's
+    arguments per service: its `base_url`, and an in-process `app` or a `session`."""
+    service = _SERVICES[case.operation.schema.raw_schema["info"]["title"]]
+    case.call_and_validate(headers=ASK_FOR_JSON, checks=CHECKS, **targets[service])
