@@ -53,13 +53,15 @@ def identifier(name: str, description: str) -> dict:
 
 def operation(summary: str, responses: dict, *parameters: dict, body: dict | None = None,
               database: bool = True) -> dict:
-    """One operation; one that reads the database may answer 503 when it does not."""
+    """One operation; any may meet a URL too long to read, and one that reads the
+    database answers 503 when it does not answer."""
     described = {"summary": summary}
     if parameters:
         described["parameters"] = list(parameters)
     if body is not None:
         described["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
-    described["responses"] = {**responses, **({"503": response("Unavailable")} if database else {})}
+    described["responses"] = {**responses, "414": response("UriTooLong"),
+                              **({"503": response("Unavailable")} if database else {})}
     return described
 
 
@@ -146,6 +148,9 @@ SHARED_SCHEMAS = {
 SHARED_RESPONSES = {
     "BadRequest": answer("The request was not accepted; `details` says why, field by field.", schema("Error")),
     "NotFound": answer("There is nothing at this URL.", schema("Error")),
+    # Answered by whichever server reads the request line first, Apache in front or the
+    # service's own, each in its own format.
+    "UriTooLong": answer("The URL is longer than the server reads (8 KB behind Apache)."),
     "Unavailable": answer("The service's database does not answer; try again in a moment.", schema("Error"),
                           headers={"Retry-After": header("Seconds to wait before trying again.")}),
 }
