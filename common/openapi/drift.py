@@ -20,7 +20,7 @@ def operations(document: dict) -> set[tuple[str, str]]:
 
 def routes(app: Flask) -> set[tuple[str, str]]:
     """(METHOD, path) of every route of `app`'s JSON API, the path as OpenAPI writes it:
-    `/<int:order_id>/cancel` becomes `/{orderId}/cancel`."""
+    `/rejected/<int:entry_position>/retry` becomes `/rejected/{entryPosition}/retry`."""
     left_out = PLUMBING | description(app).pages
     return {(method, RULE_ARGUMENT.sub(lambda match: "{" + _camel(match.group(1)) + "}", rule.rule))
             for rule in app.url_map.iter_rules() if rule.endpoint not in left_out

@@ -96,7 +96,7 @@ def page_of(item: dict, noun: str) -> dict:
 # JSON above HTML (plain `curl -X POST`) is sent to the list instead, as a browser is.
 FOLLOWING = {
     "/poll": {"post": operation(
-        "Poll the order feed now", {"200": answer("What the poll did.", schema("PollResult")),
+        "Poll the feed now", {"200": answer("What the poll did.", schema("PollResult")),
                                     "303": SEE_OTHER})},
     "/rejected/{position}/retry": {"post": operation(
         "Import a rejected entry's document again",
