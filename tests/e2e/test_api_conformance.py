@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance import DOCUMENTS, SETTINGS, conforms, every_operation
+from tests.conformance import ASK_FOR_JSON, DOCUMENTS, SETTINGS, conforms, every_operation
 from tests.conftest import order_request
 from tests.e2e.running import http, wait_for_json
 
 pytestmark = pytest.mark.e2e
-JSON = {"Accept": "application/json"}
 
 
 def seeded(base_url: str) -> dict[str, dict]:
@@ -18,7 +17,7 @@ def seeded(base_url: str) -> dict[str, dict]:
     per service for schemathesis."""
     session = http()
     placed = [session.post(f"{base_url}/order/", json=order_request(), timeout=10).json() for _ in range(2)]
-    session.post(f"{base_url}/order/{placed[0]['id']}/cancel", headers=JSON, timeout=10).raise_for_status()
+    session.post(f"{base_url}/order/{placed[0]['id']}/cancel", headers=ASK_FOR_JSON, timeout=10).raise_for_status()
     for consumer in ("invoicing", "shipping"):
         wait_for_json(session, f"{base_url}/{consumer}/{placed[-1]['id']}")
     return {service: {"base_url": f"{base_url}/{service}", "session": session} for service in DOCUMENTS}
