@@ -3,15 +3,16 @@ the feed. Its limits are order/service.py's own, so it says what the service che
 from __future__ import annotations
 
 from common.feed.publishing import ATOM_MEDIA_TYPE
+from common.numbers import MAX_INT
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
                                   NOT_MODIFIED, answer, header, identifier, openapi_document, operation, page_of,
                                   parameter, record, schema)
 from order.models import ACCEPTED, CANCELLED
-from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_ID, MAX_LINES
+from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_LINES
 
 PAGES = ("order.new_order",)  # the new-order form: HTML only
 
-REFERENCE = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+REFERENCE = {"type": "integer", "minimum": 0, "maximum": MAX_INT}
 EXAMPLE = {
     "customerId": 1,
     "shippingAddress": {"street": "Example Street 1", "zip": "12345", "city": "Springfield"},
