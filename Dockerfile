@@ -9,7 +9,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORT=8080 \
     PROMETHEUS_MULTIPROC_DIR=/tmp/msatom-metrics \
-    GUNICORN_CMD_ARGS="--config python:msatom.gunicorn_conf --bind 0.0.0.0:8080 --workers 2 --worker-class gthread --threads 16 --access-logfile - --no-control-socket"
+    GUNICORN_CMD_ARGS="--config python:msatom.gunicorn_conf --bind 0.0.0.0:8080 --workers 2 --threads 16 --access-logfile - --no-control-socket"
 
 WORKDIR /app
 COPY pyproject.toml setup.cfg README.md ./

@@ -36,6 +36,9 @@ from gunicorn.glogging import Logger
 
 from common.logs import escape_handlers
 
+# gthread, with deadlines for reading each request (msatom/gunicorn_worker.py): a slow
+# client that reaches gunicorn directly holds a thread for seconds, not for ever.
+worker_class = "msatom.gunicorn_worker.BoundedReadWorker"
 access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
 forwarded_allow_ips = ""  # no peer may set forwarded or scheme headers for gunicorn...
 secure_scheme_headers: dict[str, str] = {}  # ...and none would change wsgi.url_scheme

@@ -163,10 +163,9 @@ def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **se
     """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it.
     Without a SECRET_KEY among the settings it gets a random one: give replicas the same."""
     settings.setdefault("SECRET_KEY", secrets.token_hex(32))
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "gthread",
-               "--threads", str(THREADS), "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
-               "--graceful-timeout", "5", "--no-control-socket", "--config", "python:msatom.gunicorn_conf",
-               f"msatom.wsgi:{service}()"]
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(THREADS),
+               "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--graceful-timeout", "5",
+               "--no-control-socket", "--config", "python:msatom.gunicorn_conf", f"msatom.wsgi:{service}()"]
     settings.setdefault("PROMETHEUS_MULTIPROC_DIR", str(folder / f"metrics-{service}-{port}"))
     return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
 
