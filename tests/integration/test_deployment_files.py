@@ -2,13 +2,16 @@
 Apache's configuration, checked by the real tools (no Docker engine needed)."""
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 import pytest
 import yaml
+from werkzeug.exceptions import default_exceptions
 
 from common.settings import Settings
 from msatom.stack import PROXY_SOURCE, MissingProgram, check_apache_config
@@ -16,6 +19,7 @@ from tests.conftest import missing, require_program
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
+APACHE = ROOT / "apache"
 
 
 def compose() -> dict:
@@ -119,6 +123,22 @@ def test_apache_accepts_its_configuration(tmp_path, proxy_source):
         missing(str(error))
     assert result.returncode == 0, result.stderr
     assert "Syntax OK" in result.stderr
+
+
+def test_apaches_error_documents_exist_and_say_what_the_services_say():
+    """Both images serve them: the Apache image copies apache/htdocs/ whole."""
+    documents = re.findall(r"^\s*ErrorDocument (\d{3}) (\S+)$", (APACHE / "httpd.conf").read_text(), re.M)
+    statuses = {int(status) for status, _ in documents}
+
+    assert {403, 404, 413, 502, 503, 504} <= statuses
+    assert sorted(path for _, path in documents) == sorted(
+        f"/error/{status}.{kind}" for status in statuses for kind in ("json", "html"))
+    for status in statuses:
+        sentence = json.loads((APACHE / "htdocs" / "error" / f"{status}.json").read_text())["error"]
+        if status != 411:  # the services never answer 411; werkzeug's sentence for it has markup
+            assert sentence == default_exceptions[status]().description, status
+        assert f"<p>{sentence}</p>" in (APACHE / "htdocs" / "error" / f"{status}.html").read_text(), status
+    assert "COPY apache/htdocs/ " in (APACHE / "Dockerfile").read_text()
 
 
 def copied_sources(dockerfile: Path) -> list[str]:
