@@ -1,7 +1,7 @@
 """What Apache answers itself, on the production stack: a body over the services'
 limit gets their 413, not a 502; Apache's own errors say what a service would, as JSON
-or HTML by Accept, with the services' security headers; /health says up or down and
-nothing more."""
+or HTML by Accept, with the services' security headers; /metrics stays with
+Prometheus; /health says up or down and nothing more."""
 from __future__ import annotations
 
 import json
@@ -20,6 +20,7 @@ from tests.e2e.running import BROWSER_ACCEPT, PATIENCE, http
 pytestmark = pytest.mark.e2e
 
 JSON = "application/json"
+SERVICES = ("order", "invoicing", "shipping")
 
 
 def service_answer_to(base_url: str, head: str) -> tuple[str, dict]:
@@ -98,6 +99,23 @@ def test_a_chunked_body_is_refused_rather_than_stored_without_a_bound(stack):
     assert "Content-Length" in refused.json()["error"]
 
 
+@pytest.mark.parametrize("path", [f"/{service}/metrics" for service in SERVICES]
+                         + ["/order//metrics", "/order/metrics/"])
+def test_metrics_are_not_served_through_apache(stack, path):
+    response = http().get(f"{stack.url}{path}", headers={"Accept": JSON}, timeout=10)
+
+    assert response.status_code in (403, 404)
+    assert "msatom_" not in response.text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_metrics_are_served_on_the_services_own_port(stack, service):
+    response = http().get(f"{stack.service_url(service)}/metrics", timeout=10)
+
+    assert response.status_code == 200
+    assert "msatom_http_requests_total" in response.text
+
+
 def test_health_through_apache_says_up_and_nothing_more(stack):
     response = http().get(f"{stack.url}/order/health", timeout=10)
 
@@ -105,7 +123,7 @@ def test_health_through_apache_says_up_and_nothing_more(stack):
     assert response.json() == {"status": "ok"}
 
 
-@pytest.mark.parametrize(("status", "path"), [(404, "/no-such-page")])
+@pytest.mark.parametrize(("status", "path"), [(404, "/no-such-page"), (403, "/order/metrics")])
 @pytest.mark.parametrize("accept", [JSON, BROWSER_ACCEPT])
 def test_apaches_own_errors_carry_the_security_headers_and_a_sentence(stack, status, path, accept):
     response = http().get(f"{stack.url}{path}", headers={"Accept": accept}, timeout=10)
