@@ -1,7 +1,8 @@
 """Slow clients, as an attacker runs them: many connections that each send the start
 of a request and then one byte every few seconds, either in the headers or in a body
 announced much longer than what arrives. One thread drives them all; leaving the
-`with` block closes every connection. Used by the end-to-end tests."""
+`with` block closes every connection. Used by the end-to-end tests and by
+bench/slow_clients_bench.py."""
 from __future__ import annotations
 
 import random
