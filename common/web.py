@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, rende
 from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from common import caching, metrics, request_id
@@ -28,6 +28,11 @@ from common.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The most a request body may hold; Apache refuses more before a service sees it.
+MAX_BODY_BYTES = 1024 * 1024
+# werkzeug's own sentence ("The data value transmitted exceeds the capacity limit.") tells
+# nobody what to do. Apache's 413 says the same (apache/htdocs/error/413.*).
+TOO_LARGE = "The request body is larger than 1 MiB, the most a service accepts."
 NAVIGATION = [("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments")]
 # How often an open page refreshes its poller state (common/static/app.js).
 LIVE_REFRESH_SECONDS = 5
@@ -60,7 +65,7 @@ def create_page_app(import_name: str, service: str, title: str) -> Flask:
 def create_service_app(import_name: str, settings: Settings, db: Database, title: str) -> Flask:
     app = create_page_app(import_name, settings.service, title)
     app.config["SETTINGS"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*, believed
     # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)
@@ -70,6 +75,7 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     request_id.install(app)
     metrics.install(app)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
     app.register_error_handler(InputError, _input_error)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected_error)
@@ -108,7 +114,8 @@ def health():
     headers = {"Cache-Control": caching.NOT_STORED}
     if database().ping():
         return jsonify(status="ok"), 200, headers
-    return jsonify(status="unavailable", error="The database does not answer."), 503, headers
+    # Up or down, and no more: /health is public through Apache.
+    return jsonify(status="unavailable"), 503, headers
 
 
 def _http_error(error: HTTPException):
@@ -117,6 +124,10 @@ def _http_error(error: HTTPException):
     if wants_html():
         return render_template("error.html", error=error), error.code, headers
     return jsonify(error=error.description), error.code, headers
+
+
+def _too_large(_error: RequestEntityTooLarge):
+    return _http_error(RequestEntityTooLarge(TOO_LARGE))
 
 
 def _input_error(error: InputError):

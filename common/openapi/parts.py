@@ -142,7 +142,7 @@ SHARED_SCHEMAS = {
     },
     "Health": {
         "type": "object", "additionalProperties": False, "required": ["status"],
-        "properties": {"status": {"enum": ["ok", "unavailable"]}, "error": {"type": "string"}},
+        "properties": {"status": {"enum": ["ok", "unavailable"]}},
     },
 }
 SHARED_RESPONSES = {

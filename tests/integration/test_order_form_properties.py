@@ -76,4 +76,4 @@ def test_a_body_over_the_size_limit_is_refused_with_413(order_app):
                                             content_type="application/json")
 
     assert response.status_code == 413
-    assert response.get_json()["error"]
+    assert response.get_json()["error"] == "The request body is larger than 1 MiB, the most a service accepts."
