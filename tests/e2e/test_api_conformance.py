@@ -52,5 +52,8 @@ def test_msatom_run_answers_as_documented(case, under_msatom_run):
 
 @every_operation
 @SETTINGS
-def test_the_stack_behind_apache_answers_as_documented(case, behind_apache):
-    conforms(case, behind_apache)
+def test_the_stack_behind_apache_answers_as_documented(case, behind_apache, stack):
+    targets = behind_apache
+    if case.operation.path == "/metrics":  # refused by Apache: Prometheus asks each service on its own port
+        targets = {service: {**call, "base_url": stack.service_url(service)} for service, call in targets.items()}
+    conforms(case, targets)
