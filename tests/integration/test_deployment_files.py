@@ -2,7 +2,6 @@
 Apache's configuration, checked by the real tools (no Docker engine needed)."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -11,17 +10,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-from werkzeug.exceptions import default_exceptions
 
 from common.settings import Settings
 from common.web import TOO_LARGE
+from msatom import apache_errors
 from msatom.stack import PROXY_SOURCE, MissingProgram, check_apache_config
 from tests.conftest import missing, require_program
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 APACHE = ROOT / "apache"
-SENTENCES = {413: TOO_LARGE}  # the services' own, where werkzeug's would not do
 
 
 def compose() -> dict:
@@ -127,19 +125,15 @@ def test_apache_accepts_its_configuration(tmp_path, proxy_source):
     assert "Syntax OK" in result.stderr
 
 
-def test_apaches_error_documents_exist_and_say_what_the_services_say():
+def test_apaches_error_documents_are_those_msatom_apache_errors_writes():
     """Both images serve them: the Apache image copies apache/htdocs/ whole."""
     documents = re.findall(r"^\s*ErrorDocument (\d{3}) (\S+)$", (APACHE / "httpd.conf").read_text(), re.M)
-    statuses = {int(status) for status, _ in documents}
+    written = {path.name: path.read_text() for path in apache_errors.FOLDER.iterdir()}
 
-    assert {403, 404, 413, 502, 503, 504} <= statuses
-    assert sorted(path for _, path in documents) == sorted(
-        f"/error/{status}.{kind}" for status in statuses for kind in ("json", "html"))
-    for status in statuses:
-        sentence = json.loads((APACHE / "htdocs" / "error" / f"{status}.json").read_text())["error"]
-        if status != 411:  # the services never answer 411; werkzeug's sentence for it has markup
-            assert sentence == SENTENCES.get(status, default_exceptions[status]().description), status
-        assert f"<p>{sentence}</p>" in (APACHE / "htdocs" / "error" / f"{status}.html").read_text(), status
+    assert sorted(path for _, path in documents) == sorted(f"/error/{name}" for name in apache_errors.documents())
+    assert written == apache_errors.documents(), "run .venv/bin/python -m msatom.apache_errors"
+    assert {403, 404, 413, 502, 503, 504} <= set(apache_errors.SENTENCES)
+    assert apache_errors.SENTENCES[413] == TOO_LARGE
     assert "COPY apache/htdocs/ " in (APACHE / "Dockerfile").read_text()
 
 
