@@ -1,4 +1,5 @@
-"""The order context's tables: the catalog (customers, items) and the orders."""
+"""The order context's tables: the catalog (customers, items), the orders, and the answers
+given to requests with idempotency keys."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -114,3 +115,18 @@ class FeedEntry(Base):
     order_version: Mapped[int]
     event: Mapped[str] = mapped_column(String(16))  # placed, cancelled
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyKey(Base):
+    """A client's idempotency key and the answer its request got, kept for a day so that
+    a retry gets that answer again (common/idempotency/store.py)."""
+
+    __tablename__ = "idempotency_key"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of what the request asked for
+    status: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(100))
+    location: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

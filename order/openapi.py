@@ -3,6 +3,7 @@ the feed. Its limits are order/service.py's own, so it says what the service che
 from __future__ import annotations
 
 from common.feed.publishing import ATOM_MEDIA_TYPE
+from common.idempotency import keys, store
 from common.numbers import MAX_INT
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
                                   NOT_MODIFIED, answer, header, identifier, openapi_document, operation, page_of,
@@ -62,6 +63,13 @@ FEED_HEADERS = {
     "Last-Modified": header("The time of the newest entry, whole seconds.", required=False),
 }
 WAITED = {"Preference-Applied": header("`wait=<seconds>`: the request was held.", required=False)}
+IDEMPOTENCY_KEY = parameter(
+    keys.HEADER, "header",
+    f"A key the client makes for this order, such as a UUID, as a quoted string (RFC 8941) of 1 to "
+    f"{keys.MAX_LENGTH} printable ASCII characters. A retry with the same key and body gets the first answer "
+    f"again and places nothing; keys last {store.RETENTION.total_seconds() / 3600:g} hours and are shared by all "
+    "clients.",
+    example=keys.EXAMPLE, type="string", pattern=r'^"([ !#-\[\]-~]|\\["\\])*"$')
 
 
 def feed_page(summary: str, *parameters: dict, responses: dict | None = None) -> dict:
@@ -81,8 +89,10 @@ PATHS = {
             "201": answer("The order as placed.", schema("Order"),
                           headers={"Location": header("The order's URL.", format="uri")}),
             "400": BAD_REQUEST,
+            "409": answer(f"A request with this {keys.HEADER} is still being processed; try again.", schema("Error")),
             "413": answer("The body is too large.", schema("Error")),
-        }, body=schema("OrderRequest")),
+            "422": answer(f"This {keys.HEADER} was used for a different request.", schema("Error")),
+        }, IDEMPOTENCY_KEY, body=schema("OrderRequest")),
     },
     "/{orderId}": {"get": operation("The order as it is now", {
         "200": answer("The order.", schema("Order"), headers={"ETag": ETAG}),

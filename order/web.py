@@ -12,6 +12,7 @@ from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTAB
 from common.feed.publishing import conditional_response, render_atom
 from common.feed import waiting
 from common.feed.waiting import LongPoll
+from common.idempotency import web as idempotent
 from common.json_body import parse_json_body
 from common.metrics import count_feed_answers, waiting_gauge
 from common.schema import upgrade
@@ -23,7 +24,7 @@ from common.web import create_service_app, database, respond, respond_page, sett
 from order import feed, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
-from order.models import MIGRATIONS, FeedEntry, Order, OrderVersion
+from order.models import MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderVersion
 
 pages = Blueprint("order", __name__)
 EMBED = "documents"  # ?embed=documents: the feed's pages with each entry's document inline
@@ -59,11 +60,18 @@ def new_order():
 def place_order():
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return _place_from_form()
+    key = idempotent.header_key()
     data = _json_body()
+    if key is not None:
+        return idempotent.answer_once(IdempotencyKey.__table__, key, data, lambda session: _placed(session, data))
     with database().session() as session:
-        order = service.place_order(session, data, settings().clock)
-        body = order_json(order)
-    response = jsonify(body)
+        return _placed(session, data)
+
+
+def _placed(session, data) -> Response:
+    """201 with the order placed from a JSON request."""
+    order = service.place_order(session, data, settings().clock)
+    response = jsonify(order_json(order))
     response.status_code = 201
     response.headers["Location"] = url_for("order.detail", order_id=order.id, _external=True)
     return response

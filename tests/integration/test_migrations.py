@@ -141,6 +141,30 @@ def test_entries_from_before_version_documents_get_exactly_the_documents_the_ser
     assert [client.get(url).get_data() for url in urls] == written
 
 
+def test_idempotency_keys_come_with_their_revision_and_go_with_its_downgrade(database_url, make_app, settings_for):
+    client = make_app("order", settings_for("order", database_url=database_url)).test_client()
+    key = {"Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
+    first = client.post("/", json=order_request(), headers=key)
+    db = Database(database_url)
+    config = alembic_config(db, order_models.MIGRATIONS)
+    kept = select(order_models.IdempotencyKey.key)
+    with db.session() as session:
+        assert session.scalars(kept).all() == ["8e03978e-40d5-43e8-bc93-6894a57f9324"]
+
+    command.downgrade(config, "0003")
+    assert "idempotency_key" not in inspect(db.engine).get_table_names()
+    command.upgrade(config, "head")
+    with db.session() as session:
+        assert session.scalars(kept).all() == []
+    db.dispose()
+
+    # The orders stay; the keys went with the table, so the key places an order again.
+    assert client.get(first.headers["Location"], headers={"Accept": "application/json"}).get_json() == first.get_json()
+    again = client.post("/", json=order_request(), headers=key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json()["id"] != first.get_json()["id"]
+
+
 def test_shipping_forgets_the_emails_it_kept(database_url):
     db = Database(database_url)
     config = alembic_config(db, shipping_models.MIGRATIONS)

@@ -1,0 +1,100 @@
+"""The answers given to requests with idempotency keys, kept in a table of the service's
+own with the columns key, fingerprint, status, content_type, location, body and stored_at.
+
+Exactly once, under concurrency and crashes: a key's row is written with the answer, in
+the transaction of the work it answers for (an order and its feed entry). Both commit or
+neither does, so a crash anywhere, of the process or of the database, leaves the work and
+its key or nothing at all; a retry then finds the answer or does the work. No row is ever
+half done, so none needs an "in progress" state or a lease that would have to expire.
+While a request runs, the database holds its key instead:
+
+- PostgreSQL: a transaction-level advisory lock on the key, taken first. A second request
+  with the key gets 409 at once (`wait=False`), or waits until the first has ended and
+  then finds its answer (`wait=True`: a form posted twice shows the one order). The lock
+  ends with its transaction, also when its process dies, as soon as the server notices
+  the connection is gone. Under READ COMMITTED the look-up after the lock sees the
+  holder's commit (a commit is visible before its locks are released).
+- SQLite: the transaction's first statement writes (the clean-up), which takes SQLite's
+  one write lock, so requests with keys take turns and a later one finds the answer.
+
+The key's primary key has the last word: should two transactions ever both do the work
+(on PostgreSQL two keys whose lock ids collide only take turns), the second's insert
+fails and its whole transaction, the work with it, rolls back.
+
+Only answers that were given are kept: a request refused as invalid, or one that fails,
+rolls back and leaves its key unused, so the same key can carry the corrected request
+(as Stripe does; the draft leaves it open). A key is kept RETENTION from its answer; each
+transaction deletes up to CLEANUP_BATCH older ones, skipping rows that another
+transaction's clean-up holds, so clean-ups never wait for one another.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Conflict, UnprocessableEntity
+
+RETENTION = timedelta(hours=24)
+CLEANUP_BATCH = 100
+
+
+class KeyInUse(Conflict):
+    description = "A request with this Idempotency-Key is still being processed; try again in a moment."
+
+
+class KeyReused(UnprocessableEntity):
+    description = "This Idempotency-Key was used for a different request; send a new key with a new request."
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a request was answered, as far as a retry gets it again."""
+
+    status: int
+    content_type: str
+    body: str
+    location: str | None = None
+
+
+def once(session: Session, table: Table, key: str, fingerprint: str, now: datetime,
+         perform: Callable[[], Answer], wait: bool = False) -> Answer:
+    """`perform()`'s answer, kept under `key` in the session's transaction; or the answer
+    kept before for the same request. Call it first in its transaction."""
+    _hold(session, table, key, wait)
+    cutoff = now - RETENTION
+    _forget_expired(session, table, cutoff)
+    kept = session.execute(select(table).where(table.c.key == key)).first()
+    if kept is not None and kept.stored_at > cutoff:
+        if kept.fingerprint != fingerprint:
+            raise KeyReused()
+        return Answer(kept.status, kept.content_type, kept.body, kept.location)
+    if kept is not None:  # expired, and beyond this clean-up's batch
+        session.execute(delete(table).where(table.c.key == key))
+    answer = perform()
+    session.execute(insert(table).values(key=key, fingerprint=fingerprint, stored_at=now, **asdict(answer)))
+    return answer
+
+
+def _hold(session: Session, table: Table, key: str, wait: bool) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    lock = (_lock_id(table.name), _lock_id(key))  # the two-number form: apart from other advisory locks
+    if wait:
+        session.execute(select(func.pg_advisory_xact_lock(*lock)))
+    elif not session.scalar(select(func.pg_try_advisory_xact_lock(*lock))):
+        raise KeyInUse()
+
+
+def _forget_expired(session: Session, table: Table, cutoff: datetime) -> None:
+    expired = (select(table.c.key).where(table.c.stored_at <= cutoff).limit(CLEANUP_BATCH)
+               .with_for_update(skip_locked=True))
+    session.execute(delete(table).where(table.c.key.in_(expired)))
+
+
+def _lock_id(text: str) -> int:
+    """A signed 32-bit number for `text`, as PostgreSQL's advisory locks take them."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big", signed=True)
