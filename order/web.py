@@ -13,6 +13,7 @@ from common.feed.publishing import conditional_response, render_atom
 from common.feed import waiting
 from common.feed.waiting import LongPoll
 from common.idempotency import web as idempotent
+from common.idempotency.store import KeyReused
 from common.json_body import parse_json_body
 from common.metrics import count_feed_answers, waiting_gauge
 from common.schema import upgrade
@@ -28,6 +29,8 @@ from order.models import MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderVers
 
 pages = Blueprint("order", __name__)
 EMBED = "documents"  # ?embed=documents: the feed's pages with each entry's document inline
+FORM_USED = ("This form has already placed an order with other details. To place this one as a new order, "
+             "choose \"Place order\" again.")
 
 
 def create_app(config: Settings | None = None) -> Flask:
@@ -210,30 +213,44 @@ def _embedded() -> bool:
 
 def _place_from_form():
     form = form_values(request.form)
+    key = idempotent.form_key()
     action = request.form.get("action", "place")
     if action == "add-line":
         if len(form["lines"]) >= service.MAX_LINES:
-            return _order_form(form, {"lines": service.TOO_MANY_LINES}, service.TOO_MANY_LINES, status=400)
+            return _order_form(form, {"lines": service.TOO_MANY_LINES}, service.TOO_MANY_LINES, 400, key)
         form["lines"].append({"itemId": "", "count": "1"})
-        return _order_form(form)
+        return _order_form(form, key=key)
     if action.startswith("remove-line-"):
         index = whole_number(action.removeprefix("remove-line-"), len(form["lines"]) - 1)
         if index is not None and len(form["lines"]) > 1:
             del form["lines"][index]
-        return _order_form(form)
+        return _order_form(form, key=key)
     try:
-        with database().session() as session:
-            order = service.place_order(session, form, settings().clock)
+        if key is None:
+            with database().session() as session:
+                return _placed_from_form(session, form)
+        # A second post of the form (a double click) waits for the first and shows its order.
+        return idempotent.answer_once(IdempotencyKey.__table__, key, form,
+                                      lambda session: _placed_from_form(session, form), wait=True)
     except service.InvalidOrder as error:
-        return _order_form(form, error.details, error.message, status=400)
+        return _order_form(form, error.details, error.message, 400, key)  # the key is still unused
+    except KeyReused:
+        return _order_form(form, message=FORM_USED, status=422)  # with a new key: a new order
+
+
+def _placed_from_form(session, form: dict) -> Response:
+    order = service.place_order(session, form, settings().clock)
     return redirect(url_for("order.index", placed=order.id), code=303)
 
 
-def _order_form(form: dict, errors: dict | None = None, message: str | None = None, status: int = 200):
+def _order_form(form: dict, errors: dict | None = None, message: str | None = None, status: int = 200,
+                key: str | None = None):
+    """The form with what was typed; `key` names the order it places (a new one by default)."""
     with database().session() as session:
         return render_template(
             "order_form.html", form=form, errors=errors or {}, message=message,
             customers=service.customers(session), items=service.items(session),
+            idempotency_key=key or idempotent.new_key(),
         ), status
 
 

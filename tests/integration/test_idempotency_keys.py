@@ -1,17 +1,21 @@
 """Placing an order exactly once: a request with an Idempotency-Key and its retries get
-one answer and make one order, one feed entry. On SQLite and PostgreSQL."""
+one answer and make one order, one feed entry; the order form carries a key of its own.
+On SQLite and PostgreSQL (concurrent requests: tests/e2e/test_idempotent_orders.py)."""
 from __future__ import annotations
 
 import json
+import re
 
+import lxml.html
 import pytest
 from sqlalchemy import func, select
 
 from common.idempotency import store
+from common.idempotency.keys import FORM_FIELD
 from order.models import FeedEntry, IdempotencyKey, Order
 from order.openapi import document
-from tests.conftest import order_request
-from tests.integration.support import assert_refused
+from tests.conftest import form_token, order_request
+from tests.integration.support import BROWSER_ACCEPT, assert_refused
 
 KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 
@@ -157,3 +161,98 @@ def test_the_api_document_names_the_header_and_its_answers():
     assert "Idempotency-Key" in [parameter["name"] for parameter in post["parameters"]]
     assert {"201", "400", "409", "422"} <= set(post["responses"])
 
+
+# --- the order form ----------------------------------------------------------------------
+
+FORM = {"customerId": "1", "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
+        "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
+        "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
+        "lines-0-itemId": "2", "lines-0-count": "3", "action": "place"}
+
+
+@pytest.fixture
+def browser(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
+    return client
+
+
+def shown_form(html: str) -> dict:
+    """The hidden fields of a page's order form, as a browser posts them back."""
+    key = lxml.html.fromstring(html).xpath(f"//form//input[@name='{FORM_FIELD}']/@value")
+    assert len(key) == 1, "the form carries no key"
+    return {"csrf_token": form_token(html), FORM_FIELD: key[0]}
+
+
+def test_every_form_shown_carries_a_new_key(browser):
+    keys = {shown_form(browser.get("/new").get_data(as_text=True))[FORM_FIELD] for _ in range(3)}
+
+    assert len(keys) == 3 and all(re.fullmatch(r"[0-9a-f-]{36}", key) for key in keys)
+
+
+def test_a_form_posted_twice_places_one_order_and_both_show_it(app, browser):
+    hidden = shown_form(browser.get("/new").get_data(as_text=True))
+
+    posts = [browser.post("/", data={**FORM, **hidden}) for _ in range(2)]
+
+    assert [post.status_code for post in posts] == [303, 303]
+    assert posts[0].headers["Location"] == posts[1].headers["Location"]
+    assert re.search(r"placed=\d+$", posts[0].headers["Location"])
+    assert stored(app) == {"purchase_order": 1, "feed_entry": 1, "idempotency_key": 1}
+
+
+def test_a_refused_form_keeps_its_key_and_the_corrected_one_places_the_order_once(app, browser):
+    hidden = shown_form(browser.get("/new").get_data(as_text=True))
+
+    refused = browser.post("/", data={**FORM, **hidden, "lines-0-count": "0"})
+    again = shown_form(refused.get_data(as_text=True))
+    corrected = [browser.post("/", data={**FORM, **again}) for _ in range(2)]
+
+    assert refused.status_code == 400
+    assert again[FORM_FIELD] == hidden[FORM_FIELD]
+    assert [post.status_code for post in corrected] == [303, 303]
+    assert corrected[0].headers["Location"] == corrected[1].headers["Location"]
+    assert stored(app) == {"purchase_order": 1, "feed_entry": 1, "idempotency_key": 1}
+
+
+def test_adding_a_line_keeps_the_forms_key(browser):
+    hidden = shown_form(browser.get("/new").get_data(as_text=True))
+
+    page = browser.post("/", data={**FORM, **hidden, "action": "add-line"})
+
+    assert shown_form(page.get_data(as_text=True))[FORM_FIELD] == hidden[FORM_FIELD]
+
+
+def test_a_used_form_sent_again_with_other_details_asks_before_a_second_order(app, browser):
+    hidden = shown_form(browser.get("/new").get_data(as_text=True))
+    browser.post("/", data={**FORM, **hidden})
+
+    changed = browser.post("/", data={**FORM, **hidden, "lines-0-count": "4"})
+    fresh = shown_form(changed.get_data(as_text=True))
+    confirmed = browser.post("/", data={**FORM, **fresh, "lines-0-count": "4"})
+
+    assert changed.status_code == 422
+    assert "already placed an order" in lxml.html.fromstring(changed.get_data()).xpath(
+        "string(//*[@role='alert'])")
+    assert fresh[FORM_FIELD] != hidden[FORM_FIELD]
+    assert confirmed.status_code == 303
+    assert stored(app) == {"purchase_order": 2, "feed_entry": 2, "idempotency_key": 2}
+
+
+def test_a_form_without_a_key_places_an_order_as_before(app, browser):
+    token = form_token(browser.get("/new").get_data(as_text=True))
+
+    posts = [browser.post("/", data={**FORM, "csrf_token": token}) for _ in range(2)]
+
+    assert [post.status_code for post in posts] == [303, 303]
+    assert stored(app) == {"purchase_order": 2, "feed_entry": 2, "idempotency_key": 0}
+
+
+def test_a_damaged_form_key_is_refused_with_a_sentence(app, browser):
+    hidden = shown_form(browser.get("/new").get_data(as_text=True))
+
+    refused = browser.post("/", data={**FORM, **hidden, FORM_FIELD: "k" * 256})
+
+    assert refused.status_code == 400
+    assert "open a new one" in refused.get_data(as_text=True)
+    assert stored(app)["purchase_order"] == 0
