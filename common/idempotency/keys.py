@@ -60,5 +60,5 @@ def _bad_header(problem: str) -> InputError:
 
 
 def _bad_field(problem: str) -> InputError:
-    return InputError("This form is damaged; open a new one to place the order.",
+    return InputError("This form is damaged; open it again and send it anew.",
                       {FORM_FIELD: f"The form's key {problem}; it must have 1 to {MAX_LENGTH} characters."})

@@ -2,7 +2,7 @@
 own with the columns key, fingerprint, status, content_type, location, body and stored_at.
 
 Exactly once, under concurrency and crashes: a key's row is written with the answer, in
-the transaction of the work it answers for (an order and its feed entry). Both commit or
+the transaction of the work it answers for (what the request creates). Both commit or
 neither does, so a crash anywhere, of the process or of the database, leaves the work and
 its key or nothing at all; a retry then finds the answer or does the work. No row is ever
 half done, so none needs an "in progress" state or a lease that would have to expire.
@@ -10,19 +10,19 @@ While a request runs, the database holds its key instead:
 
 - PostgreSQL: a transaction-level advisory lock on the key, taken first. A second request
   with the key gets 409 at once (`wait=False`), or waits until the first has ended and
-  then finds its answer (`wait=True`: a form posted twice shows the one order). The lock
+  then finds its answer (`wait=True`: a form posted twice shows the first result). The lock
   ends with its transaction, also when its process dies, as soon as the server notices
   the connection is gone. Under READ COMMITTED the look-up after the lock sees the
   holder's commit (a commit is visible before its locks are released).
 - SQLite: the transaction's first statement writes (the clean-up), which takes SQLite's
   one write lock, so requests with keys take turns and a later one finds the answer.
 
-The key's primary key has the last word: should two transactions ever both do the work
-(on PostgreSQL two keys whose lock ids collide only take turns), the second's insert
-fails and its whole transaction, the work with it, rolls back.
+The primary key, the key itself, has the last word: should two transactions with one key
+ever both do the work, the second's insert fails and its whole transaction, the work with
+it, rolls back. (Two keys whose lock ids collide merely take turns.)
 
-Only answers that were given are kept: a request refused as invalid, or one that fails,
-rolls back and leaves its key unused, so the same key can carry the corrected request
+Only answers are kept: when the work raises (a request refused as invalid, a failure),
+all rolls back and the key stays unused, so the same key can carry the corrected request
 (as Stripe does; the draft leaves it open). A key is kept RETENTION from its answer; each
 transaction deletes up to CLEANUP_BATCH older ones, skipping rows that another
 transaction's clean-up holds, so clean-ups never wait for one another.

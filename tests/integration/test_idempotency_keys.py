@@ -254,5 +254,5 @@ def test_a_damaged_form_key_is_refused_with_a_sentence(app, browser):
     refused = browser.post("/", data={**FORM, **hidden, FORM_FIELD: "k" * 256})
 
     assert refused.status_code == 400
-    assert "open a new one" in refused.get_data(as_text=True)
+    assert "This form is damaged" in refused.get_data(as_text=True)
     assert stored(app)["purchase_order"] == 0
