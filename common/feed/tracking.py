@@ -21,10 +21,17 @@ class PollStateColumns:
     outcome: Mapped[str | None] = mapped_column(String(16))
     message: Mapped[str | None] = mapped_column(Text)
     imported: Mapped[int] = mapped_column(default=0)
+    # Entries left behind, as the last poll that could tell found them, and when the
+    # oldest of them was written (None: none left).
     pending: Mapped[int] = mapped_column(default=0)
+    pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last feed position that took effect, written in the same transaction as
     # its import (a tracking record): each entry takes effect exactly once.
     position: Mapped[int] = mapped_column(default=0)
+    # Imports counted by window of time, for imports per minute (common/feed/pace.py).
+    window_started: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    imports_in_window: Mapped[int] = mapped_column(default=0)
+    imports_in_window_before: Mapped[int] = mapped_column(default=0)
 
 
 class RejectedEntryColumns:
