@@ -25,6 +25,7 @@ from common.feed import waiting
 from common.schema import upgrade
 from common.security import secure
 from common.settings import Settings
+from common.status import serve_status
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +165,13 @@ def create_consumer_app(import_name: str, settings: Settings, title: str, models
 
 
 def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int) -> None:
-    """POST /poll, the poller's state in every template, and the following: waiting on
-    the feed (long-poll) between polls, or polls on a schedule; neither with no interval."""
+    """POST /poll, the poller's state in every template, GET /status, and
+    the following: waiting on the feed (long-poll) between polls, or polls on a
+    schedule; neither with no interval."""
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
+    follows = interval_seconds > 0
+    serve_status(app, lambda: consumer.progress(follows).as_json())
     app.jinja_env.globals["poll_state"] = consumer.state
     app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
     app.jinja_env.globals["rejected_entries"] = consumer.rejected
