@@ -165,13 +165,14 @@ def create_consumer_app(import_name: str, settings: Settings, title: str, models
 
 
 def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int) -> None:
-    """POST /poll, the poller's state in every template, GET /status, and
+    """POST /poll, the poller's state in every template, GET /status and its gauges, and
     the following: waiting on the feed (long-poll) between polls, or polls on a
     schedule; neither with no interval."""
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
     follows = interval_seconds > 0
     serve_status(app, lambda: consumer.progress(follows).as_json())
+    metrics.live_gauges(app, lambda: consumer.progress(follows), metrics.CONSUMER_GAUGES)
     app.jinja_env.globals["poll_state"] = consumer.state
     app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
     app.jinja_env.globals["rejected_entries"] = consumer.rejected

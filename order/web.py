@@ -13,7 +13,7 @@ from common.feed.publishing import conditional_response, render_atom
 from common.feed import waiting
 from common.feed.waiting import LongPoll
 from common.json_body import parse_json_body
-from common.metrics import count_feed_answers, waiting_gauge
+from common.metrics import count_feed_answers, live_gauges, waiting_gauge
 from common.schema import upgrade
 from common.openapi.serving import serve_document
 from common.settings import Settings
@@ -43,6 +43,8 @@ def create_app(config: Settings | None = None) -> Flask:
     waits.watch(db, FeedEntry.__table__)
     waiting.install(app, waits)
     serve_status(app, feed_status)
+    live_gauges(app, feed_status, {"msatom_feed_published_position": (
+        "The newest position of the published feed", lambda status: status["position"])})
     return app
 
 
