@@ -3,21 +3,17 @@
 // page works without it: the cards then show their links and no figures.
 const TIMEOUT_MS = 10_000;  // a service that holds the request longer counts as silent
 
-// How each figure (a card's <dd data-figure="...">) reads from a service's status.
+// How each figure of a card (its elements marked data-figure="...") reads from a service's status.
 const FIGURES = {
   position: (status) => String(status.position),
   ordersPerMinute: (status) => String(status.ordersPerMinute),
   importsPerMinute: (status) => String(status.importsPerMinute),
   entriesBehind: (status) => String(status.entriesBehind),
   secondsBehind: (status) => String(Math.round(status.secondsBehind)),
-  state: describeState,
+  state: (status) => (status.state === "backing off"
+    ? `backing off, next try in ${Math.ceil(status.retryInSeconds)}\u00a0s` : status.state),
+  reason: (status) => (status.reason ? `The last poll failed: ${status.reason}` : ""),
 };
-
-function describeState(status) {
-  const reason = status.reason ? `: ${status.reason}` : "";
-  if (status.state === "backing off") return `backing off${reason} Next try in ${Math.ceil(status.retryInSeconds)} s.`;
-  return status.state === "failing" ? `failing${reason}` : status.state;
-}
 
 // A service's status, or an Error whose message says why there is none.
 async function readStatus(url) {
