@@ -84,8 +84,10 @@ def test_a_consumer_behind_counts_the_seconds_while_the_order_service_is_stopped
         assert (behind["position"], behind["entriesBehind"], behind["secondsBehind"]) == (0, 2, 10)
         assert behind["state"] == "failing"  # not backing off: it polls only when asked
         assert "HTTP 500" in behind["reason"]
+        clock.advance(seconds=5)
+        assert status(app)["secondsBehind"] == 15  # as old as the answer, not as the poll
 
-    clock.advance(seconds=20)
+    clock.advance(seconds=15)
     assert app.extensions["consumer"].poll().status == "error"  # the order service does not answer
     stopped = status(app)
     assert (stopped["entriesBehind"], stopped["secondsBehind"]) == (2, 30)
