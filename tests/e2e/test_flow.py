@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import psycopg2
 import pytest
 from playwright.sync_api import expect
+from prometheus_client.parser import text_string_to_metric_families
 
 from msatom.stack import Stack, wait_until
 from tests.e2e.running import PATIENCE, http
@@ -40,6 +41,15 @@ def status(system, service: str) -> dict:
     response = http().get(f"{system.url}/{service}/status", headers=JSON, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def gauge(stack: Stack, service: str, name: str) -> float:
+    """A gauge of the service's /metrics, on its own port (gunicorn's workers pool theirs)."""
+    text = http().get(f"{stack.service_url(service)}/metrics", timeout=10).text
+    values = [sample.value for family in text_string_to_metric_families(text)
+              for sample in family.samples if sample.name == name]
+    assert values, f"the metrics of {service} have no {name}"
+    return values[0]
 
 
 def test_the_landing_page_shows_how_far_each_service_has_come(browse, ui_system):
@@ -120,6 +130,8 @@ def test_a_stopped_order_service_shows_and_the_lag_grows_until_it_is_back(tab, u
                     before = seconds(shown)
                     wait_until(lambda: seconds(shown) > before, PATIENCE, f"the seconds {service} is behind growing")
                     assert status(ui_system, service)["entriesBehind"] == 1
+                    assert gauge(ui_system, service, "msatom_feed_consumer_lag_entries") == 1
+                    assert gauge(ui_system, service, "msatom_feed_consumer_lag_seconds") > before
             finally:
                 ui_system.start_service("order")
                 ui_system.wait_until_healthy("order")
