@@ -171,8 +171,8 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wa
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
     follows = interval_seconds > 0
-    serve_status(app, lambda: consumer.progress(follows).as_json())
-    metrics.live_gauges(app, lambda: consumer.progress(follows), metrics.CONSUMER_GAUGES)
+    serve_status(app, lambda: consumer.standing(follows).as_json())
+    metrics.live_gauges(app, lambda: consumer.standing(follows), metrics.CONSUMER_GAUGES)
     app.jinja_env.globals["poll_state"] = consumer.state
     app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
     app.jinja_env.globals["rejected_entries"] = consumer.rejected

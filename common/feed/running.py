@@ -19,7 +19,7 @@ from common.db import Database
 from common.feed.applying import Applier, ImportEntry, Tally
 from common.feed.documents import DocumentError
 from common.feed.following import FeedClient, FeedEntry, FeedError
-from common.feed.progress import Progress, progress
+from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
 
 log = logging.getLogger(__name__)
@@ -122,10 +122,10 @@ class Consumer:
     def state(self):
         return self.applier.state()
 
-    def progress(self, follows: bool) -> Progress:
+    def standing(self, follows: bool) -> Standing:
         """How far it has come and what it does now (GET /status); `follows`: whether
         it polls by itself, or only when asked."""
-        return progress(self.applier.state(), self._lock.locked(), self.backoff_seconds() if follows else 0.0,
+        return standing(self.applier.state(), self._lock.locked(), self.backoff_seconds() if follows else 0.0,
                         self.clock())
 
     def rejected(self) -> list:

@@ -5,7 +5,7 @@ HTML (common/negotiation.py); the documents describe those answers."""
 from __future__ import annotations
 
 from common.feed.pace import WINDOW
-from common.feed.progress import STATES
+from common.feed.standing import STATES
 
 OPENAPI = "3.1.0"
 API_VERSION = "1"

@@ -108,7 +108,7 @@ def test_a_consumer_that_follows_the_feed_backs_off_after_a_failure_and_says_whe
     dead = make_consumer(models, import_order, f"http://127.0.0.1:{free_port()}/feed")
     assert dead.poll().status == "error"
 
-    following, asked_only = dead.progress(follows=True), dead.progress(follows=False)
+    following, asked_only = dead.standing(follows=True), dead.standing(follows=False)
     assert following.state == "backing off"
     assert 0 < following.retry_in_seconds <= 2
     assert "cannot be reached" in following.reason

@@ -1,16 +1,16 @@
 """invoicing consumer status: when the oldest entry left behind was written, and the
 imports counted by window of time, for GET /status
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 from alembic import op
 import sqlalchemy as sa
 import common.db
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""What a consumer tells of itself (GET /status): its position, how far behind it knows
+"""Where a consumer stands (GET /status): its position, how far behind it knows
 itself to be, in entries and in seconds, what it does now, and how fast it imports."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ WAITING, POLLING, BACKING_OFF, FAILING = STATES = "waiting", "polling", "backing
 
 
 @dataclass(frozen=True)
-class Progress:
+class Standing:
     position: int  # the last feed position that took effect
     entries_behind: int  # as the last poll that could tell found them
     seconds_behind: float  # the age of the oldest entry not applied; 0 when none is left
@@ -30,7 +30,7 @@ class Progress:
                 "importsPerMinute": self.imports_per_minute}
 
 
-def progress(state, polling: bool, backoff_seconds: float, now: datetime) -> Progress:
+def standing(state, polling: bool, backoff_seconds: float, now: datetime) -> Standing:
     """From the state row the service's processes share, and what this process does
     now: whether a poll of it runs (or waits for another process's), and how long it
     still backs off after failures (0 when it does not poll by itself)."""
@@ -38,7 +38,7 @@ def progress(state, polling: bool, backoff_seconds: float, now: datetime) -> Pro
     doing = _doing(polling, failed, backoff_seconds)
     behind = state.pending or 0
     since = state.pending_since if behind else None
-    return Progress(
+    return Standing(
         position=state.position or 0, entries_behind=behind,
         # The clocks of two services may differ a little: never less than nothing.
         seconds_behind=round(max(0.0, (now - since).total_seconds()), 3) if since else 0.0,

@@ -1,16 +1,16 @@
 """shipping consumer status: when the oldest entry left behind was written, and the
 imports counted by window of time, for GET /status
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 import common.db
 
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
