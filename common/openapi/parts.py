@@ -103,6 +103,16 @@ FOLLOWING = {
         {"200": answer("Whether it was imported now, and if not why.", schema("Retried")), "303": SEE_OTHER,
          "404": NOT_FOUND},
         identifier("position", "The feed position of the rejected entry."))},
+    "/rebuild": {"post": operation(
+        "Rebuild the service's data from the whole feed", {
+            "202": answer("The rebuild started; it runs in the background. Until it has caught up, the service "
+                          "serves its current data; then the rebuilt data take their place at once.",
+                          schema("RebuildProgress")),
+            "303": SEE_OTHER,
+            "400": answer("A form post without the confirmation (a client that does not name JSON above HTML).",
+                          schema("Error")),
+            "409": answer("A rebuild is running already.", schema("Error")),
+        })},
 }
 FOLLOWING_SCHEMAS = {
     "PollResult": record({
@@ -115,6 +125,15 @@ FOLLOWING_SCHEMAS = {
                      "description": "Entries whose documents could not be used, kept to retry."},
     }),
     "Retried": record({"imported": {"type": "boolean"}, "message": {"type": "string"}}),
+    "RebuildProgress": record({
+        "status": {"enum": ["none", "running", "done", "failed"]},
+        "position": {"type": "integer", "minimum": 0, "description": "The last feed entry the rebuild took."},
+        "left": {"type": "integer", "minimum": 0,
+                 "description": "Entries of the feed still to take, as the rebuild last read it."},
+        "startedAt": {"anyOf": [MOMENT, {"type": "null"}]},
+        "finishedAt": {"anyOf": [MOMENT, {"type": "null"}]},
+        "message": {"type": "string", "description": "Why it failed; empty otherwise."},
+    }),
 }
 
 SHARED_PATHS = {
