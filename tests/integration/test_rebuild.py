@@ -116,28 +116,44 @@ def test_orders_placed_during_a_rebuild_are_in_its_result_and_the_current_data_a
     base, _ = shop
     first = [place_order(base) for _ in range(3)]
     app = follower("invoicing", base)
-    consumer, rebuilder = app.extensions["consumer"], app.extensions["rebuilder"]
-    consumer.poll()
-    seen_during = []
+    app.extensions["consumer"].poll()
+    rebuilder, seen_during = app.extensions["rebuilder"], []
 
     def place_one_when_the_first_page_is_read(_position):
-        if seen_during:
-            return
-        seen_during.append(ids(app))
-        placed = place_order(base)
-        consumer.poll()  # the consumer goes on importing into the current data
-        seen_during.append(ids(app))
-        seen_during.append(placed["id"])
+        if not seen_during:
+            seen_during.append(ids(app))
+            seen_during.append(place_order(base)["id"])
 
     rebuilder.after_batch = place_one_when_the_first_page_is_read
     done = rebuilder.run()
 
-    before, after_poll, during = seen_during
+    served, during = seen_during
     assert done.status == "done", done.message
-    assert before == sorted(order["id"] for order in first)
-    assert after_poll == sorted([*before, during])
-    assert ids(app) == after_poll
+    assert served == sorted(order["id"] for order in first)
+    assert ids(app) == sorted([*served, during])
     assert position(app) == done.position == 4
+
+
+def test_entries_the_consumer_imports_during_a_rebuild_are_never_undone_by_the_swap(shop, follower, monkeypatch):
+    base, _ = shop
+    [place_order(base) for _ in range(2)]
+    app = follower("invoicing", base)
+    consumer, rebuilder = app.extensions["consumer"], app.extensions["rebuilder"]
+    consumer.poll()
+    swap, placed = rebuilder.copy.swap, []
+
+    def consumer_first():  # an order, imported by the consumer, just before the swap
+        if not placed:
+            placed.append(place_order(base)["id"])
+            assert consumer.poll().imported == 1
+        return swap()
+
+    monkeypatch.setattr(rebuilder.copy, "swap", consumer_first)
+    done = rebuilder.run()
+
+    assert done.status == "done", done.message
+    assert placed[0] in ids(app)
+    assert position(app) == done.position == 3
 
 
 def ids(app) -> list[int]:
