@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from common.caching import NOT_STORED
+from common.feed.progress import Progress
 from common.feed.running import PollResult
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
@@ -162,3 +163,23 @@ class _LiveGauges(Collector):
             return
         for name, (documentation, figure) in self.gauges.items():
             yield GaugeMetricFamily(name, documentation, value=figure(figures))
+
+
+def rebuild_observer(app: Flask) -> Callable[[Progress], None]:
+    """The rebuild's gauges; the function to hand its progress after every batch."""
+    metrics: Metrics = app.extensions["metrics"]
+    running = metrics._make(Gauge, "msatom_rebuild_running", "1 while a rebuild from the feed runs, else 0",
+                            multiprocess_mode="mostrecent")
+    position = metrics._make(Gauge, "msatom_rebuild_position",
+                             "The last feed entry the running (or last) rebuild took",
+                             multiprocess_mode="mostrecent")
+    left = metrics._make(Gauge, "msatom_rebuild_entries_left",
+                         "Feed entries the running rebuild has still to take, as it last read the feed",
+                         multiprocess_mode="mostrecent")
+
+    def observe(progress: Progress) -> None:
+        running.set(1 if progress.running else 0)
+        position.set(progress.position)
+        left.set(progress.left)
+
+    return observe

@@ -44,3 +44,19 @@ class RejectedEntryColumns:
     reason: Mapped[str] = mapped_column(Text)
     rejected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=1)
+
+
+class RebuildColumns:
+    """The state of the last rebuild from the feed, one row: running, done or
+    failed, how far it got, and when it last reported (a mark that stops reporting
+    is left from a process that died)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # running, done or failed
+    owner: Mapped[str] = mapped_column(String(64))  # the process that runs it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    position: Mapped[int] = mapped_column(default=0)  # the last entry the copy took
+    newest: Mapped[int] = mapped_column(default=0)  # the feed's newest entry, as last read
+    message: Mapped[str | None] = mapped_column(Text)

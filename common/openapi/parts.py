@@ -119,6 +119,16 @@ FOLLOWING = {
          "404": NOT_FOUND},
         identifier("position", "The feed position of the rejected entry."))},
     "/status": status_of("ConsumerStatus"),
+    "/rebuild": {"post": operation(
+        "Rebuild the service's data from the whole feed", {
+            "202": answer("The rebuild started; it runs in the background. Until it has caught up, the service "
+                          "serves its current data; then the rebuilt data take their place at once.",
+                          schema("RebuildProgress")),
+            "303": SEE_OTHER,
+            "400": answer("A form post without the confirmation (a client that does not name JSON above HTML).",
+                          schema("Error")),
+            "409": answer("A rebuild is running already.", schema("Error")),
+        })},
 }
 FOLLOWING_SCHEMAS = {
     "PollResult": record({
@@ -149,6 +159,15 @@ FOLLOWING_SCHEMAS = {
         "importsPerMinute": {"type": "number", "minimum": 0,
                              "description": f"Entries imported {PER_MINUTE} (from counts by window of "
                                             f"{WINDOW.seconds // 60} minutes)."},
+    }),
+    "RebuildProgress": record({
+        "status": {"enum": ["none", "running", "done", "failed"]},
+        "position": {"type": "integer", "minimum": 0, "description": "The last feed entry the rebuild took."},
+        "left": {"type": "integer", "minimum": 0,
+                 "description": "Entries of the feed still to take, as the rebuild last read it."},
+        "startedAt": {"anyOf": [MOMENT, {"type": "null"}]},
+        "finishedAt": {"anyOf": [MOMENT, {"type": "null"}]},
+        "message": {"type": "string", "description": "Why it failed; empty otherwise."},
     }),
 }
 
