@@ -109,9 +109,9 @@ def seconds(figure_shown) -> int:
     return int(figure_shown.inner_text() or 0)
 
 
+# Only the stack: under `make run` the three services share one process.
+@pytest.mark.parametrize("ui_system", ["stack"], indirect=True)
 def test_a_stopped_order_service_shows_and_the_lag_grows_until_it_is_back(tab, ui_system):
-    if not isinstance(ui_system, Stack):
-        pytest.skip("needs the stack, where the order service can stop on its own")
     page = tab.page
     tab.open("/")
     summary = page.get_by_role("status")
