@@ -16,7 +16,7 @@ PUBLIC_IMMUTABLE = f"public, max-age={YEAR}, immutable"
 PRIVATE_IMMUTABLE = f"private, max-age={YEAR}, immutable"
 SHARED_REVALIDATE = "no-cache"  # any cache may keep it, and asks the service before each use
 PRIVATE_REVALIDATE = "private, no-cache"
-NOT_STORED = "no-store"  # health and metrics: a copy would only mislead
+NOT_STORED = "no-store"  # health, metrics, status: a copy would only mislead
 
 
 def install(app: Flask) -> None:

@@ -20,9 +20,22 @@ CENT = Decimal("0.01")
 class Database:
     """One service's database: an engine and a session factory."""
 
-    def __init__(self, url: str):
-        self.engine = make_engine(url)
+    def __init__(self, url: str, engine: Engine | None = None):
+        self.url = url
+        self.engine = engine if engine is not None else make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def translated(self, schema: str) -> Database:
+        """The same database, with every table that names no schema read and written
+        in `schema` instead (SQLAlchemy's schema_translate_map): the same models and
+        code, on another copy of the tables."""
+        return Database(self.url, self.engine.execution_options(schema_translate_map={None: schema}))
+
+    @property
+    def locks_across_processes(self) -> bool:
+        """Whether `exclusive` keeps other processes out (PostgreSQL), not only other
+        writers for the length of one transaction (SQLite)."""
+        return self.engine.dialect.name == "postgresql"
 
     @contextmanager
     def session(self) -> Iterator[Session]:

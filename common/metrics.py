@@ -1,4 +1,5 @@
-"""GET /metrics in Prometheus text format: requests, the feed's answers, the poller.
+"""GET /metrics in Prometheus text format: requests, the feed's answers, the poller,
+and the figures of GET /status.
 
 Every app has its own CollectorRegistry, so one process can build many apps. Under
 gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR (an empty folder per
@@ -13,9 +14,13 @@ from typing import Callable
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 from common.caching import NOT_STORED
+from common.feed.progress import Progress
 from common.feed.running import PollResult
 
 MULTIPROCESS = "PROMETHEUS_MULTIPROC_DIR"
@@ -37,6 +42,7 @@ class Metrics:
         self.durations = self._make(Histogram, "msatom_http_request_duration_seconds",
                                     "Time to answer an HTTP request, by route", ["method", "route"])
         self.feed_pages: dict[str, str] = {}  # endpoint -> page label
+        self.live: list[Collector] = []  # read at each scrape (live_gauges)
 
     def _make(self, kind, name: str, documentation: str, labels=(), **options):
         return kind(name, documentation, labels, registry=self.registry, **options)
@@ -46,7 +52,14 @@ class Metrics:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, self.folder)
+        for collector in self.live:
+            registry.register(collector)
         return generate_latest(registry)
+
+    def add_live(self, collector: Collector) -> None:
+        self.live.append(collector)
+        if self.registry is not None:
+            self.registry.register(collector)
 
 
 def install(app: Flask) -> Metrics:
@@ -110,9 +123,6 @@ def poll_observer(app: Flask) -> Callable[[PollResult, float], None]:
                              "Feed entries whose documents could not be used (kept to retry)")
     duration = metrics._make(Histogram, "msatom_feed_poll_duration_seconds", "Time a poll took",
                              buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300))
-    lag = metrics._make(Gauge, "msatom_feed_consumer_lag_entries",
-                        "Entries of the feed not yet taken, as the last poll that knew found them",
-                        multiprocess_mode="mostrecent")
     for outcome in OUTCOMES:
         polls.labels(outcome)
 
@@ -121,7 +131,55 @@ def poll_observer(app: Flask) -> Callable[[PollResult, float], None]:
         imported.inc(result.imported)
         rejected.inc(result.rejected)
         duration.observe(seconds)
-        if result.ok or result.pending:  # a poll that failed before it counted knows no lag
-            lag.set(result.pending)
+
+    return observe
+
+
+# A figure of GET /status as a gauge: (its documentation, the figure from what is read).
+Figure = tuple[str, Callable[[object], float]]
+CONSUMER_GAUGES: dict[str, Figure] = {
+    "msatom_feed_consumer_position": ("The last feed position that took effect", lambda p: p.position),
+    "msatom_feed_consumer_lag_entries": ("Entries of the feed not yet applied, as the last poll that could tell "
+                                         "found them", lambda p: p.entries_behind),
+    "msatom_feed_consumer_lag_seconds": ("Age of the oldest entry of the feed not yet applied; 0 when none is",
+                                         lambda p: p.seconds_behind),
+}
+
+
+def live_gauges(app: Flask, read: Callable[[], object], gauges: dict[str, Figure]) -> None:
+    """Gauges whose values are read at each scrape, as GET /status reads them (from the
+    service's database): the same whichever process answers, and as old as the scrape."""
+    app.extensions["metrics"].add_live(_LiveGauges(read, gauges))
+
+
+class _LiveGauges(Collector):
+    def __init__(self, read: Callable[[], object], gauges: dict[str, Figure]):
+        self.read, self.gauges = read, gauges
+
+    def collect(self):
+        try:
+            figures = self.read()
+        except SQLAlchemyError:  # the database is away: no figure rather than a wrong one
+            return
+        for name, (documentation, figure) in self.gauges.items():
+            yield GaugeMetricFamily(name, documentation, value=figure(figures))
+
+
+def rebuild_observer(app: Flask) -> Callable[[Progress], None]:
+    """The rebuild's gauges; the function to hand its progress after every batch."""
+    metrics: Metrics = app.extensions["metrics"]
+    running = metrics._make(Gauge, "msatom_rebuild_running", "1 while a rebuild from the feed runs, else 0",
+                            multiprocess_mode="mostrecent")
+    position = metrics._make(Gauge, "msatom_rebuild_position",
+                             "The last feed entry the running (or last) rebuild took",
+                             multiprocess_mode="mostrecent")
+    left = metrics._make(Gauge, "msatom_rebuild_entries_left",
+                         "Feed entries the running rebuild has still to take, as it last read the feed",
+                         multiprocess_mode="mostrecent")
+
+    def observe(progress: Progress) -> None:
+        running.set(1 if progress.running else 0)
+        position.set(progress.position)
+        left.set(progress.left)
 
     return observe

@@ -21,10 +21,13 @@ from common.paging import fetch_page, page_number
 from common.proxies import TrustedProxyFix
 from common.feed.running import Consumer, Following, start_schedule
 from common.feed.following import FeedClient
+from common.feed.copying import Copy
+from common.feed.rebuilding import Rebuilder
 from common.feed import waiting
 from common.schema import upgrade
 from common.security import secure
 from common.settings import Settings
+from common.status import serve_status
 
 log = logging.getLogger(__name__)
 
@@ -160,14 +163,36 @@ def create_consumer_app(import_name: str, settings: Settings, title: str, models
     consumer = Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
                         observe=metrics.poll_observer(app), embedded=settings.embedded_documents)
     install_consumer(app, consumer, settings.poll_interval_seconds, settings.poll_wait_seconds)
+    install_rebuilder(app, rebuilder_for(db, models, import_entry, settings, metrics.rebuild_observer(app)))
     return app
 
 
+def rebuilder_for(db: Database, models, import_entry, settings: Settings, observe) -> Rebuilder:
+    """The rebuild of a service whose `models` module also has `Base` and `Rebuild`:
+    every table but the rebuild's mark is copied, every one but the state is swapped."""
+    tables = [table for table in models.Base.metadata.sorted_tables if table is not models.Rebuild.__table__]
+    swapped = [table for table in tables if table is not models.PollState.__table__]
+    return Rebuilder(db, Copy(db, tables, swapped), models.PollState, models.RejectedEntry, models.Rebuild,
+                     import_entry, FeedClient(settings.order_feed_url), settings.clock,
+                     embedded=settings.embedded_documents, observe=observe)
+
+
+def install_rebuilder(app: Flask, rebuilder: Rebuilder) -> None:
+    """POST /rebuild and the rebuild's progress in every template."""
+    app.extensions["rebuilder"] = rebuilder
+    app.register_blueprint(rebuilding)
+    app.jinja_env.globals["rebuild_progress"] = rebuilder.progress
+
+
 def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int) -> None:
-    """POST /poll, the poller's state in every template, and the following: waiting on
-    the feed (long-poll) between polls, or polls on a schedule; neither with no interval."""
+    """POST /poll, the poller's state in every template, GET /status and its gauges, and
+    the following: waiting on the feed (long-poll) between polls, or polls on a
+    schedule; neither with no interval."""
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
+    follows = interval_seconds > 0
+    serve_status(app, lambda: consumer.standing(follows).as_json())
+    metrics.live_gauges(app, lambda: consumer.standing(follows), metrics.CONSUMER_GAUGES)
     app.jinja_env.globals["poll_state"] = consumer.state
     app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
     app.jinja_env.globals["rejected_entries"] = consumer.rejected
@@ -180,7 +205,11 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wa
 
 
 def close_app(app: Flask) -> None:
-    """Stop what the app started: its following of the feed and its database connections."""
+    """Stop what the app started: its following of the feed, a rebuild, its database connections."""
+    rebuilder = app.extensions.pop("rebuilder", None)
+    if rebuilder is not None:
+        rebuilder.close()
+        rebuilder.copy.dispose()
     following = app.extensions.pop("following", None)
     if following is not None:
         following.stop()
@@ -209,4 +238,24 @@ def poll_now():
     result = current_app.extensions["consumer"].poll()
     if asks_for_json():
         return jsonify(result.as_json())
+    return redirect(request.script_root + "/", code=303)
+
+
+rebuilding = Blueprint("rebuilding", __name__)
+REBUILD_RUNNING = "A rebuild is running already; its progress is on the service's start page."
+CONFIRM_REBUILD = "Tick the box to confirm the rebuild, then press the button again."
+
+
+@rebuilding.post("/rebuild")
+def rebuild():
+    """Start a rebuild: JSON 202 and its progress (409 while one runs); a form post
+    from the start page, whose box confirms it, redirects back to that page."""
+    json_call = asks_for_json()
+    if not json_call and request.form.get("confirm") != "yes":
+        raise InputError(CONFIRM_REBUILD, {"confirm": "Tick the box to confirm."})
+    progress = current_app.extensions["rebuilder"].start()
+    if json_call:
+        if progress is None:
+            return jsonify(error=REBUILD_RUNNING), 409
+        return jsonify(progress.as_json()), 202
     return redirect(request.script_root + "/", code=303)

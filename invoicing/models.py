@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
-from common.feed.tracking import PollStateColumns, RejectedEntryColumns
+from common.feed.tracking import PollStateColumns, RebuildColumns, RejectedEntryColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -73,3 +73,7 @@ class PollState(PollStateColumns, Base):
 
 class RejectedEntry(RejectedEntryColumns, Base):
     __tablename__ = "rejected_entry"
+
+
+class Rebuild(RebuildColumns, Base):
+    __tablename__ = "rebuild"

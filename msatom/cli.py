@@ -1,4 +1,4 @@
-"""msatom: run the whole system, serve one service, or poll once."""
+"""msatom: run the whole system, serve one service, poll once, or rebuild a service from the feed."""
 from __future__ import annotations
 
 import argparse
@@ -14,10 +14,13 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from common.logs import configure_logging
 from common.settings import ConfigurationError, Settings, default_database_url
-from common.web import close_app
+from common.web import REBUILD_RUNNING, close_app
 from msatom.landing import create_landing_app
 from msatom.services import CONSUMERS, FACTORIES, create_app
 from msatom.stack import MissingProgram, Stack
+
+# How often `msatom rebuild` prints its progress (when it changed).
+REBUILD_REPORT_SECONDS = 0.5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,10 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
     poll_parser = commands.add_parser("poll", help="one poll cycle now")
     poll_parser.add_argument("service", choices=CONSUMERS)
+    rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's data from the whole feed")
+    rebuild_parser.add_argument("service", choices=CONSUMERS)
     args = parser.parse_args(argv)
     configure_logging()  # with the request id of every line
     try:
-        return {"run": run, "serve": serve, "poll": poll, "stack": stack}[args.command](args)
+        return {"run": run, "serve": serve, "poll": poll, "stack": stack, "rebuild": rebuild}[args.command](args)
     except (ConfigurationError, MissingProgram) as error:
         print(f"msatom: {error}", file=sys.stderr)
         return 2
@@ -72,6 +77,30 @@ def poll(args) -> int:
         close_app(app)
     print(json.dumps(result.as_json()))
     return 0 if result.ok else 1
+
+
+def rebuild(args) -> int:
+    """Rebuild in this process, printing its progress as it goes; a service serving the
+    same database goes on serving the current data until the rebuild takes their place."""
+    settings = Settings.from_env(args.service).but(poll_interval_seconds=0)
+    app = create_app(args.service, settings)
+    rebuilder = app.extensions["rebuilder"]
+    try:
+        if rebuilder.start() is None:
+            print(f"msatom: {REBUILD_RUNNING}", file=sys.stderr)
+            return 1
+        shown = None
+        while True:
+            ended = rebuilder.wait(REBUILD_REPORT_SECONDS)
+            progress = rebuilder.progress()
+            if (progress.position, progress.left, progress.status) != shown:
+                shown = (progress.position, progress.left, progress.status)
+                print(f"{progress.status}: position {progress.position}, {progress.left} entries left"
+                      + (f": {progress.message}" if progress.message else ""), flush=True)
+            if ended:
+                return 0 if progress.status == "done" else 1
+    finally:
+        close_app(app)
 
 
 def stack(args) -> int:

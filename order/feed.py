@@ -15,12 +15,14 @@ page instead of one an entry), which names people and so is private.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from common.feed import AFTER_REL, EMBEDDED_REL, outbox
+from common.feed.pace import WINDOW, per_minute
 from common.feed.publishing import EPOCH, Entry, Feed, Validators
 from order.models import FeedEntry, OrderVersion
 
@@ -53,6 +55,18 @@ def head(session: Session):
     return session.execute(
         select(FeedEntry.position, FeedEntry.recorded_at).order_by(FeedEntry.position.desc()).limit(1)
     ).first()
+
+
+def placed_per_minute(session: Session, now: datetime) -> float:
+    """Orders placed per minute over the last pace.WINDOW: the log's entries that
+    placed one since then. Times follow positions (common/feed/outbox.py), so those
+    entries lie after the newest one written before; it is found walking the primary
+    key back from the newest entry, so the cost is that of the window, not the history."""
+    before = (select(FeedEntry.position).where(FeedEntry.recorded_at < now - WINDOW)
+              .order_by(FeedEntry.position.desc()).limit(1).scalar_subquery())
+    placed = session.scalar(select(func.count()).select_from(FeedEntry)
+                            .where(FeedEntry.position > func.coalesce(before, 0), FeedEntry.event == "placed"))
+    return per_minute(placed)
 
 
 @dataclass(frozen=True)

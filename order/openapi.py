@@ -6,8 +6,8 @@ from common.feed.publishing import ATOM_MEDIA_TYPE
 from common.idempotency import keys, store
 from common.numbers import MAX_INT
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
-                                  NOT_MODIFIED, answer, header, identifier, openapi_document, operation, page_of,
-                                  parameter, record, schema)
+                                  NOT_MODIFIED, PER_MINUTE, SERVICE, answer, header, identifier, nullable,
+                                  openapi_document, operation, page_of, parameter, record, schema, status_of)
 from order.models import ACCEPTED, CANCELLED
 from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_LINES
 
@@ -50,6 +50,13 @@ SCHEMAS = {
         "lines": {"type": "array", "minItems": 1, "maxItems": MAX_LINES, "items": record({
             "itemId": REFERENCE, "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}})},
     }, examples=[EXAMPLE]),
+    "FeedStatus": record({
+        "service": SERVICE,
+        "position": {"type": "integer", "minimum": 0, "description": "The position of the feed's newest entry; 0 "
+                                                                      "while it has none."},
+        "updated": nullable({**MOMENT, "description": "When the newest entry was written."}),
+        "ordersPerMinute": {"type": "number", "minimum": 0, "description": f"Orders placed {PER_MINUTE}."},
+    }),
 }
 
 ORDER_ID = identifier("orderId", "The order's id.")
@@ -124,6 +131,7 @@ PATHS = {
         "400": BAD_REQUEST,
         "404": answer("The feed has not reached that position.", schema("Error")),
     }, identifier("position", "A feed position; 0 before the first entry."), EMBED)},
+    "/status": status_of("FeedStatus"),
 }
 
 

@@ -15,12 +15,14 @@ from common.feed.waiting import LongPoll
 from common.idempotency import web as idempotent
 from common.idempotency.store import KeyReused
 from common.json_body import parse_json_body
-from common.metrics import count_feed_answers, waiting_gauge
+from common.metrics import count_feed_answers, live_gauges, waiting_gauge
 from common.schema import upgrade
 from common.openapi.serving import serve_document
 from common.settings import Settings
+from common.status import serve_status
 from common.negotiation import wants_html
 from common.numbers import whole_number
+from common.utc import iso_utc
 from common.web import create_service_app, database, respond, respond_page, settings
 from order import feed, service
 from order import openapi as order_api
@@ -44,7 +46,19 @@ def create_app(config: Settings | None = None) -> Flask:
     waits = LongPoll(config.feed_max_waiting, waiting_gauge(app))
     waits.watch(db, FeedEntry.__table__)
     waiting.install(app, waits)
+    serve_status(app, feed_status)
+    live_gauges(app, feed_status, {"msatom_feed_published_position": (
+        "The newest position of the published feed", lambda status: status["position"])})
     return app
+
+
+def feed_status() -> dict:
+    """The feed's newest position and when it was written, and the pace of orders."""
+    with database().session() as session:
+        newest = feed.head(session)
+        placed = feed.placed_per_minute(session, _now())
+    return {"position": newest.position if newest else 0,
+            "updated": iso_utc(newest.recorded_at) if newest else None, "ordersPerMinute": placed}
 
 
 @pages.get("/")

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import UTCDateTime
-from common.feed.tracking import PollStateColumns, RejectedEntryColumns
+from common.feed.tracking import PollStateColumns, RebuildColumns, RejectedEntryColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -66,3 +66,7 @@ class PollState(PollStateColumns, Base):
 
 class RejectedEntry(RejectedEntryColumns, Base):
     __tablename__ = "rejected_entry"
+
+
+class Rebuild(RebuildColumns, Base):
+    __tablename__ = "rebuild"

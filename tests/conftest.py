@@ -119,9 +119,9 @@ def make_app():
 
 
 @contextmanager
-def live_server(app):
-    """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def live_server(app, port: int = 0):
+    """Serve a WSGI app on a loopback port (a free one by default) in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

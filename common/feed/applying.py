@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
 from common.feed.following import FeedEntry, FeedError, UnusableDocument
+from common.feed.pace import count_imports
 from common.feed.reading import Change
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class Applier:
                 position = change.entry.position
                 self._take(session, change, tally)
             state.position = position  # once: an update per entry would cost a statement each
+            count_imports(state, tally.imported, self.clock())
         return tally
 
     def state(self):
@@ -79,12 +81,16 @@ class Applier:
             state = self.state_row(session)
             state.etag, state.last_modified = etag, last_modified
 
-    def record(self, outcome: str, message: str, imported: int, pending: int) -> None:
-        """The outcome of the last poll, for people (the poller's panel)."""
+    def record(self, outcome: str, message: str, imported: int, pending: int | None,
+               pending_since: datetime | None = None) -> None:
+        """The outcome of the last poll, for people (the poller's panel, /status). With
+        `pending` None the poll could not tell how far behind the service is (the feed
+        did not answer): what the poll before found stays."""
         with self.db.session() as session:
             state = self.state_row(session)
-            state.polled_at, state.outcome, state.message = self.clock(), outcome, message
-            state.imported, state.pending = imported, pending
+            state.polled_at, state.outcome, state.message, state.imported = self.clock(), outcome, message, imported
+            if pending is not None:
+                state.pending, state.pending_since = pending, pending_since
 
     def rejected(self) -> list:
         with self.db.session() as session:

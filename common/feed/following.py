@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -52,6 +53,7 @@ class FeedEntry:
     position: int
     version: int | None = None  # the document must show at least this version
     inline: str | None = None  # the document as the page embeds it (JSON text)
+    updated: datetime | None = None  # when the entry was written, as the feed says
 
 
 class StaleDocument(FeedError):
@@ -199,7 +201,17 @@ def _entry(item, prefix: str | None, url: str) -> FeedEntry:
         raise FeedError("The feed has an entry without an id, a content link or a position.")
     if written_version is not None and version is None:
         raise FeedError(f"The feed's entry at position {position} has a version that is not a number.")
-    return FeedEntry(item.id, urljoin(url, src), position, version, inline)
+    return FeedEntry(item.id, urljoin(url, src), position, version, inline, _updated(item))
+
+
+def _updated(item) -> datetime | None:
+    """The entry's `updated` (RFC 3339) to the microsecond, which feedparser's own
+    parse drops; None when it has none with a time zone."""
+    try:
+        moment = datetime.fromisoformat(item.get("updated", ""))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
 
 
 def _prefix(namespaces: dict[str, str]) -> str | None:

@@ -24,12 +24,12 @@ class Change:
 
 
 class Stopped(Exception):
-    """Reading stopped at an entry whose document cannot be had now; the changes
+    """Reading stopped at `entry`, whose document cannot be had now; the changes
     before it were handed out."""
 
-    def __init__(self, error: Exception):
+    def __init__(self, error: Exception, entry: FeedEntry):
         super().__init__(str(error))
-        self.error = error
+        self.error, self.entry = error, entry
 
 
 class FeedReader:
@@ -98,7 +98,7 @@ class FeedReader:
     def _with_documents(self, entries: list[FeedEntry]) -> Iterator[list[Change]]:
         """`entries` with their documents; inline ones at once, linked ones fetched a
         few at a time. On the first that cannot be had: those before it, then Stopped."""
-        changes, error = [], None
+        changes, stopped = [], None
         linked = [entry for entry in entries if entry.inline is None]
         with ThreadPoolExecutor(FETCHES_AT_ONCE, initializer=request_id.adopt,
                                 initargs=(request_id.current(),)) as fetcher:  # the poll's id in every fetch
@@ -110,14 +110,14 @@ class FeedReader:
                 except UnusableDocument as unusable:
                     changes.append(Change(entry, unusable))
                 except Exception as failure:  # noqa: BLE001 - reported with what was done
-                    error = failure
+                    stopped = Stopped(failure, entry)
                     break
             for future in fetched.values():
                 future.cancel()
         if changes:
             yield changes
-        if error is not None:
-            raise Stopped(error) from error
+        if stopped is not None:
+            raise stopped from stopped.error
 
 
 def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Callable
 
@@ -18,7 +18,8 @@ from common import request_id
 from common.db import Database
 from common.feed.applying import Applier, ImportEntry, Tally
 from common.feed.documents import DocumentError
-from common.feed.following import FeedClient, FeedError
+from common.feed.following import FeedClient, FeedEntry, FeedError
+from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,21 @@ class PollResult:
     pending: int = 0
     message: str = ""
     rejected: int = 0  # entries whose documents could not be used; kept to retry
+    # When the oldest entry left for the next poll was written; not in the JSON answer.
+    pending_since: datetime | None = None
 
     @property
     def ok(self) -> bool:
         return self.status != "error"
 
+    @property
+    def counted(self) -> bool:
+        """Whether the poll found out how far behind the service is: one that failed
+        before it read the feed did not."""
+        return self.ok or self.pending > 0
+
     def as_json(self) -> dict:
-        return asdict(self)
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name != "pending_since"}
 
 
 class Consumer:
@@ -113,6 +122,12 @@ class Consumer:
     def state(self):
         return self.applier.state()
 
+    def standing(self, follows: bool) -> Standing:
+        """How far it has come and what it does now (GET /status); `follows`: whether
+        it polls by itself, or only when asked."""
+        return standing(self.applier.state(), self._lock.locked(), self.backoff_seconds() if follows else 0.0,
+                        self.clock())
+
     def rejected(self) -> list:
         return self.applier.rejected()
 
@@ -151,15 +166,17 @@ class Consumer:
         if response.status == 304:
             return PollResult(304)
         subscription = self.reader.parse(response.body)
-        tally, position = Tally(), saved.position
+        tally, position, changes = Tally(), saved.position, []
         try:
             for changes in self.reader.changes_after(saved.position, subscription, BATCH):
                 tally.add(self.applier.apply(changes))
                 position = max(position, changes[-1].entry.position)
         except Exception as error:  # noqa: BLE001 - reported with what was done
-            cause = error.error if isinstance(error, Stopped) else error
+            stopped = isinstance(error, Stopped)
+            seen = [change.entry for change in changes] + ([error.entry] if stopped else []) + subscription.entries
             return PollResult("error", tally.imported, max(0, subscription.newest - position),
-                              self._describe(cause), tally.rejected)
+                              self._describe(error.error if stopped else error), tally.rejected,
+                              _written_first_after(position, seen))
         self.applier.save_validators(response.etag, response.last_modified)
         return PollResult(200, tally.imported, rejected=tally.rejected)
 
@@ -176,9 +193,18 @@ class Consumer:
 
     def _record(self, result: PollResult) -> None:
         try:
-            self.applier.record(str(result.status), result.message, result.imported, result.pending)
+            self.applier.record(str(result.status), result.message, result.imported,
+                                result.pending if result.counted else None, result.pending_since)
         except Exception:  # noqa: BLE001 - the database may be the thing that failed
             log.exception("could not record the outcome of a poll")
+
+
+def _written_first_after(position: int, seen: list[FeedEntry]) -> datetime | None:
+    """When the first entry after `position` among those a poll read was written: the
+    entry after it where the poll got that far, else a later one (times follow
+    positions: the oldest entry not applied is then at least that old)."""
+    after = [entry for entry in seen if entry.position > position]
+    return min(after, key=lambda entry: entry.position).updated if after else None
 
 
 class Following:

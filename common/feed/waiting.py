@@ -70,14 +70,18 @@ class LongPoll:
         self._gauge = gauge  # a Prometheus gauge of the requests held now, or None
         self._condition = threading.Condition()  # reentrant: see stop()
         self._news = 0  # how often news arrived; a held request compares it with what it has seen
-        self._held = 0
+        self._held = 0  # places taken, of `limit`
+        # Requests past their first read that found nothing new: held in earnest. A place
+        # is taken before that read (news from then on counts), but only now is the
+        # request waiting, as the gauge and `held` tell.
+        self._waiting = 0
         self._stopping = False
         self._listener: Listener | None = None
 
     @property
     def held(self) -> int:
-        """Requests held now."""
-        return self._held
+        """Requests held now, waiting for news."""
+        return self._waiting
 
     @property
     def listener(self) -> Listener | None:
@@ -122,10 +126,12 @@ class LongPoll:
         seen = self._take()
         if seen is None:
             return answer()
+        waiting = False
         try:
             response = answer()  # read after `seen`: a commit from now on is news
             if response.status_code != 304:
                 return response
+            waiting = self._wait_begins()
             deadline = time.monotonic() + wait
             gone = client_gone(request.environ)
             while True:
@@ -142,7 +148,7 @@ class LongPoll:
             response.headers["Preference-Applied"] = f"wait={wait}"
             return response
         finally:
-            self._release()
+            self._release(waiting)
 
     def _take(self) -> int | None:
         """A place for a held request: the news seen so far; None when there is none."""
@@ -150,17 +156,24 @@ class LongPoll:
             if self._stopping or self._held >= self.limit:
                 return None
             self._held += 1
-            self._count()
             return self._news
 
-    def _release(self) -> None:
+    def _wait_begins(self) -> bool:
+        with self._condition:
+            self._waiting += 1
+            self._count()
+        return True
+
+    def _release(self, waiting: bool) -> None:
         with self._condition:
             self._held -= 1
-            self._count()
+            if waiting:
+                self._waiting -= 1
+                self._count()
 
     def _count(self) -> None:
         if self._gauge is not None:
-            self._gauge.set(self._held)
+            self._gauge.set(self._waiting)
 
     def _next(self, seen: int, deadline: float, gone: Callable[[], bool]):
         """The news count once it differs from `seen`; None when the wait is over or

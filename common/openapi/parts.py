@@ -4,6 +4,9 @@ the frame of a whole document. The services answer JSON to a client that does no
 HTML (common/negotiation.py); the documents describe those answers."""
 from __future__ import annotations
 
+from common.feed.pace import WINDOW
+from common.feed.standing import STATES
+
 OPENAPI = "3.1.0"
 API_VERSION = "1"
 JSON = "application/json"
@@ -77,6 +80,18 @@ NOT_MODIFIED = answer("The client's copy is current.", headers={"ETag": ETAG})
 NOT_KEPT = {"Cache-Control": header("`no-store`: a copy would only mislead.", const="no-store")}
 NOT_FOUND = response("NotFound")
 BAD_REQUEST = response("BadRequest")
+SERVICE = {"type": "string", "description": "The service's name."}
+PER_MINUTE = f"a minute, over the last {WINDOW.seconds // 60} minutes"
+
+
+def nullable(kind: dict) -> dict:
+    return {"anyOf": [kind, {"type": "null"}]}
+
+
+def status_of(name: str) -> dict:
+    """GET /status (common/status.py): the service's own state, `name` its schema."""
+    return {"get": operation("The service's state now", {
+        "200": answer("Its state, as JSON whatever the client prefers.", schema(name), headers=NOT_KEPT)})}
 
 
 def page_of(item: dict, noun: str) -> dict:
@@ -103,6 +118,17 @@ FOLLOWING = {
         {"200": answer("Whether it was imported now, and if not why.", schema("Retried")), "303": SEE_OTHER,
          "404": NOT_FOUND},
         identifier("position", "The feed position of the rejected entry."))},
+    "/status": status_of("ConsumerStatus"),
+    "/rebuild": {"post": operation(
+        "Rebuild the service's data from the whole feed", {
+            "202": answer("The rebuild started; it runs in the background. Until it has caught up, the service "
+                          "serves its current data; then the rebuilt data take their place at once.",
+                          schema("RebuildProgress")),
+            "303": SEE_OTHER,
+            "400": answer("A form post without the confirmation (a client that does not name JSON above HTML).",
+                          schema("Error")),
+            "409": answer("A rebuild is running already.", schema("Error")),
+        })},
 }
 FOLLOWING_SCHEMAS = {
     "PollResult": record({
@@ -115,6 +141,34 @@ FOLLOWING_SCHEMAS = {
                      "description": "Entries whose documents could not be used, kept to retry."},
     }),
     "Retried": record({"imported": {"type": "boolean"}, "message": {"type": "string"}}),
+    "ConsumerStatus": record({
+        "service": SERVICE,
+        "position": {"type": "integer", "minimum": 0, "description": "The last feed position that took effect."},
+        "entriesBehind": {"type": "integer", "minimum": 0,
+                          "description": "Entries of the feed not applied yet, as the last poll that could tell "
+                                         "found them."},
+        "secondsBehind": {"type": "number", "minimum": 0,
+                          "description": "The age of the oldest entry not applied yet (its `updated` in the feed, "
+                                         "as the last poll that could tell read it); 0 when none is."},
+        "state": {"enum": list(STATES), "description": "What it does now; `failing` when it does not try again "
+                                                       "by itself (it polls only when asked)."},
+        "reason": nullable({"type": "string", "description": "Why the last poll failed."}),
+        "retryInSeconds": nullable({"type": "number", "minimum": 0,
+                                    "description": "While it backs off: when it tries again."}),
+        "polledAt": nullable({**MOMENT, "description": "When the last poll ended."}),
+        "importsPerMinute": {"type": "number", "minimum": 0,
+                             "description": f"Entries imported {PER_MINUTE} (from counts by window of "
+                                            f"{WINDOW.seconds // 60} minutes)."},
+    }),
+    "RebuildProgress": record({
+        "status": {"enum": ["none", "running", "done", "failed"]},
+        "position": {"type": "integer", "minimum": 0, "description": "The last feed entry the rebuild took."},
+        "left": {"type": "integer", "minimum": 0,
+                 "description": "Entries of the feed still to take, as the rebuild last read it."},
+        "startedAt": {"anyOf": [MOMENT, {"type": "null"}]},
+        "finishedAt": {"anyOf": [MOMENT, {"type": "null"}]},
+        "message": {"type": "string", "description": "Why it failed; empty otherwise."},
+    }),
 }
 
 SHARED_PATHS = {

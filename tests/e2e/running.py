@@ -97,6 +97,13 @@ def wait_for_items(session: requests.Session, url: str, wanted: set[int], timeou
         time.sleep(0.3)
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """In the child before it starts: SIGINT acts as a terminal's Ctrl-C does. A shell
+    that runs the tests in the background (CI may) leaves it ignored, and inherited so,
+    Python never raises KeyboardInterrupt: `msatom run` would not stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class MsatomRun:
     """`msatom run` as a real process in `folder` (its SQLite files go to
     `folder/var`), output in `folder/msatom.log`."""
@@ -112,6 +119,7 @@ class MsatomRun:
                 [str(MSATOM), "run"], cwd=self.folder, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
                 env=msatom_env(**{"PORT": str(self.port), "POLL_INTERVAL_SECONDS": "1", **settings}),
+                preexec_fn=_ctrl_c_as_at_a_terminal,
             )
 
     def output(self, last_lines: int | None = None) -> str:

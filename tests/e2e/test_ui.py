@@ -245,3 +245,35 @@ def test_a_page_whose_service_stops_says_so_and_recovers_by_itself(tab, ui_syste
 
     expect(problem).to_have_count(0)
     expect(page.get_by_role("button", name="Poll now")).to_be_visible()
+
+
+def test_rebuilding_from_the_page_asks_for_confirmation_shows_its_progress_and_keeps_the_invoices(tab, ui_system):
+    orders = [place_by_api(ui_system) for _ in range(2)]
+    poll_by_api(ui_system, "invoicing")
+    page = tab.page
+    tab.open("/invoicing/")
+    rows = [page.get_by_role("row").filter(has=page.get_by_role("link", name=f"Invoice for order {order['id']}",
+                                                                    exact=True)) for order in orders]
+    panel = page.locator("#rebuild")
+    confirm = page.get_by_label("Read the whole feed again and replace this service's data with the result")
+    button = page.get_by_role("button", name="Rebuild", exact=True)
+    page.evaluate("window.stillTheSamePage = true")
+
+    button.click()  # without the tick the browser keeps the form and asks for it
+    assert confirm.evaluate("box => box.validity.valueMissing")
+    confirm.check()
+    button.click()
+
+    expect(panel).to_contain_text("done")
+    position = int(panel.locator("#rebuild-position").inner_text())
+    assert position >= len(orders)
+    expect(panel.locator("#rebuild-left")).to_have_text("0")
+    for row in rows:
+        expect(row).to_be_visible()
+    assert page.evaluate("window.stillTheSamePage === true"), "the rebuild reloaded the whole page"
+    tab.screenshot("invoicing after the rebuild")
+    tab.check()
+    tab.open("/invoicing/", "invoicing reloaded after the rebuild")
+    expect(panel).to_contain_text("done")
+    for row in rows:
+        expect(row).to_be_visible()

@@ -12,7 +12,7 @@ from common.logs import LOG_FORMAT
 from common.request_id import RequestIdFilter
 from msatom.stack import free_port
 from tests.conftest import live_server, order_request
-from tests.integration.support import place_order
+from tests.integration.support import Origin, place_order
 
 JSON = {"Accept": "application/json"}
 
@@ -144,6 +144,31 @@ def test_the_lag_is_the_entries_a_poll_left_behind(origin, consumer_app):
     front.detail_failure = None
     assert poll(app)["imported"] == 3
     assert value(app, "msatom_feed_consumer_lag_entries") == 0
+
+
+def test_gauges_tell_the_positions_and_the_age_of_the_oldest_entry_not_applied(make_app, settings_for, clock):
+    order = make_app("order", settings_for("order", clock=clock))
+    front = Origin(order)
+    with live_server(front) as base:
+        app = make_app("shipping", settings_for("shipping", order_feed_url=base + "/feed", clock=clock,
+                                                embedded_documents=False))
+        place_order(base)
+        place_order(base)
+        clock.advance(seconds=7)
+        front.detail_failure = "500"
+        poll(app)
+
+        assert value(order, "msatom_feed_published_position") == 2
+        assert value(app, "msatom_feed_consumer_position") == 0
+        assert value(app, "msatom_feed_consumer_lag_entries") == 2
+        assert value(app, "msatom_feed_consumer_lag_seconds") == 7
+        clock.advance(seconds=5)  # read at the scrape, not at the poll
+        assert value(app, "msatom_feed_consumer_lag_seconds") == 12
+
+        front.detail_failure = None
+        poll(app)
+    assert [value(app, f"msatom_feed_consumer_{name}") for name in ("position", "lag_entries", "lag_seconds")] == [
+        2, 0, 0]
 
 
 def test_a_poll_sends_one_request_id_on_all_its_requests_and_logs_it(recorded_order, consumer_app, caplog):

@@ -131,3 +131,28 @@ def test_the_wait_ends_with_one_more_read():
     answer = long_poll.respond(feed_request(wait=1), feed.answer)
 
     assert (answer.status_code, answer.headers["Preference-Applied"], feed.reads) == (304, "wait=1", 2)
+
+
+def test_a_request_counts_as_held_only_once_its_first_answer_found_nothing_new():
+    """Held means waiting for news: a client that waits for it before it changes the
+    feed must not be told so while the request still reads its first answer."""
+    long_poll, feed, reading, may_answer = LongPoll(limit=2), Feed(), threading.Event(), threading.Event()
+
+    def first_read_takes_a_while() -> Response:
+        reading.set()
+        may_answer.wait(PATIENCE)
+        return feed.answer()
+
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault(
+        "answer", long_poll.respond(feed_request(), first_read_takes_a_while)), daemon=True)
+    thread.start()
+    until(reading.is_set)
+
+    assert long_poll.held == 0
+    may_answer.set()
+    until(lambda: long_poll.held == 1)
+    feed.version = 2
+    long_poll.notify()
+    thread.join(PATIENCE)
+    assert result["answer"].status_code == 200 and long_poll.held == 0
