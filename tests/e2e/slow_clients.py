@@ -91,16 +91,6 @@ class SlowClients:
         with self._lock:
             return [c for c in self.connections if c.dropped is None]
 
-    def wait_until_all_dropped(self, timeout: float) -> bool:
-        """True as soon as the server has closed (or answered) every connection; False
-        when some are still open after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while self.open():
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.05)
-        return True
-
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._lock:
