@@ -206,6 +206,7 @@ def _feed_urls(embedded: bool = False) -> feed.FeedUrls:
     subscription = url_for("order.order_feed", _external=True, **variant)
     return feed.FeedUrls(
         subscription=subscription,
+        home=url_for("order.index", _external=True),
         archive=lambda number: url_for("order.feed_archive", number=number, _external=True, **variant),
         after=url_for("order.order_feed", _external=True) + "/after/{position}" + (f"?embed={EMBED}" * embedded),
         order=lambda order_id: url_for("order.detail", order_id=order_id, _external=True),
