@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, rende
 from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from common import caching, metrics, request_id
@@ -111,6 +111,15 @@ def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any
     links = [f'<{url_for(request.endpoint, **request.view_args, page=number, _external=True)}>; rel="{rel}"'
              for rel, number in (("prev", page.newer), ("next", page.older)) if number]
     return body, status, {"Link": ", ".join(links)} if links else {}
+
+
+class NotCopiedYet(NotFound):
+    """404 for what this service has not read from the feed yet: its page links to
+    the original, in the service the feed comes from."""
+
+    def __init__(self, description: str, original_href: str, original_label: str):
+        super().__init__(description)
+        self.original = (original_href, original_label)
 
 
 def health():

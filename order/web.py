@@ -99,7 +99,17 @@ def detail(order_id: int):
     """The order as it is now: it changes, so every use asks (no-cache, an ETag)."""
     with database().session() as session:
         order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
-        return conditional(respond(lambda: order_json(order), "order.html", order=order))
+        return conditional(respond(lambda: order_json(order), "order.html", order=order,
+                                   history=service.history(session, order_id),
+                                   cancelled="cancelled" in request.args))
+
+
+@pages.get("/<id:order_id>/cancel")
+def confirm_cancel(order_id: int):
+    """The question before cancelling, for people: what it does, and a way back."""
+    with database().session() as session:
+        order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
+        return render_template("order_cancel.html", order=order)
 
 
 @pages.get("/<id:order_id>/versions/<id:version>")
@@ -188,7 +198,7 @@ def cancel(order_id: int):
     except service.OrderConflict as error:
         return _conflict(str(error), order_id)
     if wants_html():
-        return redirect(url_for("order.detail", order_id=order_id), code=303)
+        return redirect(url_for("order.detail", order_id=order_id, cancelled=""), code=303)
     return jsonify(body)
 
 
@@ -196,7 +206,8 @@ def _conflict(message: str, order_id: int):
     if wants_html():
         with database().session() as session:
             order = session.get(Order, order_id)
-            return render_template("order.html", order=order, message=message), 409
+            return render_template("order.html", order=order, history=service.history(session, order_id),
+                                   message=message), 409
     return jsonify(error=message), 409
 
 
