@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 import invoicing.models
+from common.feed import running
 from invoicing.importer import import_order as import_invoice
 from tests.conftest import live_server
 from tests.integration.support import BROWSER_ACCEPT, Origin, handmade_feed, place_order
@@ -312,6 +313,27 @@ def test_the_start_page_shows_the_last_outcome_of_the_poller(order_url, consumer
     assert start_page_text(app, "//dt[.='Feed position']/following-sibling::dd[1]") == "1 of 1"
     assert status_line(app).startswith("Up to date · checked ")
     assert status_line(app).endswith(" · 1 of 1 order changes read")
+
+
+def test_while_it_catches_up_the_status_line_says_how_far_of_the_newest_it_saw(order_url, consumer_app, monkeypatch):
+    for _ in range(3):
+        place_order(order_url)
+    app = consumer_app("invoicing", order_url + "/feed")
+    applier, said = app.extensions["consumer"].applier, []
+    apply = applier.apply
+
+    def apply_and_look(changes):
+        tally = apply(changes)
+        said.append(status_line(app))
+        return tally
+
+    monkeypatch.setattr(running, "BATCH", 1)  # a transaction for each entry, a look after each
+    monkeypatch.setattr(applier, "apply", apply_and_look)
+    app.extensions["consumer"].poll()
+
+    assert said == ["Catching up · 1 of 3 order changes read", "Catching up · 2 of 3 order changes read",
+                    "Checking now"]  # all taken in; the first check is not over yet
+    assert status_line(app).endswith(" · 3 of 3 order changes read")
 
 
 def test_an_invoice_is_404_until_imported_then_json(order_url, consumer_app):
