@@ -12,3 +12,13 @@ def whole_number(raw: str, maximum: int = MAX_INT) -> int | None:
         return None
     number = int(raw)
     return number if number <= maximum else None
+
+
+def digits_up_to(maximum: int) -> str:
+    """A regular expression of the numbers from 0 to `maximum` in ASCII digits (leading
+    zeros allowed): for a URL rule, so that a larger number matches no route at all."""
+    limit = str(maximum)
+    smaller = [f"{limit[:i]}[0-{int(digit) - 1}][0-9]{{{len(limit) - i - 1}}}"
+               for i, digit in enumerate(limit) if digit != "0"]
+    shorter = [f"[0-9]{{1,{len(limit) - 1}}}"] if len(limit) > 1 else []
+    return f"0*(?:{'|'.join(shorter + smaller + [limit])})"

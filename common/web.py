@@ -17,7 +17,7 @@ from common import caching, metrics, request_id
 from common.db import Database
 from common.errors import InputError
 from common.negotiation import asks_for_json, wants_html
-from common.numbers import MAX_INT
+from common.numbers import MAX_INT, digits_up_to
 from common.paging import fetch_page, page_number
 from common.proxies import TrustedProxyFix
 from common.feed.running import Consumer, Following, start_schedule
@@ -51,9 +51,11 @@ plumbing = Blueprint("common", __name__, template_folder="templates",
 
 class IdConverter(IntegerConverter):
     """`<id:name>` in a route: ASCII digits (werkzeug's `int` matches any script's) up to
-    the database's integer; a larger number names nothing, so the route does not match (404)."""
+    the database's integer. A larger number names nothing, so no route matches it (404);
+    in the regex, not only in the conversion: werkzeug answers 405 when another method's
+    route on the same path matched the path before its conversion failed."""
 
-    regex = "[0-9]+"
+    regex = digits_up_to(MAX_INT)
 
     def __init__(self, map):
         super().__init__(map, max=MAX_INT)
