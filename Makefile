@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/msatom run
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.installed: setup.cfg pyproject.toml
@@ -21,5 +21,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# axe-core, which the browser tests inject into pages to check them against WCAG A and AA.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
 clean:
-	rm -rf $(VENV) var test-artifacts
+	rm -rf $(VENV) var test-artifacts node_modules

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, rende
 from sqlalchemy import Select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from common import caching, metrics, request_id
@@ -126,6 +126,15 @@ def respond_list(session: Session, query: Select, columns: Columns, item_json: C
     search = search_from(request.args, columns.statuses)
     found, shown = listing(session, query, columns, search)
     return respond_page(session, shown, item_json, template, search=search, listing=found, **context)
+
+
+class NotCopiedYet(NotFound):
+    """404 for what this service has not read from the feed yet: its page links to
+    the original, in the service the feed comes from."""
+
+    def __init__(self, description: str, original_href: str, original_label: str):
+        super().__init__(description)
+        self.original = (original_href, original_label)
 
 
 def health():

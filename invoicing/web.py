@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, Flask, abort
+from flask import Blueprint, Flask
 from sqlalchemy import select
 
 from common.caching import conditional
@@ -11,7 +11,7 @@ from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import create_consumer_app, database, respond, respond_list
+from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
 from invoicing import models
 from invoicing import openapi as invoicing_api
 from invoicing.importer import import_order
@@ -43,7 +43,11 @@ def index():
 @pages.get("/<id:order_id>")
 def detail(order_id: int):
     with database().session() as session:
-        invoice = session.get(Invoice, order_id) or abort(404, f"There is no invoice for order {order_id} yet.")
+        invoice = session.get(Invoice, order_id)
+        if invoice is None:
+            raise NotCopiedYet(f"There is no invoice for order {order_id} yet: invoicing has not read it from the order "
+                               "feed. It usually does within a second of the order.", f"/order/{order_id}",
+                               f"Order {order_id} in the order service")
         return conditional(respond(lambda: invoice_json(invoice), "invoice.html", invoice=invoice))
 
 

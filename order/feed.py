@@ -35,6 +35,7 @@ class FeedUrls:
     """Where the pages of one variant (thin or embedded) and the documents are."""
 
     subscription: str
+    home: str  # the list of orders, for people
     archive: Callable[[int], str]
     after: str  # a template: {position} -> the page that holds the entry after it
     order: Callable[[int], str]  # the order as it is now, for people
@@ -130,7 +131,7 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     if not urls.embedded:
         links.append((EMBEDDED_REL, urls.embedded_variant(self_url)))
     documents = _documents(session, rows) if urls.embedded else {}
-    feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url,
+    feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url, home=urls.home,
                 updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete and archived,
                 entries=[_entry(row, urls, documents.get((row.order_id, row.order_version))) for row in rows])
     if complete:

@@ -112,7 +112,7 @@ class FeedEntry(Base):
     __tablename__ = "feed_entry"
 
     position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_order.id"), index=True)  # an order's history
     order: Mapped[Order] = relationship(lazy="joined")
     order_version: Mapped[int]
     event: Mapped[str] = mapped_column(String(16))  # placed, cancelled

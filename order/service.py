@@ -97,6 +97,12 @@ def cancel_order(session: Session, order_id: int, clock: Callable[[], datetime])
     return order
 
 
+def history(session: Session, order_id: int) -> list[FeedEntry]:
+    """Each change of the order, oldest first: the feed's entries for it."""
+    return list(session.scalars(select(FeedEntry).where(FeedEntry.order_id == order_id)
+                                .order_by(FeedEntry.position)))
+
+
 def _publish(session: Session, order: Order, event: str, clock: Callable[[], datetime]) -> None:
     """The feed entry of a change and the document of the version it made, in the
     change's own transaction (an outbox): the entry carries its own state."""

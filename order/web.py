@@ -100,7 +100,17 @@ def detail(order_id: int):
     """The order as it is now: it changes, so every use asks (no-cache, an ETag)."""
     with database().session() as session:
         order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
-        return conditional(respond(lambda: order_json(order), "order.html", order=order))
+        return conditional(respond(lambda: order_json(order), "order.html", order=order,
+                                   history=service.history(session, order_id),
+                                   cancelled="cancelled" in request.args))
+
+
+@pages.get("/<id:order_id>/cancel")
+def confirm_cancel(order_id: int):
+    """The question before cancelling, for people: what it does, and a way back."""
+    with database().session() as session:
+        order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
+        return render_template("order_cancel.html", order=order)
 
 
 @pages.get("/<id:order_id>/versions/<id:version>")
@@ -189,7 +199,7 @@ def cancel(order_id: int):
     except service.OrderConflict as error:
         return _conflict(str(error), order_id)
     if wants_html():
-        return redirect(url_for("order.detail", order_id=order_id), code=303)
+        return redirect(url_for("order.detail", order_id=order_id, cancelled=""), code=303)
     return jsonify(body)
 
 
@@ -197,7 +207,8 @@ def _conflict(message: str, order_id: int):
     if wants_html():
         with database().session() as session:
             order = session.get(Order, order_id)
-            return render_template("order.html", order=order, message=message), 409
+            return render_template("order.html", order=order, history=service.history(session, order_id),
+                                   message=message), 409
     return jsonify(error=message), 409
 
 
@@ -207,6 +218,7 @@ def _feed_urls(embedded: bool = False) -> feed.FeedUrls:
     subscription = url_for("order.order_feed", _external=True, **variant)
     return feed.FeedUrls(
         subscription=subscription,
+        home=url_for("order.index", _external=True),
         archive=lambda number: url_for("order.feed_archive", number=number, _external=True, **variant),
         after=url_for("order.order_feed", _external=True) + "/after/{position}" + (f"?embed={EMBED}" * embedded),
         order=lambda order_id: url_for("order.detail", order_id=order_id, _external=True),

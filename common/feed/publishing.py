@@ -42,6 +42,7 @@ class Feed:
     entries: list[Entry] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (rel, href), e.g. prev-archive
     archive: bool = False  # an RFC 5005 archive document: <fh:archive/>
+    home: str | None = None  # the page for people the feed stands for: where a reader links its title
 
 
 def render_atom(feed: Feed) -> bytes:
@@ -50,6 +51,8 @@ def render_atom(feed: Feed) -> bytes:
     generator.title(feed.title)
     generator.author(name=feed.author)
     generator.link(href=feed.self_url, rel="self", type=ATOM_MEDIA_TYPE)
+    if feed.home:
+        generator.link(href=feed.home, rel="alternate", type="text/html")
     for rel, href in feed.links:
         if ":" not in rel:  # a registered relation; feedgen refuses any other
             generator.link(href=href, rel=rel, type=ATOM_MEDIA_TYPE)

@@ -95,9 +95,11 @@ def browse(request, chromium, ui_system):
     shutil.rmtree(folder, ignore_errors=True)
     contexts, tabs = [], []
 
-    def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin") -> Tab:
+    def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin",
+                 bypass_csp: bool = False) -> Tab:
+        # bypass_csp: for a test that injects a script of its own (axe-core); the pages' CSP forbids it.
         context = chromium.new_context(viewport={"width": width, "height": height}, timezone_id=timezone,
-                                       locale="en-GB")
+                                       locale="en-GB", bypass_csp=bypass_csp)
         contexts.append(context)
         tab = Tab(context.new_page(), ui_system.url, folder if not tabs else folder / f"tab-{len(tabs) + 1}")
         tabs.append(tab)

@@ -99,3 +99,14 @@ def test_newsboat_reads_every_order_and_a_new_one_after_a_conditional_reload(bas
 
     assert newsboat.unread() == len(ids) + 1
     assert newsboat.titles() == {f"Order {order_id} placed" for order_id in [*ids, newest]}
+
+
+def test_newsboat_links_the_feed_to_the_orders_page(base_url, tmp_path):
+    newsboat = Newsboat(require_program("newsboat"), tmp_path, f"{base_url}/order/feed")
+    place(http(), base_url)
+
+    newsboat.reload()
+
+    with sqlite3.connect(newsboat.cache) as cache:
+        title, home = cache.execute("SELECT title, url FROM rss_feed").fetchone()
+    assert (title, home) == ("Orders", f"{base_url}/order/")

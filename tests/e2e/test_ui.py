@@ -166,9 +166,18 @@ def test_cancelling_an_order_shows_on_its_invoice_and_its_shipment(tab, ui_syste
         poll_now(tab, f"{name} for order {order_id}")
 
     tab.open(f"/order/{order_id}")
-    tab.follow(lambda: page.get_by_role("button", name="Cancel order").click())
+    tab.follow(lambda: page.get_by_role("link", name="Cancel order…").click())
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Cancel order {order_id}?")
+    expect(page.get_by_text("cannot be undone")).to_be_visible()
+    tab.follow(lambda: page.get_by_role("link", name="Keep the order").click())
+    expect(page.get_by_role("heading", name=f"Order {order_id}")).to_contain_text("accepted")
+
+    tab.follow(lambda: page.get_by_role("link", name="Cancel order…").click())
+    tab.follow(lambda: page.get_by_role("button", name=f"Cancel order {order_id}").click())
+    expect(page.get_by_role("status")).to_contain_text(f"Order {order_id} has been cancelled")
     expect(page.get_by_role("heading", name=f"Order {order_id}")).to_contain_text("cancelled")
-    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cancel order…")).to_have_count(0)
+    expect(page.get_by_role("listitem").filter(has_text="Cancelled")).to_contain_text("version 2")
 
     for service, name in (("invoicing", "Invoice"), ("shipping", "Shipment")):
         tab.open(f"/{service}/")
@@ -179,6 +188,25 @@ def test_cancelling_an_order_shows_on_its_invoice_and_its_shipment(tab, ui_syste
         tab.screenshot(f"{service} after the cancellation")
         tab.follow(lambda: row.get_by_role("link").click())
         expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")
+
+
+def test_an_order_its_invoice_and_its_shipment_link_to_each_other(tab, ui_system):
+    order_id = place_by_api(ui_system)["id"]
+    page = tab.page
+    tab.open(f"/order/{order_id}")
+    expect(page.get_by_role("listitem").filter(has_text="Placed")).to_contain_text("version 1")
+
+    with tab.expect_error(404):  # invoicing has not polled since the order was placed
+        tab.follow(lambda: page.get_by_role("link", name=f"Invoice for order {order_id}").click(), "not read yet")
+    expect(page.get_by_text("has not read it from the order feed")).to_be_visible()
+    tab.follow(lambda: page.get_by_role("link", name=f"Order {order_id} in the order service").click())
+
+    for service, name in (("invoicing", "Invoice"), ("shipping", "Shipment")):
+        poll_by_api(ui_system, service)
+        tab.follow(lambda: page.get_by_role("link", name=f"{name} for order {order_id}").click())
+        expect(page.get_by_role("heading", level=1)).to_contain_text(f"{name} for order {order_id}")
+        tab.follow(lambda: page.get_by_role("link", name=f"Order {order_id}", exact=True).click())
+        expect(page.get_by_role("heading", level=1)).to_contain_text(f"Order {order_id}")
 
 
 def test_times_read_in_the_readers_time_zone_with_utc_on_hover(browse, ui_system):

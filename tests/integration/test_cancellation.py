@@ -90,31 +90,42 @@ def order_page(browser, path: str):
     return lxml.html.fromstring(response.get_data(as_text=True))
 
 
-def cancel_forms(page) -> list:
-    return [form for form in page.forms if form.xpath(".//button[normalize-space()='Cancel order']")]
+def cancel_form(browser, order_id: int):
+    """The form that cancels, on the page that asks first, reached from the order's page."""
+    [link] = order_page(browser, f"/{order_id}").xpath("//a[normalize-space()='Cancel order…']")
+    question = order_page(browser, link.get("href"))
+    assert question.findtext(".//h1").strip() == f"Cancel order {order_id}?"
+    assert "cannot be undone" in question.text_content()
+    [form] = [form for form in question.forms
+              if form.xpath(f".//button[normalize-space()='Cancel order {order_id}']")]
+    return form
 
 
-def test_cancelling_from_the_order_page_shows_it_cancelled_without_the_button(browser):
+def test_cancelling_from_the_order_page_asks_first_then_says_it_is_done(browser):
     order_id = browser.post("/", json=order_request()).get_json()["id"]
-    before = order_page(browser, f"/{order_id}")
-    assert before.findtext(".//h1/span").strip() == "accepted"
-    [form] = cancel_forms(before)
+    assert order_page(browser, f"/{order_id}").findtext(".//h1/span").strip() == "accepted"
+    form = cancel_form(browser, order_id)
 
     response = browser.post(form.get("action"), data=dict(form.form_values()))
 
     assert response.status_code == 303
-    assert response.headers["Location"] in (f"/{order_id}", f"http://localhost/{order_id}")
     page = order_page(browser, response.headers["Location"])
     assert page.findtext(".//h1/span").strip() == "cancelled"
-    assert cancel_forms(page) == []
+    assert page.xpath("//*[@role='status']")[0].text_content().strip().startswith(f"Order {order_id} has been cancelled.")
+    assert page.xpath("//a[normalize-space()='Cancel order…']") == []
+    assert [item.text_content().split()[0] for item in page.xpath("//ol[@class='history']/li")] == \
+        ["Placed", "Cancelled"]
     listing = lxml.html.fromstring(browser.get("/").get_data(as_text=True))
     row = listing.xpath(f"//tr[.//a[normalize-space()='Order {order_id}']]")[0]
     assert "cancelled" in row.text_content()
+    asked_again = order_page(browser, f"/{order_id}/cancel")
+    assert asked_again.findtext(".//h1").strip() == f"Order {order_id} is already cancelled"
+    assert asked_again.forms == []
 
 
 def test_cancelling_again_from_an_old_page_says_why_not(browser):
     order_id = browser.post("/", json=order_request()).get_json()["id"]
-    [form] = cancel_forms(order_page(browser, f"/{order_id}"))
+    form = cancel_form(browser, order_id)
     assert browser.post(form.get("action"), data=dict(form.form_values())).status_code == 303
 
     response = browser.post(form.get("action"), data=dict(form.form_values()))  # the same button, from a page left open
@@ -123,5 +134,9 @@ def test_cancelling_again_from_an_old_page_says_why_not(browser):
     assert response.mimetype == "text/html"
     page = lxml.html.fromstring(response.get_data(as_text=True))
     assert page.xpath("//*[@role='alert']")[0].text_content().strip() == f"Order {order_id} is already cancelled."
-    assert cancel_forms(page) == []
+    assert page.xpath("//a[normalize-space()='Cancel order…']") == []
+    assert len(page.xpath("//ol[@class='history']/li")) == 2
 
+
+def test_asking_to_cancel_an_unknown_order_is_a_404(browser):
+    assert browser.get("/999/cancel").status_code == 404

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import urljoin
 
 import feedparser
+import lxml.html
 import pytest
 import requests
 
@@ -51,6 +53,18 @@ def test_feed_entries_link_to_the_orders_newest_first(order_url):
     assert parsed.entries[0].summary == f"Order {second['id']}: 2 items for {second['totalPrice']}."
     alternate = [link for link in parsed.entries[0].links if link.rel == "alternate"]
     assert alternate[0].type == "text/html" and alternate[0].href == f"{order_url}/{second['id']}"
+
+
+def test_the_feed_and_the_orders_page_link_to_each_other(order_url):
+    place_order(order_url)
+
+    parsed = feedparser.parse(get_feed(order_url).content)
+    page = lxml.html.fromstring(requests.get(order_url + "/", headers={"Accept": "text/html"}, timeout=5).content)
+
+    assert parsed.feed.link == order_url + "/"  # where a reader links the feed's title
+    announced = page.xpath("/html/head/link[@rel='alternate']")
+    assert [(link.get("type"), link.get("title")) for link in announced] == [("application/atom+xml", "Orders")]
+    assert urljoin(order_url + "/", announced[0].get("href")) == order_url + "/feed"
 
 
 def test_if_none_match_gets_304_without_body_until_a_new_order(order_url):
