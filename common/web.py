@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from functools import partial
 from typing import Any, Callable
 
@@ -26,10 +27,12 @@ from common.feed.following import FeedClient
 from common.feed.copying import Copy
 from common.feed.rebuilding import Rebuilder
 from common.feed import waiting
+from common.poll_words import FeedLabels, ago, poll_status, within
 from common.schema import upgrade
 from common.security import secure
 from common.settings import Settings
 from common.status import serve_status
+from common.utc import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,8 @@ TOO_LARGE = "The request body is larger than 1 MiB, the most a service accepts."
 NAVIGATION = [("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments")]
 # How often an open page refreshes its poller state (common/static/app.js).
 LIVE_REFRESH_SECONDS = 5
+# How a consumer's page names the feed it follows and what the feed's entries are.
+ORDER_FEED_LABELS = FeedLabels(source="the order service", entries="order changes")
 
 plumbing = Blueprint("common", __name__, template_folder="templates",
                      static_folder="static", static_url_path="/static")
@@ -186,7 +191,7 @@ def create_consumer_app(import_name: str, settings: Settings, title: str, models
     client = FeedClient(settings.order_feed_url)
     consumer = Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
                         observe=metrics.poll_observer(app), embedded=settings.embedded_documents)
-    install_consumer(app, consumer, settings.poll_interval_seconds, settings.poll_wait_seconds)
+    install_consumer(app, consumer, settings.poll_interval_seconds, settings.poll_wait_seconds, ORDER_FEED_LABELS)
     install_rebuilder(app, rebuilder_for(db, models, import_entry, settings, metrics.rebuild_observer(app)))
     return app
 
@@ -208,17 +213,20 @@ def install_rebuilder(app: Flask, rebuilder: Rebuilder) -> None:
     app.jinja_env.globals["rebuild_progress"] = rebuilder.progress
 
 
-def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int) -> None:
-    """POST /poll, the poller's state in every template, GET /status and its gauges, and
-    the following: waiting on the feed (long-poll) between polls, or polls on a
-    schedule; neither with no interval."""
+def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int,
+                     labels: FeedLabels) -> None:
+    """POST /poll, the poller's state in every template (in words that name the feed
+    by `labels`), GET /status and its gauges, and the following: waiting on the feed
+    (long-poll) between polls, or polls on a schedule; neither with no interval."""
     app.extensions["consumer"] = consumer
     app.register_blueprint(polling)
     follows = interval_seconds > 0
     serve_status(app, lambda: consumer.standing(follows).as_json())
     metrics.live_gauges(app, lambda: consumer.standing(follows), metrics.CONSUMER_GAUGES)
-    app.jinja_env.globals["poll_state"] = consumer.state
-    app.jinja_env.globals["poll_backoff"] = consumer.backoff_seconds
+    app.jinja_env.globals["poll_status"] = lambda: poll_status(
+        consumer.state(), consumer.polling(), _next_try_seconds(app, consumer) if follows else None,
+        consumer.clock(), labels)
+    app.jinja_env.filters.update(ago=ago, within=within)
     app.jinja_env.globals["rejected_entries"] = consumer.rejected
     app.jinja_env.globals["refresh_seconds"] = LIVE_REFRESH_SECONDS
     app.jinja_env.globals["poll_waits"] = interval_seconds > 0 and wait_seconds > 0
@@ -226,6 +234,21 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wa
         app.extensions["following"] = Following(consumer, wait_seconds, interval_seconds).start()
     elif interval_seconds > 0:
         app.extensions["scheduler"] = start_schedule(partial(consumer.poll, wait=False), interval_seconds)
+
+
+def _next_try_seconds(app: Flask, consumer: Consumer) -> float | None:
+    """When this process tries the feed again by itself after a failure: on a
+    schedule, at its first run after the back-off; following the feed, when the
+    back-off ends (None without one: the failure was another process's)."""
+    backoff = consumer.backoff_seconds()
+    scheduler = app.extensions.get("scheduler")
+    if scheduler is None:
+        return backoff or None
+    job = scheduler.get_job("poll")
+    interval = job.trigger.interval.total_seconds()
+    due = max(0.0, (job.next_run_time - utc_now()).total_seconds())
+    # A run still within the back-off does nothing; the one after it tries.
+    return due + max(0, math.ceil((backoff - due) / interval)) * interval
 
 
 def close_app(app: Flask) -> None:

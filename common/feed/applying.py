@@ -61,6 +61,9 @@ class Applier:
                     raise FeedError(f"Entry {change.entry.position} came before entry {position + 1}.")
                 position = change.entry.position
                 self._take(session, change, tally)
+            # Entries left shrink as they are taken: the position plus the entries left
+            # stays the newest the feed was seen to hold (the page's "40 of 60").
+            state.pending = max(0, (state.pending or 0) - (position - state.position))
             state.position = position  # once: an update per entry would cost a statement each
             count_imports(state, tally.imported, self.clock())
         return tally
@@ -80,6 +83,14 @@ class Applier:
         with self.db.session() as session:
             state = self.state_row(session)
             state.etag, state.last_modified = etag, last_modified
+
+    def record_newest(self, newest: int, pending_since: datetime | None) -> None:
+        """The newest position of the feed as a poll finds it, before it applies
+        anything: how far behind the service is while it catches up."""
+        with self.db.session() as session:
+            state = self.state_row(session)
+            state.pending = max(0, newest - state.position)
+            state.pending_since = pending_since if state.pending else None
 
     def record(self, outcome: str, message: str, imported: int, pending: int | None,
                pending_since: datetime | None = None) -> None:

@@ -122,10 +122,14 @@ class Consumer:
     def state(self):
         return self.applier.state()
 
+    def polling(self) -> bool:
+        """Whether a poll of this process runs now."""
+        return self._lock.locked()
+
     def standing(self, follows: bool) -> Standing:
         """How far it has come and what it does now (GET /status); `follows`: whether
         it polls by itself, or only when asked."""
-        return standing(self.applier.state(), self._lock.locked(), self.backoff_seconds() if follows else 0.0,
+        return standing(self.applier.state(), self.polling(), self.backoff_seconds() if follows else 0.0,
                         self.clock())
 
     def rejected(self) -> list:
@@ -166,6 +170,7 @@ class Consumer:
         if response.status == 304:
             return PollResult(304)
         subscription = self.reader.parse(response.body)
+        self.applier.record_newest(subscription.newest, _written_first_after(saved.position, subscription.entries))
         tally, position, changes = Tally(), saved.position, []
         try:
             for changes in self.reader.changes_after(saved.position, subscription, BATCH):

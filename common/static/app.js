@@ -9,7 +9,7 @@ const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
 
 // The server writes UTC; the reader sees their own zone, and UTC on hover.
 function localizeTimes(root) {
-  for (const element of root.querySelectorAll("time[datetime]")) {
+  for (const element of root.querySelectorAll("time[datetime]:not([data-ago])")) {
     const moment = new Date(element.dateTime);
     if (Number.isNaN(moment.getTime())) continue;
     element.title = element.textContent.trim();
@@ -84,6 +84,32 @@ function startRefreshing() {
   }, seconds * 1000);
 }
 
+// "checked 4 s ago", "next try in 8 s": counted on from the seconds the server wrote
+// (not from its clock, which may differ from the reader's), in the server's words
+// (common/poll_words.py), until a refresh brings new ones.
+function span(seconds) {
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]]) {
+    if (seconds >= size) return `${Math.floor(seconds / size)} ${unit}`;
+  }
+  return `${Math.floor(seconds)} s`;
+}
+
+const ago = (seconds) => (seconds < 1 ? "just now" : `${span(seconds)} ago`);
+const within = (seconds) => (seconds < 1 ? "now" : `in ${span(seconds)}`);
+
+function countOn() {
+  const now = performance.now();
+  for (const element of document.querySelectorAll("[data-ago], [data-in]")) {
+    element.dataset.shownAt ??= String(now);
+    const passed = (now - Number(element.dataset.shownAt)) / 1000;
+    const text = "ago" in element.dataset
+      ? ago(Number(element.dataset.ago) + passed) : within(Number(element.dataset.in) - passed);
+    if (element.textContent !== text) element.textContent = text;
+  }
+}
+
 localizeTimes(document);
+countOn();
+setInterval(countOn, 1000);
 document.addEventListener("submit", submitInPlace);
 startRefreshing();

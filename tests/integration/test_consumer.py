@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 import invoicing.models
+from common.feed import running
 from invoicing.importer import import_order as import_invoice
 from tests.conftest import live_server
 from tests.integration.support import BROWSER_ACCEPT, Origin, handmade_feed, place_order
@@ -32,12 +33,22 @@ def listed_ids(app) -> list[int]:
     return [document["id"] for document in app.test_client().get("/", headers=JSON).get_json()]
 
 
-def poller_panel(app) -> str:
-    """The text of the poller's state on the service's start page, as a person reads it."""
+def start_page_text(app, xpath: str) -> str:
+    """The text of a part of the service's start page, as a person reads it."""
     response = app.test_client().get("/", headers={"Accept": BROWSER_ACCEPT})
     assert response.status_code == 200
     page = lxml.html.fromstring(response.get_data(as_text=True))
-    return " ".join(page.xpath("//section[contains(@class, 'poller')]")[0].text_content().split())
+    return " ".join(page.xpath(xpath)[0].text_content().split())
+
+
+def poller_panel(app) -> str:
+    """The details of the poller's state, below the list."""
+    return start_page_text(app, "//section[contains(@class, 'poller')]")
+
+
+def status_line(app) -> str:
+    """The poller's state in a line beside the page's heading."""
+    return start_page_text(app, "//*[@id='poll-status']")
 
 
 def invoice_count(consumer) -> int:
@@ -289,15 +300,40 @@ def test_a_redirect_to_another_origin_is_not_followed(origin, consumer_app):
 def test_the_start_page_shows_the_last_outcome_of_the_poller(order_url, consumer_app):
     place_order(order_url)
     app = consumer_app("invoicing", order_url + "/feed")
-    assert "not polled yet" in poller_panel(app)
+    assert "Not checked yet" in poller_panel(app)
+    assert status_line(app) == "Not checked yet"
 
     app.extensions["consumer"].poll()
     after_import = poller_panel(app)
     app.extensions["consumer"].poll()
     after_nothing_new = poller_panel(app)
 
-    assert "200" in after_import and "never" not in after_import
-    assert "304" in after_nothing_new and "200" not in after_nothing_new
+    assert "New order changes read" in after_import and "never" not in after_import
+    assert "Nothing new" in after_nothing_new and "New order changes read" not in after_nothing_new
+    assert start_page_text(app, "//dt[.='Feed position']/following-sibling::dd[1]") == "1 of 1"
+    assert status_line(app).startswith("Up to date · checked ")
+    assert status_line(app).endswith(" · 1 of 1 order changes read")
+
+
+def test_while_it_catches_up_the_status_line_says_how_far_of_the_newest_it_saw(order_url, consumer_app, monkeypatch):
+    for _ in range(3):
+        place_order(order_url)
+    app = consumer_app("invoicing", order_url + "/feed")
+    applier, said = app.extensions["consumer"].applier, []
+    apply = applier.apply
+
+    def apply_and_look(changes):
+        tally = apply(changes)
+        said.append(status_line(app))
+        return tally
+
+    monkeypatch.setattr(running, "BATCH", 1)  # a transaction for each entry, a look after each
+    monkeypatch.setattr(applier, "apply", apply_and_look)
+    app.extensions["consumer"].poll()
+
+    assert said == ["Catching up · 1 of 3 order changes read", "Catching up · 2 of 3 order changes read",
+                    "Checking now"]  # all taken in; the first check is not over yet
+    assert status_line(app).endswith(" · 3 of 3 order changes read")
 
 
 def test_an_invoice_is_404_until_imported_then_json(order_url, consumer_app):

@@ -1,0 +1,91 @@
+"""What a consumer's page says of its following of a feed, in plain words: a status
+line for the top of the page ("Up to date · checked 4 s ago · 60 of 60 order changes
+read") and the details below the list. The words name the feed's source and its
+entries through the labels the service gives (common names no context)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+FRESH, BEHIND, FAILING, UNCHECKED = "fresh", "behind", "failing", "unchecked"
+
+
+@dataclass(frozen=True)
+class FeedLabels:
+    source: str  # who writes the feed, as a sentence names it: "the order service"
+    entries: str  # what its entries are, plural: "order changes"
+
+
+@dataclass(frozen=True)
+class PollStatus:
+    tone: str  # FRESH, BEHIND, FAILING or UNCHECKED
+    headline: str  # "Up to date"
+    checked_at: datetime | None  # when the last check ended
+    imported: int  # by the last check
+    checked_seconds_ago: float | None  # shown as "checked 4 s ago" where the line says when
+    progress: str  # "60 of 60 order changes read"; empty where it is not known
+    next_try_seconds: float | None  # while it cannot read the feed and tries again by itself
+    outcome: str  # the last check: "Nothing new"
+    position: str  # "60 of 60"; "40 of at least 60" while the newest is not known
+
+
+def poll_status(state, polling: bool, next_try_seconds: float | None, now: datetime,
+                labels: FeedLabels) -> PollStatus:
+    """From the state row the service's processes share, whether a poll of this
+    process runs now, and when it tries again by itself (None: not known, or only
+    when asked). The newest entry the feed holds is known as last
+    read: the position plus the entries left (common/feed/applying.py keeps the two
+    adding up); while the feed cannot be read, more may have been written since."""
+    position, left = state.position or 0, state.pending or 0
+    failed = state.outcome == "error"
+    checked = (now - state.polled_at).total_seconds() if state.polled_at else None
+    read = f"{position} of {position + left} {labels.entries} read"
+    if failed:
+        tone, headline, progress = FAILING, f"Cannot read from {labels.source}", ""
+    elif left:
+        tone, headline, progress = BEHIND, "Catching up", read
+    elif state.polled_at is None:
+        tone, headline, progress = UNCHECKED, "Checking now" if polling else "Not checked yet", ""
+    else:
+        tone, headline, progress = FRESH, "Up to date", read
+    return PollStatus(
+        tone=tone, headline=headline, checked_at=state.polled_at, imported=state.imported or 0,
+        checked_seconds_ago=checked if tone == FRESH else None,
+        progress=progress, next_try_seconds=next_try_seconds if failed and not polling else None,
+        outcome=_outcome(state, labels), position=_position(position, left, failed))
+
+
+def _outcome(state, labels: FeedLabels) -> str:
+    if state.outcome == "200":
+        return f"New {labels.entries} read"
+    if state.outcome == "304":
+        return "Nothing new"
+    if state.outcome == "error":
+        return f"Could not read from {labels.source}: {state.message}"
+    return "Not checked yet"
+
+
+def _position(position: int, left: int, failed: bool) -> str:
+    if not failed:
+        return f"{position} of {position + left}"
+    if left:
+        return f"{position} of at least {position + left}"
+    return f"{position} of an unknown number (the feed cannot be read now)"
+
+
+def ago(seconds: float) -> str:
+    """How long ago, as the status line says it: "4 s ago", "3 min ago"; the page's
+    script (common/static/app.js) counts on in the same words."""
+    return "just now" if seconds < 1 else f"{_span(seconds)} ago"
+
+
+def within(seconds: float) -> str:
+    """How soon: "in 8 s"; "now" once it is due."""
+    return "now" if seconds < 1 else f"in {_span(seconds)}"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return f"{int(seconds)} s"
