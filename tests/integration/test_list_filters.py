@@ -148,6 +148,7 @@ def test_orders_and_items_name_their_currency(lists):
     assert [text(cell) for cell in page(orders, "").xpath("//td[@data-label='Total']")] == ["84.00 EUR"] * 3
     assert page(orders, "1").xpath("//td[@data-total]/text()") == ["84.00 EUR"]
     assert "42.00 EUR" in text(page(orders, "items"))
+    assert "2 items for 84.00 EUR" in text(page(orders, "3/cancel"))
 
 
 def test_an_invoice_shows_its_amounts_in_the_currency_copied_from_the_order(lists):
