@@ -16,6 +16,8 @@ from werkzeug.routing import IntegerConverter
 from common import caching, metrics, request_id
 from common.db import Database
 from common.errors import InputError
+from common.listing import Columns, Search, listing, search_from
+from common.money import money_text
 from common.negotiation import asks_for_json, wants_html
 from common.numbers import MAX_INT, digits_up_to
 from common.paging import fetch_page, page_number
@@ -69,6 +71,7 @@ def create_page_app(import_name: str, service: str, title: str) -> Flask:
     app.register_blueprint(plumbing)
     caching.install(app)
     app.jinja_env.globals.update(service=service, service_title=title, navigation=NAVIGATION)
+    app.jinja_env.filters["money"] = money_text
     return app
 
 
@@ -107,17 +110,29 @@ def respond(data: Callable[[], Any], template: str, status: int = 200, **context
     return jsonify(data()), status
 
 
-def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any], template: str, **context):
+def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any], template: str,
+                 search: Search = Search(), **context):
     """The page of what `query` selects that the request asks for (`?page=`, from 1), as
     HTML or as a JSON array, with `Link` headers (RFC 8288) to the newer (`prev`) and
-    older (`next`) pages."""
+    older (`next`) pages, which ask for the same `search`."""
     page = fetch_page(session, query, page_number(request.args.get("page")))
     if page.number > page.count:
         abort(404, f"There is no page {page.number}; the list has {page.count}.")
-    body, status = respond(lambda: [item_json(item) for item in page.items], template, page=page, **context)
-    links = [f'<{url_for(request.endpoint, **request.view_args, page=number, _external=True)}>; rel="{rel}"'
-             for rel, number in (("prev", page.newer), ("next", page.older)) if number]
+    body, status = respond(lambda: [item_json(item) for item in page.items], template, page=page, search=search,
+                           **context)
+    links = [f'<{url_for(request.endpoint, **request.view_args, **search.args(page=number), _external=True)}>; '
+             f'rel="{rel}"' for rel, number in (("prev", page.newer), ("next", page.older)) if number]
     return body, status, {"Link": ", ".join(links)} if links else {}
+
+
+def respond_list(session: Session, query: Select, columns: Columns, item_json: Callable[[Any], Any], template: str,
+                 **context):
+    """`respond_page` of a list that finds things: the rows of a status (`?status=`) that
+    hold the words searched for (`?q=`) in `columns`; the template also gets `listing`,
+    the count of each status."""
+    search = search_from(request.args, columns.statuses)
+    found, shown = listing(session, query, columns, search)
+    return respond_page(session, shown, item_json, template, search=search, listing=found, **context)
 
 
 class NotCopiedYet(NotFound):

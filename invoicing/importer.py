@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from common.db import store_newer
-from common.feed.documents import DocumentError, field, items, money, one_of, positive, timestamp
-from invoicing.models import STATUSES, BillingAddress, Invoice, InvoiceLine
+from common.feed.documents import DocumentError, currency, field, items, money, one_of, positive, timestamp
+from invoicing.models import STATUSES, UNNAMED_CURRENCY, BillingAddress, Invoice, InvoiceLine
 
 
 def import_order(session: Session, order: Any, now: datetime) -> bool:
@@ -40,5 +40,6 @@ def invoice_from_order(order: Any, now: datetime) -> Invoice:
         customer_email=field(order, "customer.email"),
         billing_address=BillingAddress(*(field(order, f"billingAddress.{part}") for part in ("street", "zip", "city"))),
         total_amount=total,
+        currency=currency(order, "currency", UNNAMED_CURRENCY),
         lines=lines,
     )

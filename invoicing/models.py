@@ -28,6 +28,8 @@ class BillingAddress:
 
 
 STATUSES = ("accepted", "cancelled")
+# What the order documents that name no currency meant: they came before it was named.
+UNNAMED_CURRENCY = "EUR"
 
 
 class Invoice(Base):
@@ -48,6 +50,7 @@ class Invoice(Base):
         mapped_column("billing_city", String(100)),
     )
     total_amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))  # the order's, as an ISO 4217 code: "EUR"
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.id", cascade="all, delete-orphan", lazy="selectin"
     )

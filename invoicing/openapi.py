@@ -5,6 +5,7 @@ from __future__ import annotations
 from common.openapi.parts import (ETAG, FOLLOWING, FOLLOWING_SCHEMAS, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
                                   NOT_MODIFIED, answer, identifier, openapi_document, operation, page_of, record,
                                   schema)
+from invoicing.models import STATUSES
 
 TEXT = {"type": "string"}
 
@@ -20,11 +21,13 @@ SCHEMAS = {
         "lines": {"type": "array", "items": record({
             "count": {"type": "integer", "minimum": 1}, "itemName": TEXT, "price": MONEY, "amount": MONEY})},
         "totalAmount": {**MONEY, "description": "The order's total price."},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["EUR"],
+                     "description": "The currency of the prices and amounts (ISO 4217), the order's."},
     }),
     **FOLLOWING_SCHEMAS,
 }
 PATHS = {
-    "/": {"get": page_of(schema("Invoice"), "invoices")},
+    "/": {"get": page_of(schema("Invoice"), "invoices", STATUSES, "the customer's first name, name or email")},
     "/{orderId}": {"get": operation("The invoice made from an order", {
         "200": answer("The invoice.", schema("Invoice"), headers={"ETag": ETAG}),
         "304": NOT_MODIFIED,

@@ -7,14 +7,15 @@ from flask import Blueprint, Flask
 from sqlalchemy import select
 
 from common.caching import conditional
+from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_page
+from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
 from invoicing import models
 from invoicing import openapi as invoicing_api
 from invoicing.importer import import_order
-from invoicing.models import Invoice
+from invoicing.models import STATUSES, Invoice
 
 pages = Blueprint("invoicing", __name__)
 
@@ -27,11 +28,16 @@ def create_app(config: Settings | None = None) -> Flask:
     return app
 
 
+# The list finds invoices by status, and by their order's number or the customer's names or email.
+SEARCH = Columns(status=Invoice.status, statuses=STATUSES, number=Invoice.id,
+                 text=(Invoice.customer_firstname, Invoice.customer_name, Invoice.customer_email))
+
+
 @pages.get("/")
 def index():
     with database().session() as session:
         newest_first = select(Invoice).order_by(Invoice.ordered_at.desc(), Invoice.id.desc())
-        return respond_page(session, newest_first, invoice_json, "invoices.html")
+        return respond_list(session, newest_first, SEARCH, invoice_json, "invoices.html")
 
 
 @pages.get("/<id:order_id>")
@@ -58,4 +64,5 @@ def invoice_json(invoice: Invoice) -> dict:
         "lines": [{"count": line.count, "itemName": line.item_name, "price": str(line.price),
                    "amount": str(line.amount)} for line in invoice.lines],
         "totalAmount": str(invoice.total_amount),
+        "currency": invoice.currency,
     }

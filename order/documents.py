@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from common.utc import iso_utc
-from order.models import Customer, Item, Order, OrderVersion
+from order.models import CURRENCY, Customer, Item, Order, OrderVersion
 
 
 def customer_json(customer: Customer) -> dict:
@@ -16,7 +16,7 @@ def customer_json(customer: Customer) -> dict:
 
 
 def item_json(item: Item) -> dict:
-    return {"id": item.id, "name": item.name, "price": str(item.price)}
+    return {"id": item.id, "name": item.name, "price": str(item.price), "currency": CURRENCY}
 
 
 def order_json(order: Order) -> dict:
@@ -32,6 +32,7 @@ def order_json(order: Order) -> dict:
         "lines": [{"count": line.count, "item": {**item_json(line.item), "price": str(line.price)}}
                   for line in order.lines],
         "totalPrice": str(order.total_price),
+        "currency": CURRENCY,
     }
 
 

@@ -14,6 +14,8 @@ from common.db import Money, UTCDateTime
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
+# The shop's one currency (ISO 4217): every price of the catalog and of the orders is in it.
+CURRENCY = "EUR"
 
 
 class Base(DeclarativeBase):

@@ -8,11 +8,12 @@ from common.numbers import MAX_INT
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
                                   NOT_MODIFIED, PER_MINUTE, SERVICE, answer, header, identifier, nullable,
                                   openapi_document, operation, page_of, parameter, record, schema, status_of)
-from order.models import ACCEPTED, CANCELLED
+from order.models import ACCEPTED, CANCELLED, CURRENCY
 from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_LINES
 
 PAGES = ("order.new_order", "order.confirm_cancel")  # the new-order form, the question before cancelling: HTML only
 
+CURRENCY_CODE = {"const": CURRENCY, "description": "The currency of every price (ISO 4217): the shop has one."}
 REFERENCE = {"type": "integer", "minimum": 0, "maximum": MAX_INT}
 EXAMPLE = {
     "customerId": 1,
@@ -27,7 +28,8 @@ SCHEMAS = {
                       description="Leading and trailing spaces are dropped before the lengths are checked."),
     "Customer": record({"id": {"type": "integer", "minimum": 1}, "firstname": {"type": "string"},
                         "name": {"type": "string"}, "email": {"type": "string"}}),
-    "Item": record({"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}, "price": MONEY}),
+    "Item": record({"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}, "price": MONEY,
+                    "currency": CURRENCY_CODE}),
     "Order": record({
         "id": {"type": "integer", "minimum": 1},
         "placedAt": MOMENT,
@@ -42,6 +44,7 @@ SCHEMAS = {
             "item": {**schema("Item"), "description": "The item, at the price it had when the order was placed."},
         })},
         "totalPrice": MONEY,
+        "currency": CURRENCY_CODE,
     }),
     "OrderRequest": record({
         "customerId": REFERENCE,
@@ -91,7 +94,8 @@ def feed_page(summary: str, *parameters: dict, responses: dict | None = None) ->
 
 PATHS = {
     "/": {
-        "get": page_of(schema("Order"), "orders"),
+        "get": page_of(schema("Order"), "orders", (ACCEPTED, CANCELLED),
+                       "the customer's first name, name or email"),
         "post": operation("Place an order", {
             "201": answer("The order as placed.", schema("Order"),
                           headers={"Location": header("The order's URL.", format="uri")}),

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from common.errors import InputError
 from common.feed import outbox
+from common.listing import Columns
 from common.numbers import MAX_INT, whole_number
 from common.text import TextError, checked_text
 from order.documents import version_of
-from order.models import CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
+from order.models import ACCEPTED, CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
 MAX_COUNT = 1000
 MAX_LINES = 100
@@ -52,8 +53,13 @@ def items(session: Session) -> list[Item]:
 
 
 def orders() -> Select:
-    """Every order, the newest first."""
-    return select(Order).order_by(Order.id.desc())
+    """Every order, the newest first, with its customer to search by."""
+    return select(Order).join(Order.customer).order_by(Order.id.desc())
+
+
+# The list of orders finds them by status, and by their number or the customer's names or email.
+ORDER_SEARCH = Columns(status=Order.status, statuses=(ACCEPTED, CANCELLED), number=Order.id,
+                       text=(Customer.firstname, Customer.name, Customer.email))
 
 
 def place_order(session: Session, data: Any, clock: Callable[[], datetime]) -> Order:

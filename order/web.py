@@ -23,11 +23,11 @@ from common.status import serve_status
 from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.utc import iso_utc
-from common.web import create_service_app, database, respond, respond_page, settings
+from common.web import create_service_app, database, respond, respond_list, settings
 from order import feed, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
-from order.models import MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderVersion
+from order.models import CURRENCY, MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderVersion
 
 pages = Blueprint("order", __name__)
 EMBED = "documents"  # ?embed=documents: the feed's pages with each entry's document inline
@@ -41,6 +41,7 @@ def create_app(config: Settings | None = None) -> Flask:
     upgrade(db, MIGRATIONS)
     app = create_service_app(__name__, config, db, "Order")
     app.register_blueprint(pages)
+    app.jinja_env.globals["currency"] = CURRENCY
     serve_document(app, order_api.document(), order_api.PAGES)
     count_feed_answers(app, {"order.order_feed": "subscription", "order.feed_archive": "archive"})
     waits = LongPoll(config.feed_max_waiting, waiting_gauge(app))
@@ -64,7 +65,7 @@ def feed_status() -> dict:
 @pages.get("/")
 def index():
     with database().session() as session:
-        return respond_page(session, service.orders(), order_json, "orders.html",
+        return respond_list(session, service.orders(), service.ORDER_SEARCH, order_json, "orders.html",
                             placed=whole_number(request.args.get("placed", "")))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from common.openapi.parts import (ETAG, FOLLOWING, FOLLOWING_SCHEMAS, IF_NONE_MATCH, MOMENT, NOT_FOUND, NOT_MODIFIED,
                                   answer, identifier, openapi_document, operation, page_of, record, schema)
+from shipping.models import STATUSES
 
 TEXT = {"type": "string"}
 
@@ -21,7 +22,7 @@ SCHEMAS = {
     **FOLLOWING_SCHEMAS,
 }
 PATHS = {
-    "/": {"get": page_of(schema("Shipment"), "shipments")},
+    "/": {"get": page_of(schema("Shipment"), "shipments", STATUSES, "the recipient's first name or name")},
     "/{orderId}": {"get": operation("The shipment made from an order", {
         "200": answer("The shipment.", schema("Shipment"), headers={"ETag": ETAG}),
         "304": NOT_MODIFIED,

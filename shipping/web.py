@@ -7,14 +7,15 @@ from flask import Blueprint, Flask
 from sqlalchemy import select
 
 from common.caching import conditional
+from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_page
+from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
 from shipping import models
 from shipping import openapi as shipping_api
 from shipping.importer import import_order
-from shipping.models import Shipment
+from shipping.models import STATUSES, Shipment
 
 pages = Blueprint("shipping", __name__)
 
@@ -27,11 +28,16 @@ def create_app(config: Settings | None = None) -> Flask:
     return app
 
 
+# The list finds shipments by status, and by their order's number or the recipient's names.
+SEARCH = Columns(status=Shipment.status, statuses=STATUSES, number=Shipment.id,
+                 text=(Shipment.recipient_firstname, Shipment.recipient_name))
+
+
 @pages.get("/")
 def index():
     with database().session() as session:
         newest_first = select(Shipment).order_by(Shipment.ordered_at.desc(), Shipment.id.desc())
-        return respond_page(session, newest_first, shipment_json, "shipments.html")
+        return respond_list(session, newest_first, SEARCH, shipment_json, "shipments.html")
 
 
 @pages.get("/<id:order_id>")

@@ -9,6 +9,7 @@ from typing import Any
 from common.text import flaw
 
 AMOUNT = re.compile(r"-?[0-9]+\.[0-9]{2}")
+CURRENCY = re.compile(r"[A-Z]{3}")  # an ISO 4217 code
 
 
 class DocumentError(ValueError):
@@ -38,6 +39,16 @@ def money(document: Any, path: str) -> Decimal:
     if not AMOUNT.fullmatch(raw):
         raise DocumentError(f"The document's {path} is not an amount with two places: {raw!r}.")
     return Decimal(raw)
+
+
+def currency(document: dict, key: str, unnamed: str) -> str:
+    """The currency code under `key` ("EUR"), or `unnamed` where the document names none."""
+    if key not in document:
+        return unnamed
+    code = field(document, key)
+    if not CURRENCY.fullmatch(code):
+        raise DocumentError(f"The document's {key} is not a currency code of three capital letters: {code!r}.")
+    return code
 
 
 def positive(document: Any, path: str) -> int:

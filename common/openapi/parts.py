@@ -5,6 +5,7 @@ HTML (common/negotiation.py); the documents describe those answers."""
 from __future__ import annotations
 
 from common.feed.pace import WINDOW
+from common.listing import MAX_SEARCH
 from common.feed.standing import STATES
 
 OPENAPI = "3.1.0"
@@ -94,17 +95,23 @@ def status_of(name: str) -> dict:
         "200": answer("Its state, as JSON whatever the client prefers.", schema(name), headers=NOT_KEPT)})}
 
 
-def page_of(item: dict, noun: str) -> dict:
-    """A list a page at a time (common/web.py respond_page), newest first."""
+def page_of(item: dict, noun: str, statuses: tuple[str, ...], searched: str) -> dict:
+    """A list a page at a time (common/web.py respond_list), newest first, of one status
+    and of the rows that hold the words searched for in `searched` (common/listing.py)."""
     return operation(
         f"A page of {noun}, the newest first", {
             "200": answer(f"The page's {noun}.", {"type": "array", "items": item},
                           headers={"Link": header('The newer (`rel="prev"`) and older (`rel="next"`) pages '
-                                                  '(RFC 8288).', required=False)}),
+                                                  '(RFC 8288), of the same status and search.', required=False)}),
             "400": BAD_REQUEST,
             "404": NOT_FOUND,
         },
-        parameter("page", "query", "The page, from 1.", type="integer", minimum=1))
+        parameter("page", "query", "The page, from 1.", type="integer", minimum=1),
+        parameter("status", "query", f"Only the {noun} of this status; leave it out for every status.",
+                  enum=list(statuses)),
+        parameter("q", "query", f"Words to look for, each in {searched} (case does not matter); a word of digits "
+                  "also finds the order of that number. Every word must be found.", example="johnson",
+                  type="string", maxLength=MAX_SEARCH))
 
 
 # The consumers' own operations (common/web.py: polling). A client that does not name

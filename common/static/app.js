@@ -39,7 +39,11 @@ function showProblem(message) {
 // under the poller's state: what failed, why, and what to do.
 async function refresh({ url = location.href, method = "GET", body, failure, advice }) {
   try {
-    const response = await fetch(url, { method, body, headers: { Accept: "text/html" }, credentials: "same-origin" });
+    let response = await fetch(url, { method, body, headers: { Accept: "text/html" }, credentials: "same-origin" });
+    // A form's answer is the whole list; a list filtered in its URL (?status=, ?q=) asks for its own rows.
+    if (response.ok && method === "POST" && location.search) {
+      response = await fetch(location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+    }
     if (!response.ok) throw new Error(`the service answered ${response.status}`);
     replaceLiveRegions(await response.text());
     showProblem("");

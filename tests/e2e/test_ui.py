@@ -83,7 +83,7 @@ def test_an_order_placed_through_the_form_is_listed_invoiced_and_shipped(tab):
     expect(row).to_contain_text("67.00")
     tab.follow(lambda: row.get_by_role("link").click())
     order_total = page.locator("[data-total]").inner_text()
-    assert order_total == "67.00"
+    assert order_total == "67.00 EUR"
     expect(page.get_by_role("heading", name=f"Order {order_id}")).to_contain_text("accepted")
 
     go_to(tab, "Invoices")
