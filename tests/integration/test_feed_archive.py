@@ -71,14 +71,14 @@ def test_the_subscription_document_is_the_page_still_filling(shop):
     filling = fetch(shop + "/feed/archive/3")
 
     assert feed.positions == [7]
-    assert feed.links == {"self": shop + "/feed", "current": shop + "/feed",
+    assert feed.links == {"self": shop + "/feed", "current": shop + "/feed", "alternate": shop + "/",
                           "prev-archive": shop + "/feed/archive/2"}
     assert not feed.archived
     assert feed.response.headers["Cache-Control"] == "no-cache"
     # The same page at its archive address, not yet an archive document.
     assert filling.positions == [7]
     assert not filling.archived
-    assert filling.links == {"self": shop + "/feed/archive/3", "current": shop + "/feed",
+    assert filling.links == {"self": shop + "/feed/archive/3", "current": shop + "/feed", "alternate": shop + "/",
                              "prev-archive": shop + "/feed/archive/2"}
     assert filling.response.headers["Cache-Control"] == "no-cache"
 
@@ -90,9 +90,9 @@ def test_full_archive_pages_are_marked_linked_and_cacheable_for_good(shop):
 
     assert (first.positions, second.positions) == ([3, 2, 1], [6, 5, 4])
     assert first.archived and second.archived
-    assert first.links == {"self": shop + "/feed/archive/1", "current": shop + "/feed",
+    assert first.links == {"self": shop + "/feed/archive/1", "current": shop + "/feed", "alternate": shop + "/",
                            "next-archive": shop + "/feed/archive/2"}
-    assert second.links == {"self": shop + "/feed/archive/2", "current": shop + "/feed",
+    assert second.links == {"self": shop + "/feed/archive/2", "current": shop + "/feed", "alternate": shop + "/",
                             "prev-archive": shop + "/feed/archive/1", "next-archive": shop + "/feed/archive/3"}
     for page in (first, second):
         assert page.response.headers["Cache-Control"] == IMMUTABLE
