@@ -31,7 +31,9 @@ def packaging_warnings(output: str) -> list[str]:
 
 
 def test_the_editable_install_of_make_run_prints_no_packaging_warning(tmp_path):
-    output = pip("install", "--quiet", "--no-deps", "--prefix", str(tmp_path / "prefix"), "-e", ".")
+    # Into a folder of its own: --ignore-installed leaves the running environment's install alone.
+    output = pip("install", "--quiet", "--no-deps", "--ignore-installed", "--prefix", str(tmp_path / "prefix"),
+                 "-e", ".")
 
     assert packaging_warnings(output) == [], output
 
