@@ -22,6 +22,11 @@ def current() -> str | None:
     return _current.get()
 
 
+def from_header(value: str | None) -> str | None:
+    """`value`, an X-Request-Id a client sent, when it is fit for the log; else None."""
+    return value if value and _ACCEPTABLE.fullmatch(value) else None
+
+
 def adopt(value: str | None) -> None:
     """Take `value` as this thread's id: for the worker threads of a poll."""
     _current.set(value)
@@ -50,8 +55,7 @@ def install(app: Flask) -> None:
     its log records carry it, and so does a poll it starts."""
 
     def _enter():
-        incoming = request.headers.get(HEADER, "")
-        request.environ["msatom.request_id"] = _current.set(incoming if _ACCEPTABLE.fullmatch(incoming) else None)
+        request.environ["msatom.request_id"] = _current.set(from_header(request.headers.get(HEADER)))
 
     app.before_request_funcs.setdefault(None, []).insert(0, _enter)  # before any hook that may answer
 

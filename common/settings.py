@@ -77,8 +77,13 @@ MISSING_SECRET_KEY = (
 MIN_SECRET_KEY_BYTES = 32
 
 
+# Where `msatom run` and the commands run beside it keep their files, relative to the
+# folder they run in: the services' SQLite files among them.
+LOCAL_FOLDER = "var"
+
+
 def default_database_url(service: str) -> str:
-    return f"sqlite:///var/{service}.db"
+    return f"sqlite:///{LOCAL_FOLDER}/{service}.db"
 
 
 def _number(env, name, kind, default, minimum=0):

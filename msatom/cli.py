@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import os
 import signal
 import sys
+import threading
 
 from flask import Flask
 from waitress import create_server
@@ -14,7 +16,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from common.logs import configure_logging
 from common.settings import ConfigurationError, Settings, default_database_url
-from common.web import REBUILD_RUNNING, close_app
+from common.web import NAVIGATION, REBUILD_RUNNING, close_app
+from msatom import workspace
+from msatom.access_log import access_log_mode, with_access_log
 from msatom.landing import create_landing_app
 from msatom.services import CONSUMERS, FACTORIES, create_app
 from msatom.stack import MissingProgram, Stack
@@ -48,13 +52,34 @@ def main(argv: list[str] | None = None) -> int:
 def run(args) -> int:
     """Mount the three apps under /order, /invoicing and /shipping on one port."""
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    apps = {name: FACTORIES[name](Settings.from_env(name, environ).but(database_url=default_database_url(name)))
-            for name in FACTORIES}
-    port = Settings.from_env("order", environ).port
-    # The consumers close first, so that no new wait reaches the order service while it
-    # answers the ones it holds.
-    _serve_until_stopped(create_site(apps), args.host, port, [*(apps[name] for name in CONSUMERS), apps["order"]])
+    environ["SECRET_KEY"] = environ.get("SECRET_KEY", "").strip() or workspace.secret_key()
+    settings = {name: Settings.from_env(name, environ).but(database_url=default_database_url(name))
+                for name in FACTORIES}
+    site = create_site({})
+    # Listening before the services start: the pollers' first requests wait for the
+    # server instead of failing.
+    server = _listen(with_access_log(site, access_log_mode()), args.host, settings["order"].port)
+    apps = {}
+    try:
+        for name in FACTORIES:
+            apps[name] = FACTORIES[name](settings[name])
+        site.mounts.update({f"/{name}": app for name, app in apps.items()})
+    except BaseException:
+        _close(server, apps.values())
+        raise
+    with workspace.port_recorded(_address(server)[1]):
+        # The consumers close first, so that no new wait reaches the order service while it
+        # answers the ones it holds.
+        _serve_until_stopped(server, [apps[name] for name in (*CONSUMERS, "order")], _welcome(_url(server)))
     return 0
+
+
+def _welcome(url: str) -> str:
+    """What `msatom run` says once it serves: the pages to open, and how to stop it."""
+    pages = [(f"{url}/", "the landing page")] + [(f"{url}/{name}/", title) for name, title in NAVIGATION]
+    width = max(len(address) for address, _ in pages)
+    return "\n".join(["microservice-atom is ready:", *(f"  {address:{width}}  {what}" for address, what in pages),
+                      "Ctrl-C stops it."])
 
 
 def serve(args) -> int:
@@ -64,12 +89,17 @@ def serve(args) -> int:
             "SECRET_KEY is not set: this start signs forms with a random key, so forms open in a browser "
             "stop working when it restarts. gunicorn, the production server, refuses to start without one.")
     app = create_app(args.service, settings)
-    _serve_until_stopped(app, args.host, app.config["SETTINGS"].port, [app])
+    try:
+        server = _listen(with_access_log(app, access_log_mode()), args.host, settings.port)
+    except BaseException:
+        close_app(app)
+        raise
+    _serve_until_stopped(server, [app], f"{args.service} is ready on {_url(server)}/; Ctrl-C stops it.")
     return 0
 
 
 def poll(args) -> int:
-    settings = Settings.from_env(args.service).but(poll_interval_seconds=0)
+    settings = workspace.settings_beside_run(args.service).but(poll_interval_seconds=0)
     app = create_app(args.service, settings)
     try:
         result = app.extensions["consumer"].poll()
@@ -82,7 +112,7 @@ def poll(args) -> int:
 def rebuild(args) -> int:
     """Rebuild in this process, printing its progress as it goes; a service serving the
     same database goes on serving the current data until the rebuild takes their place."""
-    settings = Settings.from_env(args.service).but(poll_interval_seconds=0)
+    settings = workspace.settings_beside_run(args.service).but(poll_interval_seconds=0)
     app = create_app(args.service, settings)
     rebuilder = app.extensions["rebuilder"]
     try:
@@ -131,24 +161,76 @@ def make_server(app, host: str, port: int):
     return create_server(app, host=host, port=port, threads=8, ident="", clear_untrusted_proxy_headers=False)
 
 
-def _serve_until_stopped(site, host: str, port: int, apps) -> None:
-    """Serve `site` until Ctrl-C or SIGTERM; then close the `apps` it serves, and only
-    then the server: closing an app answers the requests it holds (long-poll) while the
-    server can still send the answers, and stops its following of the feed."""
-    server = None
+def _listen(app, host: str, port: int):
+    """make_server, or one sentence when the port cannot be had."""
     try:
-        server = make_server(site, host, port)
-        # SIGTERM (docker stop, kill) ends the server like Ctrl-C does.
-        signal.signal(signal.SIGTERM, _interrupt)
-        logging.getLogger("msatom").info("serving on http://%s:%d/", host, port)
-        server.run()
+        return make_server(app, host, port)
+    except OSError as error:
+        raise ConfigurationError(f"cannot listen on {host}:{port} ({error.strerror or error}); "
+                                 "another program may use that port: choose another with PORT.") from None
+
+
+def _address(server) -> tuple[str, int]:
+    """The (first) address and port `server` listens on."""
+    listening = getattr(server, "effective_listen", None)  # a server of several sockets
+    return listening[0] if listening else (server.effective_host, server.effective_port)
+
+
+def _url(server) -> str:
+    """The URL to open for what `server` serves: on loopback when it listens on every address."""
+    address, port = _address(server)
+    host = ipaddress.ip_address(address)
+    if host.is_unspecified:
+        host = ipaddress.ip_address("::1" if host.version == 6 else "127.0.0.1")
+    return f"http://{host if host.version == 4 else f'[{host}]'}:{port}"
+
+
+def _serve_until_stopped(server, apps, ready: str) -> None:
+    """Say `ready` and serve until Ctrl-C or SIGTERM, then close the `apps` and the server."""
+    stop = _Stop(apps)
+    # SIGTERM (docker stop, kill) ends the server like Ctrl-C does. A SIGINT ignored
+    # from the start (a job in the background of a script) stays ignored.
+    signal.signal(signal.SIGTERM, stop)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, stop)
+    try:
+        print(ready, flush=True)
+        server.run()  # returns on KeyboardInterrupt
     except KeyboardInterrupt:
         pass
     finally:
-        for app in apps:
+        _close(server, apps)
+
+
+class _Stop:
+    """The handler of Ctrl-C and SIGTERM. The first closes the apps on a thread of its
+    own while the server goes on serving: an app's poll that is under way ends with the
+    answers it asks the server for, and the requests an app holds (long-poll) are
+    answered. Then the server stops; at once on a second Ctrl-C."""
+
+    def __init__(self, apps):
+        self.apps = apps
+        self.closing: threading.Thread | None = None
+
+    def __call__(self, *_) -> None:
+        if self.closing is None:
+            self.closing = threading.Thread(target=self._close_apps, name="stopping", daemon=True)
+            self.closing.start()
+            return
+        raise KeyboardInterrupt  # waitress stops when its loop is interrupted
+
+    def _close_apps(self) -> None:
+        for app in self.apps:
             close_app(app)
-        if server is not None:
-            server.close()
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+
+
+def _close(server, apps) -> None:
+    for app in apps:
+        close_app(app)
+    server.close()
+
+
 
 
 def _interrupt(*_) -> None:
