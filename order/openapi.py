@@ -11,7 +11,7 @@ from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATC
 from order.models import ACCEPTED, CANCELLED
 from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_LINES
 
-PAGES = ("order.new_order",)  # the new-order form: HTML only
+PAGES = ("order.new_order", "order.static")  # the new-order form and its script: HTML only
 
 REFERENCE = {"type": "integer", "minimum": 0, "maximum": MAX_INT}
 EXAMPLE = {
