@@ -63,6 +63,7 @@ def test_lines_are_added_and_removed_in_place_and_focus_goes_to_the_line(tab, ui
     page.get_by_role("button", name="Add a line").click()
     choose_line(page, 1, "iPod nano (1.00)", "5")
     fill_customer_and_addresses(page)
+    tab.screenshot("order new with two lines")  # the README's picture of the form
     order_id = place(tab)
     order = newest_order(ui_system)
     assert order["id"] == order_id
