@@ -11,7 +11,7 @@ from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATC
 from order.models import ACCEPTED, CANCELLED, CURRENCY
 from order.service import ADDRESS_FIELDS, MAX_COUNT, MAX_LINES
 
-PAGES = ("order.new_order", "order.confirm_cancel")  # the new-order form, the question before cancelling: HTML only
+PAGES = ("order.new_order", "order.static", "order.confirm_cancel")  # the new-order form, its script, the question before cancelling: HTML only
 
 CURRENCY_CODE = {"const": CURRENCY, "description": "The currency of every price (ISO 4217): the shop has one."}
 REFERENCE = {"type": "integer", "minimum": 0, "maximum": MAX_INT}

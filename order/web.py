@@ -24,12 +24,14 @@ from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.utc import iso_utc
 from common.web import create_service_app, database, respond, respond_list, settings
-from order import feed, service
+from order import feed, order_form, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
+from order.order_form import blank_form, form_values
 from order.models import CURRENCY, MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderVersion
 
-pages = Blueprint("order", __name__)
+# The new-order form's script under static/order/ (the shared stylesheet and script are under static/).
+pages = Blueprint("order", __name__, static_folder="static", static_url_path="/static/order")
 EMBED = "documents"  # ?embed=documents: the feed's pages with each entry's document inline
 FORM_USED = ("This form has already placed an order with other details. To place this one as a new order, "
              "choose \"Place order\" again.")
@@ -243,15 +245,9 @@ def _place_from_form():
     key = idempotent.form_key()
     action = request.form.get("action", "place")
     if action == "add-line":
-        if len(form["lines"]) >= service.MAX_LINES:
-            return _order_form(form, {"lines": service.TOO_MANY_LINES}, service.TOO_MANY_LINES, 400, key)
-        form["lines"].append({"itemId": "", "count": "1"})
-        return _order_form(form, key=key)
+        return _add_line(form, key)
     if action.startswith("remove-line-"):
-        index = whole_number(action.removeprefix("remove-line-"), len(form["lines"]) - 1)
-        if index is not None and len(form["lines"]) > 1:
-            del form["lines"][index]
-        return _order_form(form, key=key)
+        return _remove_line(form, key, whole_number(action.removeprefix("remove-line-"), len(form["lines"]) - 1))
     try:
         if key is None:
             with database().session() as session:
@@ -260,9 +256,28 @@ def _place_from_form():
         return idempotent.answer_once(IdempotencyKey.__table__, key, form,
                                       lambda session: _placed_from_form(session, form), wait=True)
     except service.InvalidOrder as error:
-        return _order_form(form, error.details, error.message, 400, key)  # the key is still unused
-    except KeyReused:
-        return _order_form(form, message=FORM_USED, status=422)  # with a new key: a new order
+        errors = order_form.shown_errors(form, error.details)
+        refused = order_form.refusal("The order was not placed", form, errors)
+        return _order_form(form, errors, refused, 400, key)  # the key is still unused
+    except KeyReused:  # with a new key: a new order
+        return _order_form(form, summary=order_form.Summary("The order was not placed", note=FORM_USED), status=422)
+
+
+def _add_line(form: dict, key: str | None):
+    """The form with one more line, its item chosen next (a page without script)."""
+    if len(form["lines"]) >= service.MAX_LINES:
+        errors = {"lines": service.TOO_MANY_LINES}
+        return _order_form(form, errors, order_form.refusal("No line was added", form, errors), 400, key)
+    form["lines"].append({"itemId": "", "count": "1"})
+    return _order_form(form, key=key, focus=f"lines-{len(form['lines']) - 1}-itemId")
+
+
+def _remove_line(form: dict, key: str | None, index: int | None):
+    """The form without line `index`; the line after it (or "Add a line") next."""
+    if index is None or len(form["lines"]) < 2:
+        return _order_form(form, key=key)
+    del form["lines"][index]
+    return _order_form(form, key=key, focus=f"lines-{index}-itemId" if index < len(form["lines"]) else "add-line")
 
 
 def _placed_from_form(session, form: dict) -> Response:
@@ -270,14 +285,18 @@ def _placed_from_form(session, form: dict) -> Response:
     return redirect(url_for("order.index", placed=order.id), code=303)
 
 
-def _order_form(form: dict, errors: dict | None = None, message: str | None = None, status: int = 200,
-                key: str | None = None):
-    """The form with what was typed; `key` names the order it places (a new one by default)."""
+def _order_form(form: dict, errors: dict | None = None, summary: order_form.Summary | None = None,
+                status: int = 200, key: str | None = None, focus: str | None = None):
+    """The form with what was typed; `key` names the order it places (a new one by default);
+    `focus` is the id of the control to start from, where there is no summary to read first."""
     with database().session() as session:
+        items = service.items(session)
+        amounts, total = order_form.line_amounts(form, items)
         return render_template(
-            "order_form.html", form=form, errors=errors or {}, message=message,
-            customers=service.customers(session), items=service.items(session),
-            idempotency_key=key or idempotent.new_key(),
+            "order_form.html", form=form, errors=errors or {}, summary=summary, focus=focus,
+            customers=service.customers(session), items=items, amounts=amounts, total=total,
+            idempotency_key=key or idempotent.new_key(), max_lines=service.MAX_LINES, max_count=service.MAX_COUNT,
+            same_address=order_form.SAME_ADDRESS,
         ), status
 
 
@@ -295,24 +314,3 @@ def long_poll() -> LongPoll:
 
 def _now() -> datetime:
     return settings().clock()
-
-
-def blank_form() -> dict:
-    address = {"street": "", "zip": "", "city": ""}
-    return {"customerId": "", "shippingAddress": dict(address), "billingAddress": dict(address),
-            "lines": [{"itemId": "", "count": "1"}]}
-
-
-def form_values(posted) -> dict:
-    """The posted form in the shape of a JSON order request, values as typed."""
-    form = blank_form()
-    form["customerId"] = posted.get("customerId", "")
-    for key in ("shippingAddress", "billingAddress"):
-        for name in form[key]:
-            form[key][name] = posted.get(f"{key}.{name}", "")
-    # The form numbers its lines from 0 (lines-<n>-itemId, lines-<n>-count), fewer than MAX_LINES.
-    indexes = {whole_number(key.split("-")[1], service.MAX_LINES - 1)
-               for key in posted if key.startswith("lines-") and key.count("-") == 2}
-    form["lines"] = [{"itemId": posted.get(f"lines-{i}-itemId", ""), "count": posted.get(f"lines-{i}-count", "")}
-                     for i in sorted(indexes - {None})]
-    return form

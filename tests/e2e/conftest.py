@@ -89,17 +89,18 @@ def chromium():
 
 @pytest.fixture
 def browse(request, chromium, ui_system):
-    """Open a browser tab on the system, e.g. `browse(width=375, timezone="Asia/Kolkata")`;
-    each tab is a fresh browser profile (no cookies), checked when the test ends."""
+    """Open a browser tab on the system, e.g. `browse(width=375, timezone="Asia/Kolkata")`,
+    or `browse(script=False)` for a browser that runs no script; each tab is a fresh
+    browser profile (no cookies), checked when the test ends."""
     folder = ARTIFACTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
     contexts, tabs = [], []
 
-    def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin",
+    def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin", script: bool = True,
                  bypass_csp: bool = False) -> Tab:
         # bypass_csp: for a test that injects a script of its own (axe-core); the pages' CSP forbids it.
         context = chromium.new_context(viewport={"width": width, "height": height}, timezone_id=timezone,
-                                       locale="en-GB", bypass_csp=bypass_csp)
+                                       locale="en-GB", java_script_enabled=script, bypass_csp=bypass_csp)
         contexts.append(context)
         tab = Tab(context.new_page(), ui_system.url, folder if not tabs else folder / f"tab-{len(tabs) + 1}")
         tabs.append(tab)

@@ -1,0 +1,207 @@
+"""The new-order form in a real browser, as a person fills it in: lines added and
+removed in place, amounts and the total as they choose, the billing address taken
+from the shipping address, the problems listed as links, and one order per form."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from msatom.stack import Stack
+from tests.e2e.holding import HeldFeed, until
+from tests.e2e.running import every_item, http
+from tests.e2e.test_ui import SHIPPING, choose_line, fill_customer_and_addresses
+
+pytestmark = pytest.mark.e2e
+
+
+def handled(page, condition) -> bool:
+    """`condition()` once the test has handled the browser's events sent so far: a round
+    trip to the browser that waits for no page (a page whose post is held is not done loading)."""
+    page.context.cookies()
+    return condition()
+
+
+def newest_order(system) -> dict:
+    return every_item(http(), f"{system.url}/order/")[0]
+
+
+def place(tab) -> int:
+    """Click "Place order"; the number of the order placed."""
+    page = tab.page
+    tab.follow(lambda: page.get_by_role("button", name="Place order").click())
+    placed = page.get_by_role("status").filter(has_text="has been placed")
+    return int(re.search(r"Order (\d+) has been placed", placed.inner_text())[1])
+
+
+def test_lines_are_added_and_removed_in_place_and_focus_goes_to_the_line(tab, ui_system):
+    page = tab.page
+    tab.open("/order/new")
+    lines = page.get_by_role("group", name="Lines")
+    items = lines.get_by_label("Item")
+    page.evaluate("window.stillTheSamePage = true")
+
+    for count in (2, 3):
+        page.get_by_role("button", name="Add a line").click()
+        expect(items).to_have_count(count)
+        expect(items.nth(count - 1)).to_be_focused()
+    for index, item in enumerate(("iPod (42.00 EUR)", "iPod touch (21.00 EUR)", "Apple TV (100.00 EUR)")):
+        choose_line(page, index, item, str(index + 1))
+    tab.screenshot("three lines added in place")
+
+    page.get_by_role("button", name="Remove line 2").click()
+    expect(items).to_have_count(2)
+    expect(items.nth(1)).to_be_focused()  # the line that followed the one removed
+    expect(items.nth(1)).to_have_value("4")
+    page.get_by_role("button", name="Remove line 2").click()
+    expect(page.get_by_role("button", name="Add a line")).to_be_focused()  # no line followed
+    expect(page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)  # the last line stays
+    assert page.evaluate("window.stillTheSamePage === true"), "adding or removing a line reloaded the page"
+    tab.check()
+
+    page.get_by_role("button", name="Add a line").click()
+    choose_line(page, 1, "iPod nano (1.00 EUR)", "5")
+    fill_customer_and_addresses(page)
+    tab.screenshot("order new with two lines")  # the README's picture of the form
+    order_id = place(tab)
+    order = newest_order(ui_system)
+    assert order["id"] == order_id
+    assert [(line["item"]["name"], line["count"]) for line in order["lines"]] == [("iPod", 1), ("iPod nano", 5)]
+
+
+def test_the_line_amounts_and_the_total_follow_the_items_and_counts_chosen(tab):
+    page = tab.page
+    tab.open("/order/new")
+    amounts, total = page.get_by_label("Amount"), page.get_by_label("Total")
+    expect(amounts.first).to_have_text("–")
+    expect(total).to_have_text("0.00 EUR")
+
+    choose_line(page, 0, "iPod touch (21.00 EUR)", "3")
+    expect(amounts.first).to_have_text("63.00 EUR")
+    expect(total).to_have_text("63.00 EUR")
+    page.get_by_role("button", name="Add a line").click()
+    choose_line(page, 1, "Apple TV (100.00 EUR)", "12")
+    expect(amounts.nth(1)).to_have_text("1,200.00 EUR")
+    expect(total).to_have_text("1,263.00 EUR")
+    tab.screenshot("amounts and total")
+
+    page.get_by_role("group", name="Lines").get_by_label("Count").first.fill("0")
+    expect(amounts.first).to_have_text("–")  # not a count an order takes
+    expect(total).to_have_text("1,200.00 EUR")
+    page.get_by_role("button", name="Remove line 2").click()
+    expect(total).to_have_text("0.00 EUR")
+
+
+def test_the_page_without_script_shows_the_amounts_and_the_total_after_a_line_is_added(browse):
+    tab = browse(script=False)
+    page = tab.page
+    tab.open("/order/new")
+    choose_line(page, 0, "iPod touch (21.00 EUR)", "3")
+
+    tab.follow(lambda: page.get_by_role("button", name="Add a line").click(), "order new with a second line")
+
+    expect(page.get_by_label("Amount").first).to_have_text("63.00 EUR")
+    expect(page.get_by_label("Amount").nth(1)).to_have_text("–")
+    expect(page.get_by_label("Total")).to_have_text("63.00 EUR")
+    expect(page.get_by_role("group", name="Lines").get_by_label("Item").nth(1)).to_be_focused()
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["with script", "without script"])
+def test_billing_same_as_shipping_hides_the_billing_address_and_bills_the_shipping_address(browse, ui_system,
+                                                                                           script):
+    tab = browse(script=script)
+    page = tab.page
+    tab.open("/order/new")
+    fill_customer_and_addresses(page)
+    billing = page.get_by_role("group", name="Billing address")
+    choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
+
+    billing.get_by_label("Same as the shipping address").check()
+    expect(billing.get_by_label("Street")).to_be_hidden()
+    tab.screenshot("billing same as shipping")
+    order_id = place(tab)
+
+    order = http().get(f"{ui_system.url}/order/{order_id}", timeout=10).json()
+    assert order["billingAddress"] == order["shippingAddress"] == SHIPPING
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["with script", "without script"])
+def test_the_error_summary_takes_focus_and_its_links_lead_to_the_fields(browse, script):
+    tab = browse(script=script)
+    page = tab.page
+    tab.open("/order/new")
+    page.get_by_role("group", name="Shipping address").get_by_label("Street").fill(SHIPPING["street"])
+
+    with tab.expect_error(400):
+        tab.follow(lambda: page.get_by_role("button", name="Place order").click(), "order new refused")
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading", level=2)).to_have_text("The order was not placed: 7 problems")
+    for link, field in (("Customer: choose a customer.", page.get_by_label("Customer")),
+                        ("Line 1: choose an item.", page.get_by_label("Item")),
+                        ("Billing address: enter the city of the billing address.",
+                         page.get_by_role("group", name="Billing address").get_by_label("City"))):
+        summary.get_by_role("link", name=link).click()
+        expect(field).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_count(7)
+    tab.screenshot("focus on a field from the summary")
+
+
+def test_a_double_click_on_place_order_posts_the_form_once(tab, ui_system):
+    page = tab.page
+    orders_before = every_item(http(), f"{ui_system.url}/order/")
+    tab.open("/order/new")
+    fill_customer_and_addresses(page)
+    choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
+    button = page.get_by_role("button", name="Place order")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    posts, held = [], []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    # The first click's post waits here until the second click has been made.
+    page.route(tab.url("/order/"), lambda route: held.append(route))
+
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    until(lambda: handled(page, lambda: held), "the first click's post held")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tab.follow(held[0].continue_)
+
+    expect(page).to_have_url(re.compile(r"/order/\?placed=\d+$"))
+    assert posts == [tab.url("/order/")] and len(held) == 1
+    assert len(every_item(http(), f"{ui_system.url}/order/")) == len(orders_before) + 1
+
+
+def test_a_double_click_on_place_order_without_script_places_one_order(browse, ui_system):
+    if not isinstance(ui_system, Stack):
+        pytest.skip("needs the stack, whose database can hold the first click's request")
+    tab = browse(script=False)
+    page = tab.page
+    orders_before = every_item(http(), f"{ui_system.url}/order/")
+    tab.open("/order/new")
+    fill_customer_and_addresses(page)
+    choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
+    button = page.get_by_role("button", name="Place order")
+    button.scroll_into_view_if_needed()
+    box = button.bounding_box()
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+
+    # The first click's order waits in its transaction until the second click has been sent.
+    with HeldFeed(ui_system.databases["order"]) as feed:
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        until(lambda: feed.waiting() == 1, "the first click's order waiting")
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        until(lambda: feed.waiting() == 2, "the second click's order waiting")
+
+    expect(page).to_have_url(re.compile(r"/order/\?placed=\d+$"))
+    # The browser gave up the first post when it sent the second: the double click happened.
+    abandoned = f"request failed: POST {tab.url('/order/')}: net::ERR_ABORTED"
+    assert posts == [tab.url("/order/")] * 2 and tab.problems.count(abandoned) == 1, (posts, tab.problems)
+    tab.problems.remove(abandoned)
+    tab.landed("order placed after a double click")
+    orders_after = every_item(http(), f"{ui_system.url}/order/")
+    assert len(orders_after) == len(orders_before) + 1
+    placed = page.get_by_role("status").filter(has_text="has been placed")
+    expect(placed).to_contain_text(f"Order {orders_after[0]['id']} has been placed")
