@@ -149,28 +149,44 @@ def test_the_error_summary_takes_focus_and_its_links_lead_to_the_fields(browse, 
     tab.screenshot("focus on a field from the summary")
 
 
+class FilledForm:
+    """The new-order form filled in, ready to be placed: the orders there were before,
+    the POSTs the page sends, and a click in the middle of "Place order"."""
+
+    def __init__(self, tab, ui_system):
+        self.page, self.url = tab.page, f"{ui_system.url}/order/"
+        self.orders_before = len(every_item(http(), self.url))
+        tab.open("/order/new")
+        fill_customer_and_addresses(self.page)
+        choose_line(self.page, 0, "iPod nano (1.00 EUR)", "2")
+        button = self.page.get_by_role("button", name="Place order")
+        button.scroll_into_view_if_needed()
+        self.box = button.bounding_box()
+        self.posts = []
+        self.page.on("request", lambda request: self.posts.append(request.url) if request.method == "POST" else None)
+
+    def click(self) -> None:
+        self.page.mouse.click(self.box["x"] + self.box["width"] / 2, self.box["y"] + self.box["height"] / 2)
+
+    def orders_placed(self) -> int:
+        return len(every_item(http(), self.url)) - self.orders_before
+
+
 def test_a_double_click_on_place_order_posts_the_form_once(tab, ui_system):
     page = tab.page
-    orders_before = every_item(http(), f"{ui_system.url}/order/")
-    tab.open("/order/new")
-    fill_customer_and_addresses(page)
-    choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
-    button = page.get_by_role("button", name="Place order")
-    button.scroll_into_view_if_needed()
-    box = button.bounding_box()
-    posts, held = [], []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    form = FilledForm(tab, ui_system)
+    held = []
     # The first click's post waits here until the second click has been made.
     page.route(tab.url("/order/"), lambda route: held.append(route))
 
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    form.click()
     until(lambda: handled(page, lambda: held), "the first click's post held")
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    form.click()
     tab.follow(held[0].continue_)
 
     expect(page).to_have_url(re.compile(r"/order/\?placed=\d+$"))
-    assert posts == [tab.url("/order/")] and len(held) == 1
-    assert len(every_item(http(), f"{ui_system.url}/order/")) == len(orders_before) + 1
+    assert form.posts == [tab.url("/order/")] and len(held) == 1
+    assert form.orders_placed() == 1
 
 
 def test_a_double_click_on_place_order_without_script_places_one_order(browse, ui_system):
@@ -178,30 +194,22 @@ def test_a_double_click_on_place_order_without_script_places_one_order(browse, u
         pytest.skip("needs the stack, whose database can hold the first click's request")
     tab = browse(script=False)
     page = tab.page
-    orders_before = every_item(http(), f"{ui_system.url}/order/")
-    tab.open("/order/new")
-    fill_customer_and_addresses(page)
-    choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
-    button = page.get_by_role("button", name="Place order")
-    button.scroll_into_view_if_needed()
-    box = button.bounding_box()
-    posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    form = FilledForm(tab, ui_system)
 
     # The first click's order waits in its transaction until the second click has been sent.
     with HeldFeed(ui_system.databases["order"]) as feed:
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        form.click()
         until(lambda: feed.waiting() == 1, "the first click's order waiting")
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        form.click()
         until(lambda: feed.waiting() == 2, "the second click's order waiting")
 
     expect(page).to_have_url(re.compile(r"/order/\?placed=\d+$"))
     # The browser gave up the first post when it sent the second: the double click happened.
     abandoned = f"request failed: POST {tab.url('/order/')}: net::ERR_ABORTED"
-    assert posts == [tab.url("/order/")] * 2 and tab.problems.count(abandoned) == 1, (posts, tab.problems)
+    assert form.posts == [tab.url("/order/")] * 2 and tab.problems.count(abandoned) == 1, (form.posts, tab.problems)
     tab.problems.remove(abandoned)
     tab.landed("order placed after a double click")
-    orders_after = every_item(http(), f"{ui_system.url}/order/")
-    assert len(orders_after) == len(orders_before) + 1
-    placed = page.get_by_role("status").filter(has_text="has been placed")
-    expect(placed).to_contain_text(f"Order {orders_after[0]['id']} has been placed")
+    assert form.orders_placed() == 1
+    newest = every_item(http(), form.url)[0]
+    expect(page.get_by_role("status").filter(has_text="has been placed")).to_contain_text(
+        f"Order {newest['id']} has been placed")
