@@ -35,6 +35,13 @@ class Settings:
     embedded_documents: bool = True
     # Signs session cookies and form tokens; None: a random key per process (development).
     secret_key: str | None = None
+    # Signs and checks sign-in tokens (common/auth/tokens.py), the same for every service;
+    # None: sign-in is off and anyone may do anything (`make run` on loopback only).
+    auth_key: str | None = None
+    # The account service, as this service reaches it (its list of revoked tokens).
+    account_url: str = "http://127.0.0.1:8080/account"
+    # A consumer's bearer token for the order service's documents; None: it sends none.
+    order_credential: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py); none by default.
     trusted_proxies: tuple[Network, ...] = ()
     # Injected so that tests can control time; production uses the wall clock.
@@ -55,6 +62,9 @@ class Settings:
             poll_wait_seconds=_number(env, "POLL_WAIT_SECONDS", int, 25),
             embedded_documents=_switch(env, "EMBEDDED_DOCUMENTS", True),
             secret_key=_secret(env, "SECRET_KEY"),
+            auth_key=_secret(env, "AUTH_KEY"),
+            account_url=env.get("ACCOUNT_URL") or f"http://127.0.0.1:{port}/account",
+            order_credential=env.get("ORDER_CREDENTIAL", "").strip() or None,
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
 
