@@ -68,10 +68,15 @@ class Settings:
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
 
-    def for_production(self) -> Settings:
-        """These settings, refused when a production server cannot use them."""
+    def for_production(self, reads_the_feed: bool = False) -> Settings:
+        """These settings, refused when a production server cannot use them; a service
+        that `reads_the_feed` needs its credential for the order documents too."""
         if not self.secret_key:
             raise ConfigurationError(MISSING_SECRET_KEY)
+        if not self.auth_key:
+            raise ConfigurationError(MISSING_AUTH_KEY)
+        if reads_the_feed and not self.order_credential:
+            raise ConfigurationError(MISSING_ORDER_CREDENTIAL)
         return self
 
     def but(self, **changes) -> Settings:
@@ -82,6 +87,12 @@ MAKE_A_KEY = "`python3 -c 'import secrets; print(secrets.token_hex(32))'`"
 MISSING_SECRET_KEY = (
     "SECRET_KEY is not set. A production server needs it to sign its forms and cookies: "
     f"a long random string, the same for every process of the service, e.g. the output of {MAKE_A_KEY}.")
+MISSING_AUTH_KEY = (
+    "AUTH_KEY is not set. A production server needs it to check who signed in: a long random string, "
+    f"the same for every service and process, e.g. the output of {MAKE_A_KEY}.")
+MISSING_ORDER_CREDENTIAL = (
+    "ORDER_CREDENTIAL is not set. This service reads the order documents with it: a token of an account "
+    "with the role feed-reader, from `msatom user token NAME` (see the README).")
 # A key that can be guessed lets anyone sign forms and cookies: 32 bytes, as the
 # 256 bits of the HMAC's hash.
 MIN_SECRET_KEY_BYTES = 32

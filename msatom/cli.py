@@ -15,13 +15,13 @@ from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from common.logs import configure_logging
-from common.settings import ConfigurationError, Settings, default_database_url
+from common.settings import MAKE_A_KEY, ConfigurationError, Settings, default_database_url
 from common.web import NAVIGATION, REBUILD_RUNNING, close_app
 from msatom import workspace
 from msatom.access_log import access_log_mode, with_access_log
 from msatom.landing import create_landing_app
 from msatom.services import CONSUMERS, FACTORIES, create_app
-from msatom.stack import MissingProgram, Stack
+from msatom.stack import SERVICES, MissingProgram, Stack, feed_credential
 
 # How often `msatom rebuild` prints its progress (when it changed).
 REBUILD_REPORT_SECONDS = 0.5
@@ -55,6 +55,7 @@ def run(args) -> int:
     environ["SECRET_KEY"] = environ.get("SECRET_KEY", "").strip() or workspace.secret_key()
     settings = {name: Settings.from_env(name, environ).but(database_url=default_database_url(name))
                 for name in FACTORIES}
+    signing_in = _sign_in(settings, args.host)
     site = create_site({})
     # Listening before the services start: the pollers' first requests wait for the
     # server instead of failing.
@@ -70,8 +71,30 @@ def run(args) -> int:
     with workspace.port_recorded(_address(server)[1]):
         # The consumers close first, so that no new wait reaches the order service while it
         # answers the ones it holds.
-        _serve_until_stopped(server, [apps[name] for name in (*CONSUMERS, "order")], _welcome(_url(server)))
+        _serve_until_stopped(server, [apps[name] for name in (*CONSUMERS, "order")],
+                             f"{_welcome(_url(server))}\n{signing_in}")
     return 0
+
+
+def _sign_in(settings: dict[str, Settings], host: str) -> str:
+    """What `msatom run` says of signing in. With AUTH_KEY the consumers get credentials
+    it signs itself; without, sign-in is off, which only a loopback address may be."""
+    if settings["order"].auth_key is None:
+        if not _loopback(host):
+            raise ConfigurationError(f"msatom run listens on {host}, which others can reach, and AUTH_KEY is not "
+                                     f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
+        return "Sign-in is off: anyone who reaches this port may do anything. Set AUTH_KEY to require it."
+    for name in CONSUMERS:
+        if settings[name].order_credential is None:
+            settings[name] = settings[name].but(order_credential=feed_credential(settings[name].auth_key, name))
+    return "Sign-in is on: add accounts with `msatom user add NAME --role ROLE` (see the README)."
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _welcome(url: str) -> str:
@@ -139,7 +162,8 @@ def stack(args) -> int:
     production = Stack(poll_interval=settings.poll_interval_seconds, port=settings.port).start()
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Apache on {production.url}/ in front of", ", ".join(
-        f"{name} on {production.service_url(name)}" for name in ("order", "invoicing", "shipping")))
+        f"{name} on {production.service_url(name)}" for name in SERVICES))
+    print(f"Sign in at {production.url}/account/sign-in as admin with the password {production.admin_password}")
     print(f"logs in {production.folder}; Ctrl-C stops everything and removes the databases")
     try:
         signal.pause()

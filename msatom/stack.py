@@ -1,5 +1,6 @@
-"""The production stack without Docker: a throwaway PostgreSQL cluster, the three
-services under gunicorn and a private Apache httpd, each on a free loopback port.
+"""The production stack without Docker: a throwaway PostgreSQL cluster, the account
+service and the three services under gunicorn and a private Apache httpd, each on a
+free loopback port.
 
 Used by the end-to-end tests and by `msatom stack`, for anyone who has PostgreSQL
 and Apache installed but no Docker.
@@ -15,10 +16,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg2
 import requests
+
+from common.auth import tokens
+from common.auth.rules import ADMIN
+from common.utc import utc_now
+from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
 APACHE_CONF = PROJECT / "apache" / "httpd.conf"
@@ -33,6 +40,13 @@ PROXY_SOURCE = "127.0.0.2"
 # requests held waiting on the order feed take up to 12 of them (msatom/gunicorn_conf.py),
 # the others stay for everything else.
 THREADS = 16
+# What Apache proxies to, in the order the stack starts them: sign-in first, then the
+# feed's writer, then its readers.
+SERVICES = ("account", "order", "invoicing", "shipping")
+CONSUMERS = ("invoicing", "shipping")
+# Where an Apache instance proxies a service it is not given: the discard port, where
+# nothing answers (503).
+NOWHERE = "http://127.0.0.1:9"
 
 
 class MissingProgram(RuntimeError):
@@ -152,7 +166,8 @@ class Process:
 
 def service_environment(**settings: str) -> dict[str, str]:
     scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
-                "TRUSTED_PROXIES", "FEED_MAX_WAITING", "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS")
+                "TRUSTED_PROXIES", "FEED_MAX_WAITING", "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "AUTH_KEY",
+                "ACCOUNT_URL", "ORDER_CREDENTIAL")
     env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(settings)
@@ -161,13 +176,22 @@ def service_environment(**settings: str) -> dict[str, str]:
 
 def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings: str) -> Process:
     """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it.
-    Without a SECRET_KEY among the settings it gets a random one: give replicas the same."""
+    Without a SECRET_KEY or an AUTH_KEY among the settings it gets random ones (give
+    replicas the same), and a consumer without an ORDER_CREDENTIAL one it signs itself."""
     settings.setdefault("SECRET_KEY", secrets.token_hex(32))
+    settings.setdefault("AUTH_KEY", secrets.token_hex(32))
+    if service in CONSUMERS:
+        settings.setdefault("ORDER_CREDENTIAL", feed_credential(settings["AUTH_KEY"], service))
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(THREADS),
                "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--graceful-timeout", "5",
                "--no-control-socket", "--config", "python:msatom.gunicorn_conf", f"msatom.wsgi:{service}()"]
     settings.setdefault("PROMETHEUS_MULTIPROC_DIR", str(folder / f"metrics-{service}-{port}"))
     return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
+
+
+def feed_credential(auth_key: str, consumer: str) -> str:
+    """A consumer's bearer token for the order service's documents, for a year."""
+    return tokens.issue(auth_key, consumer, [FEED_READER], timedelta(days=365), utc_now())
 
 
 def start_apache(port: int, folder: Path, proxy_source: str | None = None, **upstreams: str) -> Process:
@@ -184,8 +208,7 @@ def start_apache(port: int, folder: Path, proxy_source: str | None = None, **ups
 
 def check_apache_config(run_dir: Path, proxy_source: str | None = None) -> subprocess.CompletedProcess:
     """`apache2 -t` on apache/httpd.conf with a test environment."""
-    env = apache_environment(free_port(), run_dir, proxy_source, order="http://127.0.0.1:1",
-                             invoicing="http://127.0.0.1:2", shipping="http://127.0.0.1:3")
+    env = apache_environment(free_port(), run_dir, proxy_source)
     return subprocess.run([str(apache_binary()), "-t", "-f", str(APACHE_CONF), *proxy_source_flag(proxy_source)],
                           env=env, capture_output=True, text=True)
 
@@ -195,8 +218,11 @@ def proxy_source_flag(proxy_source: str | None) -> list[str]:
     return ["-D", "APACHE_PROXY_SOURCE"] if proxy_source else []
 
 
-def apache_environment(port: int, run_dir: Path, proxy_source: str | None, order: str, invoicing: str,
-                       shipping: str) -> dict[str, str]:
+def apache_environment(port: int, run_dir: Path, proxy_source: str | None, **upstreams: str) -> dict[str, str]:
+    """Apache's settings; `upstreams` says where each service answers (`order=URL`)."""
+    unknown = set(upstreams) - set(SERVICES)
+    if unknown:
+        raise ValueError(f"no such service: {', '.join(sorted(unknown))}")
     # The files it serves are copied beside it, where its unprivileged workers can read them.
     site = run_dir / "site"
     shutil.copytree(APACHE_HTDOCS, site / "htdocs", dirs_exist_ok=True)
@@ -211,7 +237,7 @@ def apache_environment(port: int, run_dir: Path, proxy_source: str | None, order
         "APACHE_MODULES": str(APACHE_MODULES), "APACHE_LISTEN": f"127.0.0.1:{port}",
         "APACHE_RUN_DIR": str(run_dir), "APACHE_ERROR_LOG": "/proc/self/fd/2",
         "MSATOM_HTDOCS": str(site / "htdocs"), "MSATOM_STATIC": str(site / "static"),
-        "ORDER_URL": order, "INVOICING_URL": invoicing, "SHIPPING_URL": shipping,
+        **{f"{name.upper()}_URL": upstreams.get(name, NOWHERE) for name in SERVICES},
     }
 
 
@@ -223,25 +249,34 @@ def answers(url: str) -> bool:
 
 
 class Stack:
-    """PostgreSQL, the three services under gunicorn and Apache in front of them; the
-    services believe X-Forwarded-* headers from Apache alone (PROXY_SOURCE)."""
+    """PostgreSQL, the account service and the three services under gunicorn, and Apache
+    in front of them; the services believe X-Forwarded-* headers from Apache alone
+    (PROXY_SOURCE). Its first account, `admin`, has a password of its own
+    (`admin_password`); the consumers read the order documents with tokens of theirs."""
 
     def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None,
-                 poll_wait: float | None = None):
+                 poll_wait: float | None = None, auth_key: str | None = None):
         self.poll_interval = poll_interval
         self.poll_wait = poll_wait  # None: the services' default (waiting on the feed)
         self.workers = workers
         self.apache = apache_binary()
         self.postgres = PostgresCluster()
         self.folder = Path(tempfile.mkdtemp(prefix="msatom-stack-"))
-        self.ports = {name: free_port() for name in ("order", "invoicing", "shipping")}
+        self.ports = {name: free_port() for name in SERVICES}
         self.ports["apache"] = port or free_port()
         self.processes: dict[str, Process] = {}
         self.secret_key = secrets.token_hex(32)  # one for the stack: its services share a host
+        self.auth_key = auth_key or secrets.token_hex(32)
+        self.admin_password = secrets.token_urlsafe(12)
         self.url = f"http://127.0.0.1:{self.ports['apache']}"
 
     def service_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
+
+    def token(self, *roles: str, name: str = "admin", lifetime: timedelta = timedelta(hours=1)) -> str:
+        """A bearer token signed with the stack's key, as the account service signs them;
+        an admin's by default."""
+        return tokens.issue(self.auth_key, name, roles or (ADMIN,), lifetime, utc_now())
 
     def start(self) -> Stack:
         try:
@@ -253,15 +288,28 @@ class Stack:
 
     def _start(self) -> None:
         self.postgres.start()
-        self.databases = {name: self.postgres.create_database(name) for name in ("order", "invoicing", "shipping")}
-        for service in ("order", "invoicing", "shipping"):
+        self.databases = {name: self.postgres.create_database(name) for name in SERVICES}
+        self.start_service("account")
+        self.wait_until_healthy("account")
+        self.users("add", "admin", "--role", ADMIN, "--password-stdin", stdin=self.admin_password)
+        for consumer in CONSUMERS:  # accounts of their own, so that removing one refuses its credential
+            self.users("add", consumer, "--role", FEED_READER, "--password-stdin", stdin=secrets.token_urlsafe(16))
+        for service in SERVICES[1:]:
             self.start_service(service)
         self.processes["apache"] = start_apache(
-            self.ports["apache"], self.folder, PROXY_SOURCE,
-            **{name: self.service_url(name) for name in ("order", "invoicing", "shipping")})
-        for service in ("order", "invoicing", "shipping"):
+            self.ports["apache"], self.folder, PROXY_SOURCE, **{name: self.service_url(name) for name in SERVICES})
+        for service in SERVICES[1:]:
             self.wait_until_healthy(service)
         self.wait_until_healthy("apache", f"{self.url}/order/health")
+
+    def users(self, *args: str, stdin: str = "") -> str:
+        """`msatom user ...` on the stack's account database; what it prints."""
+        command = [str(Path(sys.executable).with_name("msatom")), "user", *args]
+        env = service_environment(DATABASE_URL=self.databases["account"], AUTH_KEY=self.auth_key)
+        done = subprocess.run(command, env=env, input=stdin + "\n", capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"msatom user {' '.join(args)} failed: {done.stderr or done.stdout}")
+        return done.stdout
 
     def start_service(self, service: str) -> Process:
         """(Re)start one service under gunicorn on its port and database."""
@@ -269,6 +317,7 @@ class Stack:
             service, self.ports[service], self.folder, self.workers,
             DATABASE_URL=self.databases[service], ORDER_FEED_URL=f"{self.service_url('order')}/feed",
             POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key,
+            AUTH_KEY=self.auth_key, ACCOUNT_URL=self.service_url("account"),
             **({} if self.poll_wait is None else {"POLL_WAIT_SECONDS": str(self.poll_wait)}),
             TRUSTED_PROXIES=PROXY_SOURCE)
         return self.processes[service]

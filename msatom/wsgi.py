@@ -1,12 +1,14 @@
 """WSGI entry points for production servers, configured by the environment:
 
+    gunicorn 'msatom.wsgi:account()'
     gunicorn 'msatom.wsgi:order()'
     gunicorn 'msatom.wsgi:invoicing()'
     gunicorn 'msatom.wsgi:shipping()'
 
 Each call builds a new app, so nothing is built when this module is imported. A setting
 that production cannot use (SECRET_KEY missing, say) stops gunicorn at once with the one
-line that says why, instead of a traceback per worker.
+line that says why, instead of a traceback per worker: so does a missing AUTH_KEY, and a
+consumer's missing ORDER_CREDENTIAL.
 """
 from __future__ import annotations
 
@@ -15,7 +17,11 @@ from gunicorn.errors import AppImportError
 
 from common.logs import configure_logging
 from common.settings import ConfigurationError, Settings
-from msatom.services import create_app
+from msatom.services import CONSUMERS, create_app
+
+
+def account() -> Flask:
+    return production_app("account")
 
 
 def order() -> Flask:
@@ -33,7 +39,7 @@ def shipping() -> Flask:
 def production_app(service: str) -> Flask:
     configure_logging()  # gunicorn sets up its own logs only; ours carry the request id
     try:
-        settings = Settings.from_env(service).for_production()
+        settings = Settings.from_env(service).for_production(reads_the_feed=service in CONSUMERS)
     except ConfigurationError as error:
         raise AppImportError(f"msatom {service}: {error}") from None
     return create_app(service, settings)
