@@ -13,6 +13,7 @@ REVOKE ALL ON DATABASE :"name" FROM PUBLIC;
 SQL
 }
 
+create account "$ACCOUNT_DB_PASSWORD"
 create order "$ORDER_DB_PASSWORD"
 create invoicing "$INVOICING_DB_PASSWORD"
 create shipping "$SHIPPING_DB_PASSWORD"
