@@ -20,6 +20,10 @@ NO_AUTH_KEY = ("AUTH_KEY is not set: a token is signed with the key the services
                "set AUTH_KEY as the services have it.")
 
 
+class PasswordMismatch(ValueError):
+    """The password typed twice, differently."""
+
+
 def add_arguments(commands) -> None:
     """`msatom user add|remove|list|token` under `commands` (argparse subparsers)."""
     user = commands.add_parser("user", help="the accounts that may sign in: add, remove, list, token")
@@ -52,10 +56,6 @@ def run(args) -> int:
         return 1
     finally:
         db.dispose()
-
-
-class PasswordMismatch(ValueError):
-    pass
 
 
 def _add(session, args, settings: Settings) -> str:
