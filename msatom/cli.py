@@ -1,4 +1,5 @@
-"""msatom: run the whole system, serve one service, poll once, or rebuild a service from the feed."""
+"""msatom: run the whole system, serve one service, poll once, rebuild a service from the feed, or manage
+the accounts that may sign in."""
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from common.logs import configure_logging
 from common.settings import MAKE_A_KEY, ConfigurationError, Settings, default_database_url
 from common.web import NAVIGATION, REBUILD_RUNNING, close_app
-from msatom import workspace
+from msatom import users, workspace
 from msatom.access_log import access_log_mode, with_access_log
 from msatom.landing import create_landing_app
 from msatom.services import CONSUMERS, FACTORIES, create_app
@@ -40,10 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     poll_parser.add_argument("service", choices=CONSUMERS)
     rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's data from the whole feed")
     rebuild_parser.add_argument("service", choices=CONSUMERS)
+    users.add_arguments(commands)
     args = parser.parse_args(argv)
     configure_logging()  # with the request id of every line
     try:
-        return {"run": run, "serve": serve, "poll": poll, "stack": stack, "rebuild": rebuild}[args.command](args)
+        return {"run": run, "serve": serve, "poll": poll, "stack": stack, "rebuild": rebuild,
+                "user": users.run}[args.command](args)
     except (ConfigurationError, MissingProgram) as error:
         print(f"msatom: {error}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from account.web import create_app as create_account_app
 from common.settings import Settings
 from invoicing.web import create_app as create_invoicing_app
 from order.web import create_app as create_order_app
@@ -12,6 +13,7 @@ FACTORIES = {
     "order": create_order_app,
     "invoicing": create_invoicing_app,
     "shipping": create_shipping_app,
+    "account": create_account_app,
 }
 CONSUMERS = ("invoicing", "shipping")
 

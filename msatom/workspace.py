@@ -58,12 +58,12 @@ def recorded_port(folder: Path = FOLDER) -> int | None:
 
 
 def settings_beside_run(service: str, environ: Mapping[str, str] | None = None,
-                        folder: Path = FOLDER) -> Settings:
+                        folder: Path = FOLDER, feed: bool = True) -> Settings:
     """The settings of a command that works on a service of the `msatom run` in this
     folder: its SQLite file in `folder`, and the feed on the port the system serves on.
     DATABASE_URL, and ORDER_FEED_URL or PORT, name others. Refused when the database
     is not there (the command would make an empty one of its own), or when no system
-    runs here and nothing names the feed."""
+    runs here and nothing names the feed; a command that reads no `feed` needs neither."""
     env = dict(os.environ if environ is None else environ)
     if _given(env, "DATABASE_URL"):
         return Settings.from_env(service, env)
@@ -73,7 +73,7 @@ def settings_beside_run(service: str, environ: Mapping[str, str] | None = None,
             f"there is no {service} database in {folder.resolve()}: run this in the folder where `make run` runs, "
             "or name the database with DATABASE_URL.")
     env["DATABASE_URL"] = f"sqlite:///{database}"
-    if not (_given(env, "PORT") or _given(env, "ORDER_FEED_URL")):
+    if feed and not (_given(env, "PORT") or _given(env, "ORDER_FEED_URL")):
         port = recorded_port(folder)
         if port is None:
             raise ConfigurationError(

@@ -26,11 +26,11 @@ PERSONAL = ("Wolff", "eberhard.wolff@example.com", "Ohlauer Str. 43", "Krischers
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The three services and the landing page on one port, with one order placed
+    """The services and the landing page on one port, with one order placed
     and cancelled, the next one placed, both imported by invoicing and shipping."""
     from common.settings import Settings
     from common.web import close_app
-    from msatom.services import create_app
+    from msatom.services import FACTORIES, create_app
 
     folder, port = tmp_path_factory.mktemp("site"), free_port()
     base = f"http://127.0.0.1:{port}"
@@ -40,7 +40,7 @@ def site(tmp_path_factory):
             database_url=f"sqlite:///{folder / service}.db", poll_interval_seconds=0, feed_page_size=2,
             order_feed_url=f"{base}/order/feed")
 
-    apps = {name: create_app(name, settings(name)) for name in ("order", "invoicing", "shipping")}
+    apps = {name: create_app(name, settings(name)) for name in FACTORIES}
     server = make_server(create_site(apps), "127.0.0.1", port)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -17,13 +17,15 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 from common.db import Database, Money, UTCDateTime
 from common.feed import POSITION_NS
 from common.schema import alembic_config, upgrade
+from account import models as account_models
 from invoicing import models as invoicing_models
 from order import models as order_models
 from shipping import models as shipping_models
 from tests.conftest import order_request
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"order": order_models, "invoicing": invoicing_models, "shipping": shipping_models}
+SERVICES = {"order": order_models, "invoicing": invoicing_models, "shipping": shipping_models,
+            "account": account_models}
 
 
 @pytest.fixture

@@ -1,0 +1,76 @@
+"""The account service's API in OpenAPI 3.1 (GET /openapi.json): tokens for programs,
+who is signed in, signing out, and the list of revoked tokens the services read."""
+from __future__ import annotations
+
+from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, NOT_MODIFIED, SEE_OTHER,
+                                  answer, header, openapi_document, operation, record, schema)
+from account.models import NAME_LENGTH
+from account.service import FAILURE_WINDOW, FAILURES_PER_ADDRESS, FAILURES_PER_NAME, ROLES
+
+PAGES = ("account.sign_in_page", "account.sign_in")  # the sign-in page and its form: HTML only
+
+NAME = {"type": "string", "minLength": 1, "maxLength": NAME_LENGTH}
+CHALLENGE = {"WWW-Authenticate": header("`Bearer`.")}
+REFUSED = answer("No valid token: none was sent, or it was not signed by this system, has expired or was "
+                 "revoked; `error` says which.", schema("Error"), headers=CHALLENGE)
+SCHEMAS = {
+    "Credentials": record({"name": NAME, "password": {"type": "string", "minLength": 1}},
+                          examples=[{"name": "alice", "password": "correct horse battery staple"}]),
+    "Token": record({
+        "token": {"type": "string", "description": "A JSON Web Token (HS256); send it as "
+                                                   "`Authorization: Bearer <token>` to any service."},
+        "tokenType": {"const": "Bearer"},
+        "expiresAt": {**MOMENT, "description": "When it stops working; ask for a new one then."},
+    }),
+    "Account": record({"name": {"type": "string"},
+                       "roles": {"type": "array", "items": {"type": "string"},
+                                 "description": f"Among {', '.join(ROLES)}."}}),
+    "Revoked": record({
+        "accounts": {"type": "array", "items": record({
+            "name": {"type": "string"},
+            "removedAt": {**MOMENT, "description": "Every token for this name issued up to then is refused."}})},
+        "tokens": {"type": "array", "items": record({
+            "id": {"type": "string", "description": "The token's `jti`."},
+            "expiresAt": {**MOMENT, "description": "When it would expire; it leaves the list then."}})},
+    }),
+}
+LIMITED = answer(
+    f"{FAILURES_PER_NAME} failed sign-ins for this name from this address, or {FAILURES_PER_ADDRESS} for any "
+    f"names, within {FAILURE_WINDOW.seconds // 60} minutes: refused, even with the right password, until the "
+    "oldest leaves the window.", schema("Error"),
+    headers={"Retry-After": header("Seconds to wait before trying again.")})
+
+PATHS = {
+    "/token": {"post": operation("A bearer token for a program, valid for 1 hour", {
+        "200": answer("The token.", schema("Token"), headers={"Cache-Control": CACHE_CONTROL}),
+        "400": BAD_REQUEST,
+        "401": answer("The name or the password is wrong.", schema("Error"), headers=CHALLENGE),
+        "404": answer("Sign-in is off on this system (no AUTH_KEY).", schema("Error")),
+        "413": answer("The body is too large.", schema("Error")),
+        "429": LIMITED,
+    }, body=schema("Credentials"))},
+    "/": {"get": operation("The account the request's token names", {
+        "200": answer("Its name and roles; while sign-in is off, `anyone` with the role admin.", schema("Account"),
+                      headers={"Cache-Control": CACHE_CONTROL}),
+        "401": REFUSED,
+    })},
+    "/sign-out": {"post": operation("Sign out: the token sent (or the session cookie) is revoked", {
+        "204": answer("Signed out; the session cookie is cleared."),
+        "303": SEE_OTHER,
+    })},
+    "/revoked": {"get": operation("The tokens refused before they expire, for the services (role `service`)", {
+        "200": answer("The accounts removed, and the tokens signed out that have not expired yet.",
+                      schema("Revoked"), headers={"ETag": ETAG, "Cache-Control": CACHE_CONTROL}),
+        "304": NOT_MODIFIED,
+        "401": REFUSED,
+        "403": answer("The token's account has neither the role service nor admin.", schema("Error")),
+    }, IF_NONE_MATCH)},
+}
+
+
+def document() -> dict:
+    return openapi_document(
+        "Account service",
+        "Signing in: bearer tokens for programs, who is signed in, signing out, and the list of revoked tokens "
+        "the services keep. People sign in with the page at `sign-in`, which sets a session cookie for the "
+        "whole site.", PATHS, SCHEMAS)

@@ -1,0 +1,242 @@
+"""The account service over HTTP: the sign-in page and its cookie, the limit on failed
+sign-ins, tokens for programs, signing out, and the list of revoked tokens the
+services read."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import requests
+
+from account import service
+from common.auth.tokens import COOKIE, issue, verify
+from common.utc import iso_utc
+from tests.conftest import form_token, live_server
+
+KEY = "an auth key of thirty-two bytes or more"
+PASSWORD = "correct horse battery staple"
+BROWSER = {"Accept": "text/html"}
+JSON = {"Accept": "application/json"}
+ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7"}
+
+
+@pytest.fixture
+def account_app(make_app, settings_for, database_url, clock):
+    app = make_app("account", settings_for("account", database_url=database_url, auth_key=KEY, clock=clock))
+    with app.extensions["db"].session() as session:
+        service.add_account(session, "alice", PASSWORD, ["sales"], clock())
+    return app
+
+
+@pytest.fixture
+def client(account_app):
+    return account_app.test_client()
+
+
+def sign_in_form(client, password=PASSWORD, next_path="/order/", environ=None, **headers):
+    page = client.get(f"/sign-in?next={next_path}", headers=BROWSER)
+    return client.post("/sign-in", data={"csrf_token": form_token(page.text), "name": "alice", "password": password,
+                                         "next": next_path},
+                       headers={**BROWSER, **headers}, environ_base=environ or {})
+
+
+def cookie(response) -> str:
+    return next(value for value in response.headers.get_all("Set-Cookie") if value.startswith(f"{COOKIE}="))
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}", **JSON}
+
+
+def test_the_sign_in_page_labels_its_fields_for_password_managers(client):
+    page = client.get("/sign-in", headers=BROWSER).text
+
+    assert '<label for="name">Name</label>' in page and '<label for="password">Password</label>' in page
+    assert 'autocomplete="username"' in page and 'autocomplete="current-password"' in page
+
+
+def test_signing_in_sets_the_session_cookie_for_the_whole_site_and_goes_where_the_person_was_going(
+        client, clock):
+    response = sign_in_form(client)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/order/"
+    set_cookie = cookie(response)
+    assert {"HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=28800"} <= {part.strip() for part in set_cookie.split(";")}
+    assert "Secure" not in set_cookie
+    identity = verify(KEY, set_cookie.split(";")[0].removeprefix(f"{COOKIE}="), clock())
+    assert (identity.name, identity.roles, identity.expires_at - clock()) == (
+        "alice", {"sales"}, timedelta(hours=8) - timedelta(microseconds=clock().microsecond))
+    assert client.get("/", headers=JSON).get_json() == {"name": "alice", "roles": ["sales"]}
+
+
+def test_over_https_the_cookie_is_secure(account_app):
+    client = account_app.test_client()
+    page = client.get("/sign-in", headers=BROWSER, base_url="https://shop.example")
+    response = client.post("/sign-in", base_url="https://shop.example",
+                           headers={**BROWSER, "Referer": "https://shop.example/sign-in"},
+                           data={"csrf_token": form_token(page.text), "name": "alice", "password": PASSWORD})
+
+    assert "Secure" in cookie(response).split("; ")
+
+
+def test_a_wrong_password_is_401_with_one_sentence_and_the_name_kept(client):
+    response = sign_in_form(client, password="guess")
+
+    assert response.status_code == 401
+    assert "The name or the password is wrong." in response.text
+    assert 'class="error-summary"' in response.text and 'value="alice"' in response.text
+    assert not any(value.startswith(f"{COOKIE}=") for value in response.headers.get_all("Set-Cookie"))
+
+
+def test_a_form_without_a_password_is_400_and_points_at_the_field(client):
+    page = client.get("/sign-in", headers=BROWSER)
+    response = client.post("/sign-in", data={"csrf_token": form_token(page.text), "name": "alice"}, headers=BROWSER)
+
+    assert response.status_code == 400
+    assert '<a href="#password">Enter your password.</a>' in response.text
+    assert 'aria-describedby="password-error"' in response.text
+
+
+def test_the_sixth_failure_from_one_address_is_429_while_another_address_still_signs_in(client, clock):
+    for _ in range(5):
+        assert sign_in_form(client, password="guess").status_code == 401
+    clock.advance(minutes=3)
+
+    refused = sign_in_form(client)  # the right password, too late
+    elsewhere = sign_in_form(client, environ=ELSEWHERE)
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == str(12 * 60)
+    assert "Too many failed sign-ins; try again in 12 minutes." in refused.text
+    assert elsewhere.status_code == 303
+
+
+def test_a_program_gets_a_token_for_an_hour(client, clock):
+    response = client.post("/token", json={"name": "alice", "password": PASSWORD})
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    identity = verify(KEY, body["token"], clock())
+    assert (body["tokenType"], body["expiresAt"]) == ("Bearer", iso_utc(identity.expires_at))
+    assert identity.expires_at - clock() <= timedelta(hours=1)
+    assert client.get("/", headers=bearer(body["token"])).get_json() == {"name": "alice", "roles": ["sales"]}
+
+
+@pytest.mark.parametrize("body, status, error", [
+    ({"name": "alice", "password": "guess"}, 401, "The name or the password is wrong."),
+    ({"name": "alice"}, 400, 'Send the name and the password as JSON: {"name": "...", "password": "..."}.'),
+])
+def test_a_token_is_refused_with_a_sentence(client, body, status, error):
+    response = client.post("/token", json=body)
+
+    assert (response.status_code, response.get_json()["error"]) == (status, error)
+
+
+def test_tokens_are_limited_like_the_page(client):
+    for _ in range(5):
+        client.post("/token", json={"name": "alice", "password": "guess"})
+
+    refused = client.post("/token", json={"name": "alice", "password": PASSWORD})
+
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) == 15 * 60
+
+
+def test_signing_out_clears_the_cookie_and_revokes_its_token(client, clock):
+    token = cookie(sign_in_form(client)).split(";")[0].removeprefix(f"{COOKIE}=")
+    page = client.get("/", headers=BROWSER)
+    assert "You are signed in as <strong>alice</strong>" in page.text
+
+    response = client.post("/sign-out", data={"csrf_token": form_token(page.text)}, headers=BROWSER)
+
+    assert response.status_code == 303 and response.headers["Location"].endswith("/sign-in?signed-out=")
+    assert cookie(response).startswith(f"{COOKIE}=;")
+    assert "You are signed out." in client.get(response.headers["Location"], headers=BROWSER).text
+    stolen = client.get("/", headers=bearer(token))
+    assert stolen.status_code == 401 and "revoked" in stolen.get_json()["error"]
+    listed = client.get("/revoked", headers=bearer(issue(KEY, "service:order", {"service"}, timedelta(minutes=5),
+                                                         clock())))
+    assert [entry["id"] for entry in listed.get_json()["tokens"]] == [verify(KEY, token, clock()).token_id]
+
+
+def test_who_is_signed_in_sends_a_browser_without_a_session_to_the_sign_in_page(client):
+    browser = client.get("/", headers=BROWSER)
+    program = client.get("/", headers=JSON)
+
+    assert browser.status_code == 303 and browser.headers["Location"] == "/sign-in?next=/"
+    assert program.status_code == 401 and program.headers["WWW-Authenticate"] == "Bearer"
+    assert program.get_json()["error"].startswith("Sign in first")
+
+
+def test_a_token_of_a_removed_account_is_refused(account_app, client, clock):
+    token = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
+    clock.advance(seconds=1)
+    with account_app.extensions["db"].session() as session:
+        service.remove_account(session, "alice", clock())
+
+    assert client.get("/", headers=bearer(token)).status_code == 401
+
+
+def test_the_revoked_list_needs_the_service_role(client, clock):
+    sales = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
+    from_a_service = issue(KEY, "service:invoicing", {"service"}, timedelta(minutes=5), clock())
+    other_key = issue("another key of thirty-two bytes or more", "service:x", {"service"}, timedelta(minutes=5),
+                      clock())
+
+    assert client.get("/revoked", headers=JSON).status_code == 401
+    assert client.get("/revoked", headers=bearer(other_key)).get_json()["error"] == (
+        "The token was not signed by this system.")
+    refused = client.get("/revoked", headers=bearer(sales))
+    assert refused.status_code == 403
+    assert refused.get_json()["error"] == ("Your account (alice: sales) may not read the revoked tokens; "
+                                           "that needs the role service or admin.")
+    listed = client.get("/revoked", headers=bearer(from_a_service))
+    assert listed.status_code == 200 and listed.get_json() == {"accounts": [], "tokens": []}
+    assert listed.headers["Cache-Control"] == "private, no-cache"
+    again = client.get("/revoked", headers={**bearer(from_a_service), "If-None-Match": listed.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("asked, sent_to", [
+    ("/order/5?embed=documents", "/order/5?embed=documents"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example/", "/"),
+    ("https://evil.example/", "/"),
+    ("javascript:alert(1)", "/"),
+    ("", "/"),
+])
+def test_after_signing_in_only_a_path_of_this_site_is_followed(client, asked, sent_to):
+    page = client.get("/sign-in", query_string={"next": asked}, headers=BROWSER)
+    response = client.post("/sign-in", data={"csrf_token": form_token(page.text), "name": "alice",
+                                             "password": PASSWORD, "next": asked}, headers=BROWSER)
+
+    assert response.headers["Location"] == sent_to
+
+
+def test_without_an_auth_key_the_page_says_sign_in_is_off(make_app, settings_for):
+    client = make_app("account", settings_for("account")).test_client()
+
+    page = client.get("/sign-in", headers=BROWSER)
+
+    assert "Sign-in is off on this system (AUTH_KEY is not set)" in page.text and "<form" not in page.text
+    assert client.post("/token", json={"name": "alice", "password": PASSWORD}).status_code == 404
+    assert client.get("/", headers=JSON).get_json() == {"name": "anyone", "roles": ["admin"]}
+
+
+def test_a_browser_signs_in_and_out_over_http(account_app):
+    with live_server(account_app) as url:
+        browser = requests.Session()
+        page = browser.get(f"{url}/sign-in?next=/account/", headers=BROWSER, timeout=10)
+        signed_in = browser.post(f"{url}/sign-in", headers=BROWSER, allow_redirects=False, timeout=10, data={
+            "csrf_token": form_token(page.text), "name": "alice", "password": PASSWORD, "next": "/account/"})
+        mine = browser.get(url, headers=BROWSER, timeout=10)
+        signed_out = browser.post(f"{url}/sign-out", headers=BROWSER, data={"csrf_token": form_token(mine.text)},
+                                  timeout=10)
+        after = browser.get(url, headers=BROWSER, allow_redirects=False, timeout=10)
+
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (303, "/account/")
+    assert "You are signed in as <strong>alice</strong>" in mine.text
+    assert signed_out.status_code == 200 and "You are signed out." in signed_out.text
+    assert COOKIE not in browser.cookies
+    assert after.status_code == 303 and "/sign-in?next=" in after.headers["Location"]
