@@ -74,7 +74,7 @@ def run(args) -> int:
     with workspace.port_recorded(_address(server)[1]):
         # The consumers close first, so that no new wait reaches the order service while it
         # answers the ones it holds.
-        _serve_until_stopped(server, [apps[name] for name in (*CONSUMERS, "order")],
+        _serve_until_stopped(server, [apps[name] for name in (*CONSUMERS, "order", "account")],
                              f"{_welcome(_url(server))}\n{signing_in}")
     return 0
 
