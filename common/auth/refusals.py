@@ -54,7 +54,7 @@ def sign_in_url() -> str:
 
 def _page(title: str, sentence: str, status: int, challenge: str, sign_in: bool = True):
     body = render_template("refused.html", title=title, sentence=sentence,
-                           sign_in_url=sign_in_url() if sign_in else None)
+                           sign_in_href=sign_in_url() if sign_in else None)
     return body, status, _headers(challenge)
 
 
