@@ -14,6 +14,9 @@ from werkzeug.exceptions import BadRequest, HTTPException, NotFound, RequestEnti
 from werkzeug.routing import IntegerConverter
 
 from common import caching, metrics, request_id
+from common.auth.guard import add_rules, install_guard
+from common.auth.revocations import Revocations
+from common.auth.rules import PUBLIC, Rule, allow
 from common.db import Database
 from common.errors import InputError
 from common.listing import Columns, Search, listing, search_from
@@ -46,6 +49,11 @@ NAVIGATION = [("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Ship
 LIVE_REFRESH_SECONDS = 5
 # How a consumer's page names the feed it follows and what the feed's entries are.
 ORDER_FEED_LABELS = FeedLabels(source="the order service", entries="order changes")
+ORDER_CREDENTIAL_REFUSED = ("The order service refused this service's credential ({status}): set ORDER_CREDENTIAL "
+                            "to a token of an account with the role feed-reader.")
+# Common's own routes: no personal data. /metrics is for the internal network only
+# (Apache refuses it), where Prometheus scrapes it without a token.
+PLUMBING_RULES = {"health": PUBLIC, "common.static": PUBLIC, "metrics": PUBLIC, "status": PUBLIC, "openapi": PUBLIC}
 
 plumbing = Blueprint("common", __name__, template_folder="templates",
                      static_folder="static", static_url_path="/static")
@@ -75,7 +83,11 @@ def create_page_app(import_name: str, service: str, title: str) -> Flask:
     return app
 
 
-def create_service_app(import_name: str, settings: Settings, db: Database, title: str) -> Flask:
+def create_service_app(import_name: str, settings: Settings, db: Database, title: str,
+                       access: dict[str, Rule], revocations: Revocations | None = None) -> Flask:
+    """A service's app that lets each request through only as `access` (the service's
+    table, endpoint -> Rule) and common's own rules allow; once its routes are all
+    there, `check_rules(app)` refuses it if one has no rule."""
     app = create_page_app(import_name, settings.service, title)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -83,6 +95,7 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)
     app.extensions["db"] = db
+    install_guard(app, {**PLUMBING_RULES, **access}, settings, revocations)  # before the form check: 401 first
     secure(app, settings)
     app.add_url_rule("/health", "health", health)
     request_id.install(app)
@@ -184,13 +197,18 @@ def _unexpected_error(error: Exception):
     return jsonify(error="Something went wrong on our side; please try again."), 500
 
 
-def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry) -> Flask:
+def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry,
+                        access: dict[str, Rule], operators: tuple[str, ...]) -> Flask:
     """A service that follows the order feed; `models` is its module with
-    `MIGRATIONS`, `PollState` and `RejectedEntry`."""
+    `MIGRATIONS`, `PollState` and `RejectedEntry`; `operators` are the roles that
+    may make it poll, retry a rejected entry and rebuild."""
     db = Database(settings.database_url)
     upgrade(db, models.MIGRATIONS)
-    app = create_service_app(import_name, settings, db, title)
-    client = FeedClient(settings.order_feed_url)
+    app = create_service_app(import_name, settings, db, title, access)
+    add_rules(app, {"polling.poll_now": allow(*operators, doing="make this service poll the order feed"),
+                    "polling.retry_rejected": allow(*operators, doing="retry rejected entries"),
+                    "rebuilding.rebuild": allow(*operators, doing=f"rebuild {settings.service}")})
+    client = order_feed_client(settings)
     consumer = Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
                         observe=metrics.poll_observer(app), embedded=settings.embedded_documents)
     install_consumer(app, consumer, settings.poll_interval_seconds, settings.poll_wait_seconds, ORDER_FEED_LABELS)
@@ -204,8 +222,13 @@ def rebuilder_for(db: Database, models, import_entry, settings: Settings, observ
     tables = [table for table in models.Base.metadata.sorted_tables if table is not models.Rebuild.__table__]
     swapped = [table for table in tables if table is not models.PollState.__table__]
     return Rebuilder(db, Copy(db, tables, swapped), models.PollState, models.RejectedEntry, models.Rebuild,
-                     import_entry, FeedClient(settings.order_feed_url), settings.clock,
+                     import_entry, order_feed_client(settings), settings.clock,
                      embedded=settings.embedded_documents, observe=observe)
+
+
+def order_feed_client(settings: Settings) -> FeedClient:
+    """A client of the order feed that shows the order service this service's credential."""
+    return FeedClient(settings.order_feed_url, credential=settings.order_credential, refused=ORDER_CREDENTIAL_REFUSED)
 
 
 def install_rebuilder(app: Flask, rebuilder: Rebuilder) -> None:

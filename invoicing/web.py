@@ -6,13 +6,14 @@ from dataclasses import asdict
 from flask import Blueprint, Flask
 from sqlalchemy import select
 
+from common.auth.guard import check_rules
 from common.caching import conditional
 from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
 from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
-from invoicing import models
+from invoicing import access, models
 from invoicing import openapi as invoicing_api
 from invoicing.importer import import_order
 from invoicing.models import STATUSES, Invoice
@@ -22,10 +23,10 @@ pages = Blueprint("invoicing", __name__)
 
 def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("invoicing")
-    app = create_consumer_app(__name__, config, "Invoicing", models, import_order)
+    app = create_consumer_app(__name__, config, "Invoicing", models, import_order, access.RULES, access.OPERATORS)
     app.register_blueprint(pages)
     serve_document(app, invoicing_api.document())
-    return app
+    return check_rules(app)
 
 
 # The list finds invoices by status, and by their order's number or the customer's names or email.

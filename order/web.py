@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import (Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request,
                    url_for)
 
+from common.auth.guard import check_rules
 from common.db import Database
 from common.errors import InputError
 from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
@@ -24,7 +25,7 @@ from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.utc import iso_utc
 from common.web import create_service_app, database, respond, respond_list, settings
-from order import feed, order_form, service
+from order import access, feed, order_form, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
 from order.order_form import blank_form, form_values
@@ -41,7 +42,7 @@ def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("order")
     db = Database(config.database_url)
     upgrade(db, MIGRATIONS)
-    app = create_service_app(__name__, config, db, "Order")
+    app = create_service_app(__name__, config, db, "Order", access.RULES)
     app.register_blueprint(pages)
     app.jinja_env.globals["currency"] = CURRENCY
     serve_document(app, order_api.document(), order_api.PAGES)
@@ -52,7 +53,7 @@ def create_app(config: Settings | None = None) -> Flask:
     serve_status(app, feed_status)
     live_gauges(app, feed_status, {"msatom_feed_published_position": (
         "The newest position of the published feed", lambda status: status["position"])})
-    return app
+    return check_rules(app)
 
 
 def feed_status() -> dict:

@@ -6,13 +6,14 @@ from dataclasses import asdict
 from flask import Blueprint, Flask
 from sqlalchemy import select
 
+from common.auth.guard import check_rules
 from common.caching import conditional
 from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
 from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
-from shipping import models
+from shipping import access, models
 from shipping import openapi as shipping_api
 from shipping.importer import import_order
 from shipping.models import STATUSES, Shipment
@@ -22,10 +23,10 @@ pages = Blueprint("shipping", __name__)
 
 def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("shipping")
-    app = create_consumer_app(__name__, config, "Shipping", models, import_order)
+    app = create_consumer_app(__name__, config, "Shipping", models, import_order, access.RULES, access.OPERATORS)
     app.register_blueprint(pages)
     serve_document(app, shipping_api.document())
-    return app
+    return check_rules(app)
 
 
 # The list finds shipments by status, and by their order's number or the recipient's names.

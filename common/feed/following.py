@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import feedparser
 import requests
@@ -40,6 +40,11 @@ RETRY_ONCE = _RetryDroppedConnection(total=1, connect=1, read=1, status=0, other
 
 class FeedError(Exception):
     """The feed or a document it links to cannot be had now; the message says why."""
+
+
+class CredentialRefused(FeedError):
+    """The feed refused the credential sent, or asked for one: no document is at fault,
+    so no entry is rejected; the poll fails until the credential is mended."""
 
 
 class UnusableDocument(FeedError):
@@ -90,12 +95,21 @@ class FeedResponse:
     waited: bool = False  # the server held the request as asked (Preference-Applied: wait)
 
 
+REFUSED = "The feed refused this service's credential ({status})."
+
+
 class FeedClient:
-    """HTTP access to one feed and the documents its entries link to."""
+    """HTTP access to one feed and the documents its entries link to. With a
+    `credential` (a bearer token) it shows it where personal data is: on the documents
+    and on the pages that carry them inline (`?embed=`), never on the thin pages, so
+    that shared caches keep serving those. `refused` tells what to do when the feed
+    refuses it ({status}: 401 or 403)."""
 
     def __init__(self, feed_url: str, http: requests.Session | None = None,
-                 timeout: tuple[float, float] = (3.05, 10.0)):
+                 timeout: tuple[float, float] = (3.05, 10.0), credential: str | None = None,
+                 refused: str = REFUSED):
         self.feed_url = feed_url
+        self.credential, self.refused = credential, refused
         self.http = http or requests.Session()
         self.http.headers["User-Agent"] = "microservice-atom feed follower"
         for scheme in ("http://", "https://"):
@@ -117,7 +131,7 @@ class FeedClient:
             waited = "wait" in response.headers.get("Preference-Applied", "")
             if response.status_code == 304:
                 return FeedResponse(304, waited=waited)
-            _expect_ok(response, "The feed")
+            self._expect_ok(response, "The feed")
             return FeedResponse(200, _read_limited(response), response.headers.get("ETag"),
                                 response.headers.get("Last-Modified"), waited)
 
@@ -128,7 +142,7 @@ class FeedClient:
         with self._get(url, {"Accept": ATOM_ACCEPT}) as response:
             if redirected and response.is_redirect:
                 return self.get_page(urljoin(url, response.headers.get("Location", "")))
-            _expect_ok(response, url)
+            self._expect_ok(response, url)
             return url, _read_limited(response)
 
     def get_document(self, entry: FeedEntry) -> Any:
@@ -146,10 +160,10 @@ class FeedClient:
 
     def get_json(self, url: str, headers: dict | None = None) -> Any:
         self.check_origin(url)
-        with self._get(url, {"Accept": "application/json", **(headers or {})}) as response:
+        with self._get(url, {"Accept": "application/json", **(headers or {})}, private=True) as response:
             if response.status_code in (404, 410):
                 raise UnusableDocument(f"{url} answered HTTP {response.status_code}: the document is gone.")
-            _expect_ok(response, url)
+            self._expect_ok(response, url, private=True)
             body = _read_limited(response, UnusableDocument)
         try:
             return json_body.loads(body)
@@ -162,7 +176,14 @@ class FeedClient:
         if not same_origin(url, self.feed_url):
             raise FeedError(f"Refused to follow {url}: it is not on the feed's origin.")
 
-    def _get(self, url: str, headers: dict, longer: float = 0) -> requests.Response:
+    def _expect_ok(self, response: requests.Response, what: str, private: bool = False) -> None:
+        if response.status_code in (401, 403) and (private or _carries_documents(response.url)):
+            raise CredentialRefused(self.refused.format(status=response.status_code))
+        _expect_ok(response, what)
+
+    def _get(self, url: str, headers: dict, longer: float = 0, private: bool = False) -> requests.Response:
+        if self.credential and (private or _carries_documents(url)):
+            headers["Authorization"] = f"Bearer {self.credential}"
         if request_id.current():  # one id per poll, so the feed's log shows which poll asked
             headers[request_id.HEADER] = request_id.current()
         try:
@@ -174,6 +195,11 @@ class FeedClient:
             raise FeedError(f"{url} did not answer in time.") from None
         except requests.RequestException as error:
             raise FeedError(f"{url} cannot be reached ({type(error).__name__}).") from None
+
+
+def _carries_documents(url: str) -> bool:
+    """Whether `url` is a page of the feed with the documents inline (`?embed=`)."""
+    return "embed" in parse_qs(urlsplit(url).query, keep_blank_values=True)
 
 
 def parse_page(body: bytes, url: str) -> FeedPage:

@@ -1,0 +1,138 @@
+"""Each service decides for itself who may use each of its routes: before every
+request it learns who calls (a bearer token, or the browser's sign-in cookie), checks
+the token with the key it was given and against the list of revoked tokens, and
+applies its own rules (`<service>/access.py`). With no AUTH_KEY sign-in is off and
+everyone acts as an admin.
+
+Answers that depend on who asks are kept out of shared caches: a guarded route's
+answer is always `private` (or `no-store`), and every page that shows who is signed
+in varies by `Cookie` and `Authorization`."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, g, request
+
+from common.auth import refusals, tokens
+from common.auth.revocations import RevocationClient, Revocations
+from common.auth.rules import ADMIN, PUBLIC, Rule
+from common.auth.tokens import COOKIE, Identity, TokenError
+from common.settings import ConfigurationError, Settings
+
+# Who every request is while sign-in is off.
+ANYONE = Identity("anyone", frozenset({ADMIN}), token_id="", issued_at=datetime.min.replace(tzinfo=timezone.utc),
+                  expires_at=datetime.max.replace(tzinfo=timezone.utc))
+CALLER_VARY = ("Cookie", "Authorization")
+NOT_BEARER = "Send the token as Authorization: Bearer <token>."
+
+
+def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
+                  revocations: Revocations | None = None) -> None:
+    """Check every request of `app` against `rules` (endpoint -> Rule); more can be
+    added with `add_rules`, and `check_rules` refuses an app with a route left out."""
+    app.extensions["access"] = dict(rules)
+    key = settings.auth_key
+    if key is not None and revocations is None:
+        revocations = RevocationClient(f"{settings.account_url}/revoked", key, settings.service, settings.clock)
+
+    def check():
+        if key is None:
+            g.identity = ANYONE
+        if request.endpoint is None:  # no route: Flask answers 404 or 405 by itself
+            rule = PUBLIC
+        else:
+            rule = app.extensions["access"].get(request.endpoint)
+        if rule is None:  # never open by default
+            raise ConfigurationError(f"The endpoint {request.endpoint} has no access rule.")
+        return None if key is None else _decide(rule, *_identify(key, settings, revocations))
+
+    app.before_request(check)
+    app.after_request(_keep_private)
+    app.context_processor(lambda: _caller_context(key is not None))
+
+
+def add_rules(app: Flask, rules: dict[str, Rule]) -> None:
+    app.extensions["access"].update(rules)
+
+
+def check_rules(app: Flask) -> Flask:
+    """`app`, refused (ConfigurationError) when a route of it has no rule: a new route
+    cannot be left open, or shut, by mistake."""
+    rules = app.extensions.get("access", {})
+    missing = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - rules.keys())
+    if missing:
+        raise ConfigurationError(f"These endpoints have no access rule: {', '.join(missing)}. "
+                                 "Give each one in the service's access table (<service>/access.py).")
+    return app
+
+
+def current_identity() -> Identity | None:
+    """Who the current request speaks for; None when it carried no usable token."""
+    return g.get("identity")
+
+
+def _identify(key: str, settings: Settings, revocations: Revocations) -> tuple[Identity | None, str | None]:
+    """The caller's identity, or why its token cannot be used; (None, None) without one."""
+    try:
+        token = _token()
+        if token is None:
+            return None, None
+        identity = tokens.verify(key, token, settings.clock())
+    except TokenError as error:
+        return None, str(error)
+    reason = revocations.refusal(identity)
+    return (None, reason) if reason else (identity, None)
+
+
+def _token() -> str | None:
+    """A program's bearer token, else the browser's cookie; None when there is neither."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise TokenError(NOT_BEARER)
+        return token.strip()
+    return request.cookies.get(COOKIE) or None
+
+
+def _decide(rule: Rule, identity: Identity | None, problem: str | None):
+    g.identity = identity
+    if rule.opens(request):
+        g.public = True  # a bad token does not shut a public page
+        return None
+    if problem is not None:
+        return refusals.bad_token(problem)
+    if identity is None:
+        return refusals.not_signed_in()
+    if not rule.admits(identity.roles):
+        return refusals.not_allowed(identity, rule)
+    return None
+
+
+def _keep_private(response):
+    """A guarded answer, or a page naming who is signed in, is the caller's own."""
+    if current_identity() is ANYONE or "identity" not in g:  # sign-in off, or not decided
+        return response
+    if not g.get("public"):
+        cache_control = response.headers.get("Cache-Control")
+        if cache_control is not None:
+            response.headers["Cache-Control"] = _private(cache_control)
+    if not g.get("public") or g.get("caller_shown"):
+        for header in CALLER_VARY:
+            response.vary.add(header)
+    return response
+
+
+def _private(cache_control: str) -> str:
+    directives = [part.strip() for part in cache_control.split(",") if part.strip()]
+    if "no-store" in directives or "private" in directives:
+        return cache_control
+    return ", ".join(["private"] + [part for part in directives if part != "public"])
+
+
+def _caller_context(sign_in: bool) -> dict:
+    """`sign_in` (whether sign-in is on) and `caller` (who is signed in) for the layout."""
+    if not sign_in:
+        return {"sign_in": False, "caller": None}
+    g.caller_shown = True
+    return {"sign_in": True, "caller": current_identity(), "sign_in_url": refusals.sign_in_url}

@@ -1,0 +1,66 @@
+"""How a service says no: a browser that is not signed in is sent to the sign-in page;
+everyone else gets 401 or 403 with one sentence, as an HTML page or as JSON, and the
+`WWW-Authenticate: Bearer` challenge of RFC 6750."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import jsonify, redirect, render_template, request
+
+from common.auth.rules import ADMIN, Rule
+from common.auth.tokens import Identity
+from common.caching import NOT_STORED
+from common.negotiation import wants_html
+
+SIGN_IN = "/account/sign-in"  # the account service's page, at the same place on every site
+SIGN_IN_FIRST = "Sign in first: send Authorization: Bearer <token>; POST /account/token gives one."
+SIGN_IN_PAGE_FIRST = "Sign in first to see this page."
+
+
+def not_signed_in():
+    """A request without a token on a route that needs one."""
+    if wants_html():
+        if request.method in ("GET", "HEAD"):
+            return redirect(sign_in_url(), code=303), {"Cache-Control": NOT_STORED}
+        return _page("Sign in first", SIGN_IN_PAGE_FIRST, 401, 'Bearer')
+    return _json(SIGN_IN_FIRST, 401, 'Bearer')
+
+
+def bad_token(reason: str):
+    """A token that was not signed here, has expired or was revoked."""
+    challenge = f'Bearer error="invalid_token", error_description="{reason.replace(chr(34), chr(39))}"'
+    if wants_html():
+        return _page("Sign in again", reason, 401, challenge)
+    return _json(reason, 401, challenge)
+
+
+def not_allowed(identity: Identity, rule: Rule):
+    """A valid token whose roles do not include one the route needs."""
+    held = ", ".join(sorted(identity.roles)) or "no roles"
+    needed = " or ".join(filter(None, [", ".join(sorted(rule.roles - {ADMIN})), ADMIN]))
+    sentence = f"Your account ({identity.name}: {held}) may not {rule.doing}; that needs the role {needed}."
+    challenge = 'Bearer error="insufficient_scope"'
+    if wants_html():
+        return _page("Not allowed", sentence, 403, challenge, sign_in=False)
+    return _json(sentence, 403, challenge)
+
+
+def sign_in_url() -> str:
+    """The sign-in page, back to where the request wanted to go."""
+    query = request.query_string.decode("latin-1")
+    wanted = request.script_root + request.path + (f"?{query}" if query else "")
+    return f"{SIGN_IN}?next={quote(wanted, safe='/')}"
+
+
+def _page(title: str, sentence: str, status: int, challenge: str, sign_in: bool = True):
+    body = render_template("refused.html", title=title, sentence=sentence,
+                           sign_in_href=sign_in_url() if sign_in else None)
+    return body, status, _headers(challenge)
+
+
+def _json(sentence: str, status: int, challenge: str):
+    return jsonify(error=sentence), status, _headers(challenge)
+
+
+def _headers(challenge: str) -> dict:
+    return {"WWW-Authenticate": challenge, "Cache-Control": NOT_STORED}

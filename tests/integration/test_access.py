@@ -1,0 +1,150 @@
+"""Who may use which route, over every route of every app: each has a rule in its
+service's access table, and each role is let through or refused as that table says,
+in HTML and in JSON; and the table says what the services promise."""
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from flask import request
+
+from common.auth import tokens
+from common.auth.rules import ADMIN
+from common.utc import utc_now
+from common.web import close_app
+from msatom.services import FACTORIES
+from tests.integration.support import BROWSER_ACCEPT
+
+KEY = "a" * 32
+ROLES = (None, "sales", "accounting", "logistics", "feed-reader", ADMIN)
+# Nothing listens there: the revoked list cannot be had, and none is in force.
+NO_ACCOUNT_SERVICE = "http://127.0.0.1:9/account"
+SAMPLE = {"IdConverter": 1, "IntegerConverter": 1, "PathConverter": "style.css", "UnicodeConverter": "x"}
+
+
+def _apps() -> dict:
+    factories = dict(FACTORIES)
+    try:
+        factories["account"] = importlib.import_module("account.web").create_app
+    except ModuleNotFoundError as missing:  # the account service is not part of this build
+        if missing.name != "account.web":
+            raise
+    return factories
+
+
+APPS = _apps()
+
+
+@pytest.fixture
+def signed_in_app(settings_for):
+    """Apps of any service with sign-in on; no order feed or account service to reach."""
+    apps = []
+
+    def make(service: str):
+        apps.append(APPS[service](settings_for(service, auth_key=KEY, account_url=NO_ACCOUNT_SERVICE,
+                                               order_feed_url="http://127.0.0.1:9/order/feed")))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        close_app(app)
+
+
+def sample_path(app, rule, method: str) -> str:
+    """A path of the route, with a sample value for each of its variables."""
+    values = {name: SAMPLE[type(converter).__name__] for name, converter in rule._converters.items()}
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
+
+
+def requests_of(app):
+    """(endpoint, method, path) of every route, for each way its rule may open it."""
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            path = sample_path(app, rule, method)
+            yield rule.endpoint, method, path
+            if rule.endpoint.endswith(("feed", "feed_archive", "feed_after")):
+                yield rule.endpoint, method, path + "?embed=documents"
+
+
+def headers_for(role: str | None, html: bool) -> dict:
+    headers = {"Accept": BROWSER_ACCEPT if html else "application/json"}
+    if role is not None:
+        signed = tokens.issue(KEY, f"someone-{role}", [role], timedelta(hours=1), utc_now())
+        headers["Authorization"] = f"Bearer {signed}"
+    return headers
+
+
+def opens(app, rule, method: str, path: str) -> bool:
+    """Whether `rule` lets anyone make this request."""
+    with app.test_request_context(path, method=method):
+        return rule.opens(request)
+
+
+def refused(response) -> bool:
+    return response.status_code in (401, 403) or (
+        response.status_code == 303 and response.headers["Location"].startswith("/account/sign-in"))
+
+
+@pytest.mark.parametrize("service", sorted(APPS))
+def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(service, signed_in_app):
+    app = signed_in_app(service)
+    rules = app.extensions["access"]
+    client = app.test_client()
+    checked = 0
+    for endpoint, method, path in requests_of(app):
+        rule = rules[endpoint]
+        public = opens(app, rule, method, path)
+        for role in ROLES:
+            allowed = public or (role is not None and rule.admits(frozenset({role})))
+            for html in (True, False):
+                response = client.open(path, method=method, headers=headers_for(role, html))
+                assert refused(response) is not allowed, (
+                    f"{service}: {method} {path} as {role or 'nobody'} ({'HTML' if html else 'JSON'}) "
+                    f"answered {response.status_code}")
+                if not allowed:
+                    assert "WWW-Authenticate" in response.headers or response.status_code == 303
+                checked += 1
+    assert checked > 0
+
+
+@pytest.mark.parametrize("service", sorted(APPS))
+def test_every_route_has_a_rule(service, signed_in_app):
+    app = signed_in_app(service)
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} <= app.extensions["access"].keys()
+
+
+# What the services promise, role by role (the README's security section).
+PROMISES = [
+    ("order", "GET", "/", {"sales"}),
+    ("order", "POST", "/1/cancel", {"sales"}),
+    ("order", "GET", "/customers", {"sales"}),
+    ("order", "GET", "/1", {"sales", "feed-reader"}),
+    ("order", "GET", "/1/versions/1", {"sales", "feed-reader"}),
+    ("order", "GET", "/feed?embed=documents", {"sales", "feed-reader"}),
+    ("order", "GET", "/feed", "anyone"),
+    ("order", "GET", "/feed/archive/1", "anyone"),
+    ("order", "GET", "/items", "anyone"),
+    ("order", "GET", "/health", "anyone"),
+    ("order", "GET", "/status", "anyone"),
+    ("order", "GET", "/openapi.json", "anyone"),
+    ("invoicing", "GET", "/", {"accounting"}),
+    ("invoicing", "POST", "/poll", {"accounting"}),
+    ("invoicing", "POST", "/rejected/1/retry", {"accounting"}),
+    ("invoicing", "POST", "/rebuild", {"accounting"}),
+    ("shipping", "GET", "/1", {"logistics"}),
+    ("shipping", "POST", "/poll", {"logistics"}),
+    ("shipping", "POST", "/rebuild", {"logistics"}),
+]
+
+
+@pytest.mark.parametrize("service, method, path, roles", PROMISES)
+def test_the_tables_keep_the_promises_of_each_role(service, method, path, roles, signed_in_app):
+    app = signed_in_app(service)
+    rule = app.extensions["access"][app.url_map.bind("localhost").match(path.split("?")[0], method)[0]]
+    public = opens(app, rule, method, path)
+    if roles == "anyone":
+        assert public
+        return
+    assert not public
+    assert {role for role in ROLES if role and rule.admits(frozenset({role}))} == roles | {ADMIN}
