@@ -10,14 +10,16 @@ from flask import Blueprint, Flask, Response, jsonify, redirect, render_template
 from account import openapi as account_api
 from account import service
 from account.models import MIGRATIONS
-from common.auth.rules import ADMIN
-from common.auth.tokens import COOKIE, Identity, TokenError, verify
+from account.access import RULES
+from common.auth.guard import ANYONE, check_rules, current_identity
+from common.auth.tokens import COOKIE, Identity
 from common.caching import NOT_STORED, PRIVATE_REVALIDATE, conditional
 from common.db import Database
 from common.errors import InputError
 from common.json_body import parse_json_body
-from common.negotiation import asks_for_json, wants_html
+from common.negotiation import asks_for_json
 from common.openapi.serving import serve_document
+from common.security import posted_from_any_page
 from common.schema import upgrade
 from common.settings import Settings
 from common.utc import iso_utc
@@ -28,11 +30,8 @@ pages = Blueprint("account", __name__, template_folder="templates")
 SESSION_LIFETIME = timedelta(hours=8)  # the browser's cookie: a working day
 TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
-SIGN_IN_FIRST = "Sign in first: send Authorization: Bearer <token>; POST /account/token gives one."
 REVOKED = "The token was revoked: it was signed out, or its account removed; sign in again."
 SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
-# Who everyone is while sign-in is off.
-ANYONE = ("anyone", frozenset({ADMIN}))
 
 
 @dataclass
@@ -47,10 +46,23 @@ def create_app(config: Settings | None = None) -> Flask:
     config = config or Settings.from_env("account")
     db = Database(config.database_url)
     upgrade(db, MIGRATIONS)
-    app = create_service_app(__name__, config, db, "Account")
+    app = create_service_app(__name__, config, db, "Account", access=RULES, revocations=StoredRevocations(db))
     app.register_blueprint(pages)
+    posted_from_any_page(app, "account.sign_out")
     serve_document(app, account_api.document(), account_api.PAGES)
-    return app
+    return check_rules(app)
+
+
+class StoredRevocations:
+    """The revoked tokens as this service's own database holds them: the account service
+    checks a token without asking itself over HTTP."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def refusal(self, identity: Identity) -> str | None:
+        with self.db.session() as session:
+            return REVOKED if service.is_revoked(session, identity) else None
 
 
 @pages.get("/sign-in")
@@ -99,8 +111,8 @@ def token():
 @pages.post("/sign-out")
 def sign_out():
     """Revoke the token the request carries, if it still works, and drop the cookie."""
-    identity = _identity()
-    if isinstance(identity, Identity):
+    identity = current_identity()
+    if identity is not None and identity is not ANYONE:
         with database().session() as session:
             service.revoke(session, identity.token_id, identity.expires_at, _now())
     response = (Response(status=204) if asks_for_json()
@@ -111,27 +123,19 @@ def sign_out():
 
 @pages.get("/")
 def whoami():
-    """Who the request's token names: a page with a sign-out button, or JSON."""
-    identity = _identity()
-    if isinstance(identity, str):
-        return _not_signed_in(identity)
-    name, roles = (identity.name, identity.roles) if identity else ANYONE
-    body, status = respond(lambda: {"name": name, "roles": sorted(roles)}, "account.html", name=name,
-                           roles=sorted(roles), sign_in_off=identity is None,
-                           sign_in_off_text=SIGN_IN_OFF)
+    """Who the request's token names (the guard let only a signed-in caller in): a page
+    with a sign-out button, or JSON."""
+    identity = current_identity()
+    name, roles = identity.name, sorted(identity.roles)
+    body, status = respond(lambda: {"name": name, "roles": roles}, "account.html", name=name, roles=roles,
+                           sign_in_off=identity is ANYONE, sign_in_off_text=SIGN_IN_OFF)
     return body, status, {"Cache-Control": NOT_STORED}
 
 
 @pages.get("/revoked")
 def revoked():
-    """The tokens to refuse before they expire, for the services; they ask often, so
-    an unchanged list is a 304."""
-    identity = _identity()
-    if isinstance(identity, str):
-        return jsonify(error=identity), 401, {"WWW-Authenticate": "Bearer"}
-    if identity is not None and not identity.roles & {"service", ADMIN}:
-        return jsonify(error=f"Your account ({identity.name}: {', '.join(sorted(identity.roles))}) may not read "
-                             "the revoked tokens; that needs the role service or admin."), 403
+    """The tokens to refuse before they expire, for the services (the guard lets only the
+    role service in); they ask often, so an unchanged list is a 304."""
     with database().session() as session:
         found = service.revoked(session, _now())
         body = {"accounts": [{"name": gone.name, "removedAt": iso_utc(gone.removed_at)} for gone in found.accounts],
@@ -166,37 +170,6 @@ def _credentials(body) -> tuple[str, str]:
         raise InputError('Send the name and the password as JSON: {"name": "...", "password": "..."}.',
                          {"body": "name and password must be non-empty strings."})
     return body["name"].strip(), body["password"]
-
-
-def _identity() -> Identity | str | None:
-    """Whom the request's token names; a sentence why there is none; None while sign-in is off."""
-    key = _key()
-    if key is None:
-        return None
-    token = _presented_token()
-    if not token:
-        return SIGN_IN_FIRST
-    try:
-        identity = verify(key, token, _now())
-    except TokenError as error:
-        return str(error)
-    with database().session() as session:
-        return REVOKED if service.is_revoked(session, identity) else identity
-
-
-def _presented_token() -> str | None:
-    """A program's bearer token, or else the browser's cookie."""
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
-    return request.cookies.get(COOKIE)
-
-
-def _not_signed_in(reason: str):
-    if wants_html():
-        return redirect(url_for("account.sign_in_page", next=request.script_root + request.full_path.rstrip("?")),
-                        code=303)
-    return jsonify(error=reason), 401, {"WWW-Authenticate": "Bearer"}
 
 
 def _sign_in_form(name: str = "", summary: Summary | None = None, status: int = 200, headers=None,

@@ -44,14 +44,27 @@ def secure(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked below, where the JSON API is told apart
     )
     csrf = CSRFProtect(app)
+    app.extensions["posted_from_any_page"] = set()
 
     @app.before_request
     def check_form_token():
-        if request.method in UNSAFE_METHODS and not _json_api_call():
-            csrf.protect()
+        if request.method not in UNSAFE_METHODS or _json_api_call():
+            return
+        if request.endpoint in app.extensions["posted_from_any_page"]:
+            if _from_another_site():
+                raise CSRFError(REFUSED)
+            return
+        csrf.protect()
 
     app.register_error_handler(CSRFError, _refused)
     app.after_request(add_headers)
+
+
+def posted_from_any_page(app: Flask, endpoint: str) -> None:
+    """Let the form of `endpoint` come from the pages of every service of the site (the
+    header's "Sign out"): the token of one service's form is not another's, so the
+    browser's own word that the post came from this site stands in for it."""
+    app.extensions["posted_from_any_page"].add(endpoint)
 
 
 def add_headers(response):

@@ -164,7 +164,7 @@ def test_who_is_signed_in_sends_a_browser_without_a_session_to_the_sign_in_page(
     browser = client.get("/", headers=BROWSER)
     program = client.get("/", headers=JSON)
 
-    assert browser.status_code == 303 and browser.headers["Location"] == "/sign-in?next=/"
+    assert browser.status_code == 303 and browser.headers["Location"] == "/account/sign-in?next=/"
     assert program.status_code == 401 and program.headers["WWW-Authenticate"] == "Bearer"
     assert program.get_json()["error"].startswith("Sign in first")
 

@@ -26,7 +26,9 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-SECRETS = ("SECRET_KEY", "POSTGRES_PASSWORD", "ORDER_DB_PASSWORD", "INVOICING_DB_PASSWORD", "SHIPPING_DB_PASSWORD")
+SERVICES = ("account", "order", "invoicing", "shipping")
+SECRETS = ("SECRET_KEY", "AUTH_KEY", "POSTGRES_PASSWORD", "ACCOUNT_DB_PASSWORD", "ORDER_DB_PASSWORD",
+           "INVOICING_DB_PASSWORD", "SHIPPING_DB_PASSWORD")
 
 
 def every_secret(**but: str | None) -> dict[str, str]:
@@ -61,15 +63,20 @@ def test_docker_compose_refuses_to_start_without_each_secret(tmp_path, secret):
 
 def test_docker_compose_gives_the_secrets_to_the_services_that_need_them(tmp_path):
     secrets = every_secret()
-    services = yaml.safe_load(docker_compose(tmp_path, "config", **secrets).stdout)["services"]
+    credentials = {"INVOICING_ORDER_CREDENTIAL": "invoicing-token", "SHIPPING_ORDER_CREDENTIAL": "shipping-token"}
+    services = yaml.safe_load(docker_compose(tmp_path, "config", **secrets, **credentials).stdout)["services"]
 
-    assert {name: services[name]["environment"]["SECRET_KEY"] for name in ("order", "invoicing", "shipping")} == \
-        dict.fromkeys(("order", "invoicing", "shipping"), secrets["SECRET_KEY"])
-    for name in ("order", "invoicing", "shipping"):
+    for key in ("SECRET_KEY", "AUTH_KEY"):
+        assert {name: services[name]["environment"][key] for name in SERVICES} == \
+            dict.fromkeys(SERVICES, secrets[key])
+    for name in SERVICES:
         password = secrets[f"{name.upper()}_DB_PASSWORD"]
         assert f"{name}:{password}@postgres" in services[name]["environment"]["DATABASE_URL"]
         assert services["postgres"]["environment"][f"{name.upper()}_DB_PASSWORD"] == password
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == secrets["POSTGRES_PASSWORD"]
+    assert {name: services[name]["environment"]["ORDER_CREDENTIAL"] for name in ("invoicing", "shipping")} == \
+        {"invoicing": "invoicing-token", "shipping": "shipping-token"}
+    assert all("ORDER_CREDENTIAL" not in services[name]["environment"] for name in ("account", "order"))
 
 
 def test_every_build_context_dockerfile_and_mounted_file_exists():
