@@ -7,10 +7,12 @@ import shutil
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from common.auth.rules import ADMIN
+from common.auth.tokens import COOKIE
 from msatom.stack import MissingProgram, Stack
 from tests.conftest import REQUIRE_REAL_STACK, missing, running
 from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, EXPECT_TIMEOUT_MS, Tab
-from tests.e2e.running import MsatomRun
+from tests.e2e.running import AUTH_KEY, MsatomRun, token
 
 
 def msatom_running(folder, **settings: str):
@@ -54,7 +56,7 @@ def pytest_runtest_makereport(item, call):
 def stack():
     """PostgreSQL, the three services under gunicorn (two workers each, polling
     every 0.2 s) and Apache in front; stopped when the module's tests are done."""
-    with running(lambda: Stack(poll_interval=0.2)) as production:
+    with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY)) as production:
         yield production
 
 
@@ -64,7 +66,7 @@ def ui_system(tmp_path_factory):
     (`msatom run`) where Apache or PostgreSQL is missing. It polls only when asked
     ("Poll now"), so a test sees what its own clicks do."""
     try:
-        stack = Stack(poll_interval=3600, poll_wait=0)
+        stack = Stack(poll_interval=3600, poll_wait=0, auth_key=AUTH_KEY)
     except MissingProgram as error:
         if REQUIRE_REAL_STACK:
             pytest.fail(f"{error}, and REQUIRE_REAL_STACK=1 forbids falling back to msatom run", pytrace=False)
@@ -97,10 +99,15 @@ def browse(request, chromium, ui_system):
     contexts, tabs = [], []
 
     def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin", script: bool = True,
-                 bypass_csp: bool = False) -> Tab:
+                 bypass_csp: bool = False, signed_in: tuple[str, ...] | None = (ADMIN,)) -> Tab:
         # bypass_csp: for a test that injects a script of its own (axe-core); the pages' CSP forbids it.
+        # signed_in: the roles of the account the tab is signed in as (the stack's sign-in
+        # cookie, as the sign-in page sets it); None: not signed in.
         context = chromium.new_context(viewport={"width": width, "height": height}, timezone_id=timezone,
                                        locale="en-GB", java_script_enabled=script, bypass_csp=bypass_csp)
+        if signed_in is not None:
+            context.add_cookies([{"name": COOKIE, "value": token(*signed_in), "url": ui_system.url,
+                                  "httpOnly": True, "sameSite": "Lax"}])
         contexts.append(context)
         tab = Tab(context.new_page(), ui_system.url, folder if not tabs else folder / f"tab-{len(tabs) + 1}")
         tabs.append(tab)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import requests
+
+from common.auth import tokens
+from common.auth.rules import ADMIN
+from common.utc import utc_now
+from msatom.stack import Process, start_gunicorn
 
 MSATOM = Path(sys.executable).with_name("msatom")
 
@@ -21,7 +28,7 @@ CURL_ACCEPT = "*/*"
 
 # Settings a developer's shell may carry that would point the processes elsewhere.
 _SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
-             "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "ACCESS_LOG",
+             "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "ACCESS_LOG", "AUTH_KEY", "ACCOUNT_URL", "ORDER_CREDENTIAL",
              "TRUSTED_PROXIES", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -41,10 +48,34 @@ def msatom_env(**settings: str) -> dict[str, str]:
     return env
 
 
-def http() -> requests.Session:
+# Every stack and service the tests start checks sign-in tokens with this key, so that a
+# test can speak as any account to any of them.
+AUTH_KEY = secrets.token_hex(32)
+
+
+def token(*roles: str, name: str = "admin", lifetime: timedelta = timedelta(hours=2)) -> str:
+    """A bearer token as the account service signs them: an admin's by default."""
+    return tokens.issue(AUTH_KEY, name, roles or (ADMIN,), lifetime, utc_now())
+
+
+def http(*roles: str) -> requests.Session:
+    """A client on loopback that speaks as an account with `roles` (an admin by default);
+    `msatom run` (sign-in off) does not look."""
+    session = anonymous()
+    session.headers["Authorization"] = f"Bearer {token(*roles)}"
+    return session
+
+
+def anonymous() -> requests.Session:
+    """A client on loopback with no credential: a feed reader, a cache, a stranger."""
     session = requests.Session()
     session.trust_env = False  # no proxy between the test and loopback
     return session
+
+
+def gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings: str) -> Process:
+    """msatom.stack's start_gunicorn, checking tokens with the tests' AUTH_KEY."""
+    return start_gunicorn(service, port, folder, workers, **{"AUTH_KEY": AUTH_KEY, **settings})
 
 
 # How long a test waits for something the system does by itself (a poll importing an

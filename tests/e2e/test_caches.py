@@ -14,10 +14,10 @@ from contextlib import suppress
 
 import pytest
 
-from msatom.stack import MissingProgram, start_gunicorn, free_port, wait_until
+from msatom.stack import MissingProgram, free_port, wait_until
 from tests.conftest import missing, order_request
 from tests.e2e.caches import CachingApache, Varnish
-from tests.e2e.running import PATIENCE, every_item, http, trouble_in, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, gunicorn, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ JSON = {"Accept": "application/json"}
 def cached_order_service(request, postgres, tmp_path):
     """The order service under gunicorn and the cache in front of it: (order URL, cache)."""
     port = free_port()
-    order = start_gunicorn("order", port, tmp_path, workers=2, FEED_PAGE_SIZE=str(PAGE_SIZE),
+    order = gunicorn("order", port, tmp_path, workers=2, FEED_PAGE_SIZE=str(PAGE_SIZE),
                            DATABASE_URL=postgres.create_database(f"order_{request.param.name.replace('-', '_')}"))
     url = f"http://127.0.0.1:{port}"
     try:
@@ -51,7 +51,7 @@ def start_consumer(service: str, postgres, tmp_path, feed_url: str):
     port = free_port()
     # By links: pages with the documents inline name people, so no shared cache keeps
     # them; the thin pages and the links are what a cache in between carries.
-    process = start_gunicorn(service, port, tmp_path, workers=1, ORDER_FEED_URL=feed_url,
+    process = gunicorn(service, port, tmp_path, workers=1, ORDER_FEED_URL=feed_url,
                              POLL_INTERVAL_SECONDS="0.2", EMBEDDED_DOCUMENTS="0",
                              DATABASE_URL=postgres.create_database(f"{service}_{free_port()}"))
     url = f"http://127.0.0.1:{port}"

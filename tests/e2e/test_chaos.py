@@ -12,14 +12,14 @@ import requests
 
 from msatom.stack import Stack, wait_until
 from tests.conftest import order_request, running
-from tests.e2e.running import PATIENCE, every_item, http, kill_group, wait_for_health, wait_for_items
+from tests.e2e.running import AUTH_KEY, PATIENCE, every_item, http, kill_group, wait_for_health, wait_for_items
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def chaos_stack():
-    with running(lambda: Stack(poll_interval=0.2)) as stack:
+    with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY)) as stack:
         yield stack
 
 

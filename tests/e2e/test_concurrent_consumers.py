@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from msatom.stack import free_port, start_gunicorn
+from msatom.stack import free_port
 from tests.conftest import order_request
-from tests.e2e.running import http, wait_for_health, wait_for_items
+from tests.e2e.running import gunicorn, http, wait_for_health, wait_for_items
 
 pytestmark = pytest.mark.e2e
 ORDERS = 40
@@ -18,7 +18,7 @@ ORDERS = 40
 def test_two_gunicorn_workers_and_a_replica_import_each_order_once(stack):
     # The stack's invoicing runs two workers; a replica process joins them on the same database.
     port = free_port()
-    replica = start_gunicorn("invoicing", port, stack.folder, 2, DATABASE_URL=stack.databases["invoicing"],
+    replica = gunicorn("invoicing", port, stack.folder, 2, DATABASE_URL=stack.databases["invoicing"],
                              ORDER_FEED_URL=f"{stack.service_url('order')}/feed", POLL_INTERVAL_SECONDS="0.1",
                              SECRET_KEY=stack.secret_key)
     session = http()

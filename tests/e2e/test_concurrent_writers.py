@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from common.feed.following import parse_page
-from msatom.stack import free_port, start_gunicorn
+from msatom.stack import free_port
 from tests.conftest import order_request
-from tests.e2e.running import PATIENCE, every_item, http, trouble_in, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, gunicorn, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -109,11 +109,11 @@ def test_two_order_processes_under_load_keep_the_feed_append_only_and_every_orde
         started = time.monotonic()
         # Both order processes start together on the empty database: both migrate it.
         for name in ("order_a", "order_b"):
-            processes[name] = start_gunicorn("order", ports[name], tmp_path, 2, DATABASE_URL=databases["order"],
+            processes[name] = gunicorn("order", ports[name], tmp_path, 2, DATABASE_URL=databases["order"],
                                              FEED_PAGE_SIZE=str(PAGE_SIZE))
         # Each consumer follows a different order process.
         for name, feed_from in (("invoicing", "order_a"), ("shipping", "order_b")):
-            processes[name] = start_gunicorn(name, ports[name], tmp_path, 2, DATABASE_URL=databases[name],
+            processes[name] = gunicorn(name, ports[name], tmp_path, 2, DATABASE_URL=databases[name],
                                              ORDER_FEED_URL=f"{urls[feed_from]}/feed",
                                              POLL_INTERVAL_SECONDS="0.05")
         for name in processes:

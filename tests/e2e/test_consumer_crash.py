@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from common.feed.following import parse_page
-from msatom.stack import free_port, start_gunicorn
+from msatom.stack import free_port
 from tests.conftest import order_request
-from tests.e2e.running import PATIENCE, every_item, http, kill_group, trouble_in, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def test_invoicing_killed_five_times_while_importing_invoices_every_order_once_i
     order_db = postgres.create_database(f"order_{suffix}")
     invoicing_db = postgres.create_database(f"invoicing_{suffix}")
     order_url, invoicing_url = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
-    order = start_gunicorn("order", int(order_url.rsplit(":", 1)[1]), tmp_path, 1,
+    order = gunicorn("order", int(order_url.rsplit(":", 1)[1]), tmp_path, 1,
                            DATABASE_URL=order_db, FEED_PAGE_SIZE=str(PAGE_SIZE))
     invoicing = None
     invoices_in_db = create_engine(invoicing_db)  # to watch the import, and for its position
@@ -43,7 +43,7 @@ def test_invoicing_killed_five_times_while_importing_invoices_every_order_once_i
         cancelled = []
 
         def start_invoicing():
-            process = start_gunicorn("invoicing", int(invoicing_url.rsplit(":", 1)[1]), tmp_path, 1,
+            process = gunicorn("invoicing", int(invoicing_url.rsplit(":", 1)[1]), tmp_path, 1,
                                      DATABASE_URL=invoicing_db, ORDER_FEED_URL=f"{order_url}/feed",
                                      POLL_INTERVAL_SECONDS="0.05")
             wait_for_health(process, invoicing_url, "invoicing")

@@ -17,11 +17,11 @@ import requests
 from sqlalchemy import func, select
 
 from common.db import Database
-from msatom.stack import free_port, start_gunicorn
+from msatom.stack import free_port
 from order.models import FeedEntry, IdempotencyKey, Order
 from tests.conftest import form_token, order_request
 from tests.e2e.holding import HeldFeed, until
-from tests.e2e.running import BROWSER_ACCEPT, http, trouble_in, wait_for_health
+from tests.e2e.running import BROWSER_ACCEPT, gunicorn, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def order_processes(postgres, tmp_path_factory):
     folder = tmp_path_factory.mktemp("idempotent-orders")
     database_url = postgres.create_database(f"order_{uuid.uuid4().hex[:8]}")
     ports, secret = [free_port(), free_port()], secrets.token_hex(32)
-    processes = [start_gunicorn("order", port, folder, 1, DATABASE_URL=database_url, SECRET_KEY=secret)
+    processes = [gunicorn("order", port, folder, 1, DATABASE_URL=database_url, SECRET_KEY=secret)
                  for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:

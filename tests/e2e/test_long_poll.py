@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from msatom.gunicorn_conf import RESERVED_THREADS
-from msatom.stack import PROXY_SOURCE, THREADS, free_port, start_apache, start_gunicorn, wait_until
+from msatom.stack import PROXY_SOURCE, THREADS, free_port, start_apache, wait_until
 from tests.conftest import order_request
-from tests.e2e.running import http, trouble_in, wait_for_health
+from tests.e2e.running import gunicorn, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ class Services:
         if name == "a":
             # A gunicorn timeout far below the waits: it must not cut a held request.
             settings["GUNICORN_CMD_ARGS"] = "--timeout 5"
-        self.processes[name] = start_gunicorn("order", self.ports[name], self.folder, 2, **settings)
+        self.processes[name] = gunicorn("order", self.ports[name], self.folder, 2, **settings)
 
     def wait_for(self, name: str) -> None:
         wait_for_health(self.processes[name], self.url[name], name)
@@ -189,7 +189,7 @@ def test_a_client_that_goes_away_frees_its_place_under_gunicorn(services):
 def test_a_worker_holds_all_its_threads_but_four_and_answers_the_next_at_once(services):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    single = start_gunicorn("order", port, services.folder, 1, DATABASE_URL=services.database)
+    single = gunicorn("order", port, services.folder, 1, DATABASE_URL=services.database)
     try:
         wait_for_health(single, url, "one worker")
         most = THREADS - RESERVED_THREADS

@@ -12,9 +12,9 @@ import requests
 from sqlalchemy import create_engine, text
 from werkzeug.wrappers import Request, Response
 
-from msatom.stack import free_port, start_gunicorn
+from msatom.stack import free_port
 from tests.conftest import live_server
-from tests.e2e.running import PATIENCE, every_item, http, kill_group, trouble_in, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, trouble_in, wait_for_health
 from tests.e2e.test_consumer_crash import cancel, feed_length, place, wait_until_caught_up, wait_until_disconnected
 
 pytestmark = pytest.mark.e2e
@@ -57,7 +57,7 @@ def test_invoicing_killed_during_a_rebuild_serves_its_data_and_rebuilds_after_a_
     order_db = postgres.create_database(f"order_{suffix}")
     invoicing_db = postgres.create_database(f"invoicing_{suffix}")
     order_url, invoicing_url = (f"http://127.0.0.1:{free_port()}" for _ in range(2))
-    order = start_gunicorn("order", int(order_url.rsplit(":", 1)[1]), tmp_path, 1,
+    order = gunicorn("order", int(order_url.rsplit(":", 1)[1]), tmp_path, 1,
                            DATABASE_URL=order_db, FEED_PAGE_SIZE=str(PAGE_SIZE))
     front = Front(order_url)
     database = create_engine(invoicing_db)
@@ -71,7 +71,7 @@ def test_invoicing_killed_during_a_rebuild_serves_its_data_and_rebuilds_after_a_
         with live_server(front) as feed_origin:
 
             def start_invoicing():
-                process = start_gunicorn("invoicing", int(invoicing_url.rsplit(":", 1)[1]), tmp_path, 1,
+                process = gunicorn("invoicing", int(invoicing_url.rsplit(":", 1)[1]), tmp_path, 1,
                                          DATABASE_URL=invoicing_db, ORDER_FEED_URL=f"{feed_origin}/feed",
                                          POLL_INTERVAL_SECONDS="0.05")
                 wait_for_health(process, invoicing_url, "invoicing")

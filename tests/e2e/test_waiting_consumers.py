@@ -8,9 +8,9 @@ import signal
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from msatom.stack import free_port, start_gunicorn, wait_until
+from msatom.stack import free_port, wait_until
 from tests.conftest import order_request
-from tests.e2e.running import PATIENCE, every_item, http, kill_group, wait_for_health
+from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
@@ -30,12 +30,12 @@ def test_waiting_consumers_lose_and_double_nothing_when_killed_or_when_the_order
     client = http()
 
     def start_order():
-        process = start_gunicorn("order", order_port, tmp_path, workers=2, DATABASE_URL=order_db)
+        process = gunicorn("order", order_port, tmp_path, workers=2, DATABASE_URL=order_db)
         wait_for_health(process, order_url, "order")
         return process
 
     def start_invoicing():
-        process = start_gunicorn("invoicing", invoicing_port, tmp_path, workers=2, DATABASE_URL=invoicing_db,
+        process = gunicorn("invoicing", invoicing_port, tmp_path, workers=2, DATABASE_URL=invoicing_db,
                                  ORDER_FEED_URL=f"{order_url}/feed", POLL_INTERVAL_SECONDS="1")
         wait_for_health(process, invoicing_url, "invoicing")
         return process

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from msatom.stack import free_port, start_gunicorn
-from tests.e2e.running import PATIENCE, trouble_in, wait_for_health
+from msatom.stack import free_port
+from tests.e2e.running import PATIENCE, gunicorn, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 SECRET = "e2e-test-secret-0123456789abcdef"
@@ -20,7 +20,7 @@ def test_stopping_a_consumer_with_a_busy_schedule_logs_no_error(tmp_path):
         folder = tmp_path / str(attempt)
         folder.mkdir()
         port = free_port()
-        process = start_gunicorn("invoicing", port, folder, 2, DATABASE_URL=f"sqlite:///{folder / 'invoicing.db'}",
+        process = gunicorn("invoicing", port, folder, 2, DATABASE_URL=f"sqlite:///{folder / 'invoicing.db'}",
                                  ORDER_FEED_URL=f"http://127.0.0.1:{free_port()}/feed",
                                  POLL_INTERVAL_SECONDS="0.002", SECRET_KEY=SECRET)
         try:
