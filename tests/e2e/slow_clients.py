@@ -15,6 +15,8 @@ from typing import Callable
 
 import requests
 
+from tests.e2e.running import http
+
 HEADERS = "headers"
 BODY = "body"
 ANNOUNCED_BODY = 100_000  # Content-Length of a slow body; it never all arrives
@@ -160,8 +162,7 @@ def probe(health_url: str, order_url: str, order: dict, until: Callable[[], bool
     """Ask `health_url` and place `order` at `order_url`, each on a new connection as a
     health check and a new customer would, every `pace` seconds until `until()` holds
     or `timeout` seconds have passed."""
-    session = requests.Session()
-    session.trust_env = False  # no proxy between the test and loopback
+    session = http()  # a customer signed in, as an admin
     probes = Probes()
     deadline = time.monotonic() + timeout
     while not until() and time.monotonic() < deadline:

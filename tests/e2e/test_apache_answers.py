@@ -15,7 +15,7 @@ import pytest
 from common.security import HEADERS as SECURITY_HEADERS
 from msatom.stack import MissingProgram, answers, free_port, start_apache, wait_until
 from tests.conftest import missing, order_request
-from tests.e2e.running import BROWSER_ACCEPT, PATIENCE, http
+from tests.e2e.running import BROWSER_ACCEPT, PATIENCE, http, token
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ def too_large_sentence(stack) -> str:
     """What the order service itself says to a body over its 1 MiB."""
     status, body = service_answer_to(stack.service_url("order"), (
         "POST / HTTP/1.1\r\nHost: order\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
-        "Content-Length: 2000000\r\nConnection: close\r\n\r\n"))
+        f"Authorization: Bearer {token()}\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n"))
     assert status.startswith("HTTP/1.1 413"), status
     return body["error"]
 

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from msatom.stack import wait_until
 from tests.conftest import order_request
-from tests.e2e.running import PATIENCE
+from tests.e2e.running import PATIENCE, http
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +25,7 @@ def health_count(url: str) -> float:
 
 
 def test_apache_gives_each_request_an_id_that_the_order_log_shows(stack):
-    placed = requests.post(f"{stack.url}/order/", json=order_request(), timeout=10,
+    placed = http().post(f"{stack.url}/order/", json=order_request(), timeout=10,
                            headers={"X-Request-Id": "forged-by-the-client"})
 
     assert placed.status_code == 201
@@ -39,7 +39,7 @@ def test_apache_gives_each_request_an_id_that_the_order_log_shows(stack):
 
 
 def test_the_poll_that_imported_an_order_can_be_followed_into_the_order_log(stack):
-    order = requests.post(f"{stack.url}/order/", json=order_request(), timeout=10).json()
+    order = http().post(f"{stack.url}/order/", json=order_request(), timeout=10).json()
     invoicing_log, order_log = stack.processes["invoicing"], stack.processes["order"]
     found = re.compile(r"\[(\w+)\] poll of \S+ imported [1-9]\d* \(200\)")
     # Where the poll read the order: its document (/<id>/versions/<v>), or the feed's

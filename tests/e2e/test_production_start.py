@@ -1,5 +1,6 @@
-"""A production start (gunicorn on the WSGI entry points) needs SECRET_KEY:
-without it the process stops at once and says so; with it the service answers."""
+"""A production start (gunicorn on the WSGI entry points) needs SECRET_KEY and
+AUTH_KEY, and a consumer its ORDER_CREDENTIAL: without one the process stops at once
+and says which; with them the service answers."""
 from __future__ import annotations
 
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import pytest
 
 from msatom.stack import Process, answers, wait_until
-from tests.e2e.running import MSATOM, PATIENCE, free_port, http, msatom_env
+from tests.e2e.running import AUTH_KEY, MSATOM, PATIENCE, free_port, http, msatom_env
 
 pytestmark = pytest.mark.e2e
 MESSAGE = "SECRET_KEY is not set"
@@ -29,7 +30,7 @@ def refused(command: list[str], tmp_path, **settings: str) -> subprocess.Complet
     return result
 
 
-@pytest.mark.parametrize("service", ["order", "invoicing", "shipping"])
+@pytest.mark.parametrize("service", ["account", "order", "invoicing", "shipping"])
 def test_gunicorn_without_secret_key_stops_at_once_with_a_line_naming_it(tmp_path, service):
     result = refused(gunicorn(service, free_port()), tmp_path)
 
@@ -38,6 +39,17 @@ def test_gunicorn_without_secret_key_stops_at_once_with_a_line_naming_it(tmp_pat
     # No traceback of ours.
     assert "ConfigurationError" not in result.stderr and "msatom/" not in result.stderr
     assert "Reason: App failed to load." in result.stderr  # gunicorn stops instead of booting workers again
+
+
+@pytest.mark.parametrize("service, setting, given", [
+    ("account", "AUTH_KEY", {}), ("order", "AUTH_KEY", {}),
+    ("invoicing", "ORDER_CREDENTIAL", {"AUTH_KEY": AUTH_KEY}), ("shipping", "ORDER_CREDENTIAL", {"AUTH_KEY": AUTH_KEY})])
+def test_gunicorn_without_its_sign_in_settings_stops_at_once_saying_what_to_set(tmp_path, service, setting, given):
+    result = refused(gunicorn(service, free_port()), tmp_path, SECRET_KEY=SECRET, **given)
+
+    assert result.returncode != 0
+    assert f"msatom {service}: {setting} is not set" in result.stderr, result.stderr
+    assert "Reason: App failed to load." in result.stderr
 
 
 @pytest.mark.parametrize("how", ["gunicorn", "msatom serve"])
@@ -66,10 +78,11 @@ def test_msatom_serve_without_secret_key_serves_and_warns(tmp_path):
 
 
 @pytest.mark.parametrize("how", ["gunicorn", "msatom serve"])
-def test_with_secret_key_the_service_starts_and_serves_its_form(tmp_path, how):
+def test_with_its_keys_the_service_starts_and_serves_its_form(tmp_path, how):
     port = free_port()
     command = gunicorn("order", port) if how == "gunicorn" else [str(MSATOM), "serve", "order"]
-    env = msatom_env(DATABASE_URL=f"sqlite:///{tmp_path / 'order.db'}", PORT=str(port), SECRET_KEY=SECRET)
+    env = msatom_env(DATABASE_URL=f"sqlite:///{tmp_path / 'order.db'}", PORT=str(port), SECRET_KEY=SECRET,
+                     AUTH_KEY=AUTH_KEY)
     process = Process(command, env, tmp_path / "service.log")
     try:
         wait_until(lambda: process.running() and answers(f"http://127.0.0.1:{port}/health")
