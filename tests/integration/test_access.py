@@ -3,37 +3,17 @@ service's access table, and each role is let through or refused as that table sa
 in HTML and in JSON; and the table says what the services promise."""
 from __future__ import annotations
 
-import importlib
-from datetime import timedelta
-
 import pytest
-from flask import request
 
-from common.auth import tokens
 from common.auth.rules import ADMIN
-from common.utc import utc_now
 from common.web import close_app
 from msatom.services import FACTORIES
-from tests.integration.support import BROWSER_ACCEPT
+from tests.access_table import ROLES, headers_for, opens, refused, requests_of
 
 KEY = "a" * 32
-ROLES = (None, "sales", "accounting", "logistics", "feed-reader", ADMIN)
 # Nothing listens there: the revoked list cannot be had, and none is in force.
 NO_ACCOUNT_SERVICE = "http://127.0.0.1:9/account"
-SAMPLE = {"IdConverter": 1, "IntegerConverter": 1, "PathConverter": "style.css", "UnicodeConverter": "x"}
-
-
-def _apps() -> dict:
-    factories = dict(FACTORIES)
-    try:
-        factories["account"] = importlib.import_module("account.web").create_app
-    except ModuleNotFoundError as missing:  # the account service is not part of this build
-        if missing.name != "account.web":
-            raise
-    return factories
-
-
-APPS = _apps()
+APPS = FACTORIES
 
 
 @pytest.fixture
@@ -51,41 +31,6 @@ def signed_in_app(settings_for):
         close_app(app)
 
 
-def sample_path(app, rule, method: str) -> str:
-    """A path of the route, with a sample value for each of its variables."""
-    values = {name: SAMPLE[type(converter).__name__] for name, converter in rule._converters.items()}
-    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
-
-
-def requests_of(app):
-    """(endpoint, method, path) of every route, for each way its rule may open it."""
-    for rule in app.url_map.iter_rules():
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            path = sample_path(app, rule, method)
-            yield rule.endpoint, method, path
-            if rule.endpoint.endswith(("feed", "feed_archive", "feed_after")):
-                yield rule.endpoint, method, path + "?embed=documents"
-
-
-def headers_for(role: str | None, html: bool) -> dict:
-    headers = {"Accept": BROWSER_ACCEPT if html else "application/json"}
-    if role is not None:
-        signed = tokens.issue(KEY, f"someone-{role}", [role], timedelta(hours=1), utc_now())
-        headers["Authorization"] = f"Bearer {signed}"
-    return headers
-
-
-def opens(app, rule, method: str, path: str) -> bool:
-    """Whether `rule` lets anyone make this request."""
-    with app.test_request_context(path, method=method):
-        return rule.opens(request)
-
-
-def refused(response) -> bool:
-    return response.status_code in (401, 403) or (
-        response.status_code == 303 and response.headers["Location"].startswith("/account/sign-in"))
-
-
 @pytest.mark.parametrize("service", sorted(APPS))
 def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(service, signed_in_app):
     app = signed_in_app(service)
@@ -98,7 +43,7 @@ def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(se
         for role in ROLES:
             allowed = public or (role is not None and rule.admits(frozenset({role})))
             for html in (True, False):
-                response = client.open(path, method=method, headers=headers_for(role, html))
+                response = client.open(path, method=method, headers=headers_for(KEY, role, html))
                 assert refused(response) is not allowed, (
                     f"{service}: {method} {path} as {role or 'nobody'} ({'HTML' if html else 'JSON'}) "
                     f"answered {response.status_code}")
