@@ -14,6 +14,8 @@ from common.web import close_app
 from msatom.services import FACTORIES
 from msatom.stack import wait_until
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of
+from tests.conftest import order_request, require_program
+from tests.e2e.newsboat import Newsboat
 from tests.e2e.running import AUTH_KEY, PATIENCE, anonymous, http, token
 
 pytestmark = pytest.mark.e2e
@@ -84,10 +86,7 @@ def test_a_removed_accounts_token_is_refused_by_every_service_within_seconds(sta
 
 
 def test_the_thin_feed_needs_no_credential_and_the_documents_do(stack):
-    placed = http().post(f"{stack.url}/order/", json={
-        "customerId": 1, "lines": [{"itemId": 1, "count": 1}],
-        "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
-        "billingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"}}, timeout=10)
+    placed = http().post(f"{stack.url}/order/", json=order_request(), timeout=10)
     assert placed.status_code == 201, placed.text
     stranger = anonymous()
 
@@ -101,3 +100,13 @@ def test_the_thin_feed_needs_no_credential_and_the_documents_do(stack):
     as_reader = anonymous().get(f"{stack.url}/order/feed?embed=documents", timeout=10,
                                 headers={"Authorization": f"Bearer {token('feed-reader', name='invoicing')}"})
     assert as_reader.status_code == 200 and "private" in as_reader.headers["Cache-Control"]
+
+
+def test_newsboat_reads_the_feed_without_a_credential(stack, tmp_path):
+    placed = http().post(f"{stack.url}/order/", json=order_request(), timeout=10)
+    assert placed.status_code == 201, placed.text
+    newsboat = Newsboat(require_program("newsboat"), tmp_path, f"{stack.url}/order/feed")
+
+    newsboat.reload()
+
+    assert f"Order {placed.json()['id']} placed" in newsboat.titles()

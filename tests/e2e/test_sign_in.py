@@ -1,0 +1,62 @@
+"""Signing in and out in a real browser, on the production stack through Apache: one
+sign-in for every service, and after signing out the pages are refused again."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from msatom.stack import Stack
+from tests.e2e.axe import violations
+from tests.e2e.test_ui import choose_line, fill_customer_and_addresses
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack_only(ui_system) -> Stack:
+    if not isinstance(ui_system, Stack):
+        pytest.skip("needs the stack: `msatom run` runs with sign-in off")
+    return ui_system
+
+
+def sign_in(tab, name: str, password: str) -> None:
+    page = tab.page
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(password)
+    tab.follow(lambda: page.get_by_role("button", name="Sign in").click())
+
+
+def test_sign_in_once_place_an_order_and_sign_out_everywhere(browse, stack_only):
+    stack_only.users("add", "dana", "--role", "sales", "--role", "accounting", "--password-stdin",
+                     stdin="danas-password")
+    tab = browse(signed_in=None, bypass_csp=True)
+    page = tab.page
+
+    tab.open("/order/new", "sent to sign in")
+    expect(page).to_have_url(re.compile(r"/account/sign-in\?next=/order/new$"))
+    assert violations(page) == []
+    with tab.expect_error(401):
+        sign_in(tab, "dana", "not-her-password")
+    expect(page.get_by_role("alert")).to_contain_text("The name or the password is wrong.")
+    sign_in(tab, "dana", "danas-password")
+
+    expect(page).to_have_url(re.compile(r"/order/new$"))
+    expect(page.get_by_role("banner")).to_contain_text("Signed in as dana")
+    fill_customer_and_addresses(page)
+    choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
+    tab.follow(lambda: page.get_by_role("button", name="Place order").click())
+    expect(page.get_by_role("status").filter(has_text="has been placed")).to_be_visible()
+    tab.open("/invoicing/", "the same sign-in in invoicing")
+    expect(page.get_by_role("heading", name="Invoices")).to_be_visible()
+    with tab.expect_error(403):
+        tab.open("/shipping/", "shipping is not for sales")
+    expect(page.get_by_text("may not")).to_be_visible()
+
+    tab.open("/order/")
+    tab.follow(lambda: page.get_by_role("button", name="Sign out").click(), "signed out")
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    for path in ("/order/", "/invoicing/"):
+        tab.open(path, "refused after signing out")
+        expect(page).to_have_url(re.compile(r"/account/sign-in\?next="))
