@@ -110,6 +110,9 @@ def _welcome(url: str) -> str:
 
 def serve(args) -> int:
     settings = Settings.from_env(args.service)
+    if settings.auth_key is None and not _loopback(args.host):
+        raise ConfigurationError(f"msatom serve listens on {args.host}, which others can reach, and AUTH_KEY is not "
+                                 f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
     if not settings.secret_key:
         logging.getLogger("msatom").warning(
             "SECRET_KEY is not set: this start signs forms with a random key, so forms open in a browser "

@@ -68,5 +68,35 @@ function follow(flow) {
   refresh();
 }
 
+// Who is signed in, as the account service says (GET /account/): the landing page is
+// a static file, so it asks. Nothing is shown while sign-in is off or unknown.
+async function showCaller(place) {
+  try {
+    const response = await fetch("/account/", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (response.status === 401) {
+      const link = document.createElement("a");
+      link.href = "/account/sign-in?next=/";
+      link.textContent = "Sign in";
+      place.replaceChildren(link);
+    } else if (response.ok) {
+      const { name } = await response.json();
+      if (name === "anyone") return;  // sign-in is off
+      const who = document.createElement("strong");
+      who.textContent = name;
+      const account = document.createElement("a");
+      account.href = "/account/";
+      account.textContent = "Your account";
+      place.replaceChildren("Signed in as ", who, " \u00b7 ", account);
+    } else {
+      return;
+    }
+    place.hidden = false;
+  } catch {
+    // No account service to ask: the page works without the line.
+  }
+}
+
 const flow = document.getElementById("flow");
 if (flow) follow(flow);
+const caller = document.getElementById("caller");
+if (caller) showCaller(caller);

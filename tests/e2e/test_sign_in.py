@@ -48,6 +48,8 @@ def test_sign_in_once_place_an_order_and_sign_out_everywhere(browse, stack_only)
     choose_line(page, 0, "iPod nano (1.00 EUR)", "2")
     tab.follow(lambda: page.get_by_role("button", name="Place order").click())
     expect(page.get_by_role("status").filter(has_text="has been placed")).to_be_visible()
+    tab.open("/", "the landing page knows her too")
+    expect(page.get_by_role("banner")).to_contain_text("Signed in as dana")
     tab.open("/invoicing/", "the same sign-in in invoicing")
     expect(page.get_by_role("heading", name="Invoices")).to_be_visible()
     with tab.expect_error(403):
@@ -60,3 +62,6 @@ def test_sign_in_once_place_an_order_and_sign_out_everywhere(browse, stack_only)
     for path in ("/order/", "/invoicing/"):
         tab.open(path, "refused after signing out")
         expect(page).to_have_url(re.compile(r"/account/sign-in\?next="))
+    with tab.expect_error(401):  # the landing page asks who is signed in
+        tab.open("/", "the landing page after signing out")
+        expect(page.get_by_role("banner").get_by_role("link", name="Sign in")).to_be_visible()
