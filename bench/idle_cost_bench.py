@@ -17,11 +17,13 @@ answered (its access log).
 from __future__ import annotations
 
 import argparse
+import secrets
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import requests
@@ -31,6 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 import procstat  # noqa: E402
 from latency_bench import ORDER  # noqa: E402
+from common.auth import tokens  # noqa: E402
+from common.auth.rules import ADMIN  # noqa: E402
+from common.utc import utc_now  # noqa: E402
 from msatom.stack import PostgresCluster, Process, answers, free_port, start_gunicorn, wait_until  # noqa: E402
 
 VARIANTS = {  # the consumers' settings; None: no consumer
@@ -49,7 +54,8 @@ class System:
         self.cluster = PostgresCluster().start()
         port = free_port()
         self.order_url = f"http://127.0.0.1:{port}"
-        self.order = start_gunicorn("order", port, self.folder, workers,
+        self.auth_key = secrets.token_hex(32)  # every process checks tokens with it
+        self.order = start_gunicorn("order", port, self.folder, workers, AUTH_KEY=self.auth_key,
                                     DATABASE_URL=self.cluster.create_database("orders"))
         wait_until(lambda: answers(f"{self.order_url}/health"), 60, "the order service answering")
         self.consumers: list[Process] = []
@@ -58,6 +64,7 @@ class System:
             consumer_port = free_port()
             self.consumers.append(start_gunicorn(
                 service, consumer_port, self.folder, consumer_workers, ORDER_FEED_URL=f"{self.order_url}/feed",
+                AUTH_KEY=self.auth_key,
                 DATABASE_URL=self.cluster.create_database(service), **consumers))
             self.consumer_urls.append(f"http://127.0.0.1:{consumer_port}")
         for url in self.consumer_urls:
@@ -65,11 +72,14 @@ class System:
 
     def place_one_order(self) -> None:
         """An order, and wait until every consumer has it: then nothing is left to do."""
-        response = requests.post(f"{self.order_url}/", json=ORDER, timeout=30)
+        signed = tokens.issue(self.auth_key, "bench", [ADMIN], timedelta(minutes=5), utc_now())
+        response = requests.post(f"{self.order_url}/", json=ORDER, timeout=30,
+                                 headers={"Authorization": f"Bearer {signed}"})
         response.raise_for_status()
         order_id = response.json()["id"]
         for url in self.consumer_urls:
-            wait_until(lambda url=url: answers(f"{url}/{order_id}"), 60, "the consumer importing the order")
+            wait_until(lambda url=url: answers(f"{url}/{order_id}", headers={"Authorization": f"Bearer {signed}"}),
+                       60, "the consumer importing the order")
 
     def cpu(self) -> tuple[float, float, float]:
         """CPU seconds so far: the order service, the consumers, PostgreSQL."""

@@ -73,6 +73,9 @@ class MsatomRun:
                                             stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                             start_new_session=True)
 
+    def credentials(self) -> dict:
+        return {}  # `msatom run`: sign-in is off
+
     def start(self) -> MsatomRun:
         def healthy() -> bool:
             if self.process.poll() is not None:
@@ -103,6 +106,9 @@ class ApacheStack:
     def __init__(self, interval: float, wait: float | None):
         self.stack = Stack(poll_interval=interval, poll_wait=wait)
         self.url = self.stack.url
+
+    def credentials(self) -> dict:
+        return {"Authorization": f"Bearer {self.stack.token()}"}
 
     def start(self) -> ApacheStack:
         self.stack.start()
@@ -177,6 +183,7 @@ def place_orders(system, samples: list[float], at_least: int, pause: Callable[[]
     try:
         session = requests.Session()
         session.trust_env = False
+        session.headers.update(system.credentials())
         if watch == "db":
             exists = system.invoice_exists()
         else:

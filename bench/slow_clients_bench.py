@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from msatom.stack import Stack, answers, wait_until  # noqa: E402
 from tests.conftest import order_request  # noqa: E402
+from tests.e2e.running import AUTH_KEY  # noqa: E402
 from tests.e2e.slow_clients import BODY, HEADERS, SlowClients, probe  # noqa: E402
 
 
@@ -49,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     interval = tuple(float(part) for part in args.interval.split(","))
 
-    stack = Stack(poll_interval=1.0).start()
+    stack = Stack(poll_interval=1.0, auth_key=AUTH_KEY).start()  # the probes sign in with the tests' key
     rows = []
     try:
         for name, address, kind, path, base in attacks(stack):

@@ -241,9 +241,9 @@ def apache_environment(port: int, run_dir: Path, proxy_source: str | None, **ups
     }
 
 
-def answers(url: str) -> bool:
+def answers(url: str, headers: dict | None = None) -> bool:
     try:
-        return requests.get(url, timeout=2).status_code == 200
+        return requests.get(url, headers=headers, timeout=2).status_code == 200
     except requests.RequestException:
         return False
 
