@@ -2,15 +2,12 @@
 a test holds the two side by side, so that neither changes without the other."""
 from __future__ import annotations
 
-import re
-
 from flask import Flask
 
+from common.openapi.paths import SKIPPED_METHODS, openapi_path
 from common.openapi.serving import description
 
-SKIPPED_METHODS = {"HEAD", "OPTIONS"}  # Flask answers them on every route by itself
 PLUMBING = {"common.static"}  # the pages' stylesheet and script
-RULE_ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 
 def operations(document: dict) -> set[tuple[str, str]]:
@@ -22,11 +19,5 @@ def routes(app: Flask) -> set[tuple[str, str]]:
     """(METHOD, path) of every route of `app`'s JSON API, the path as OpenAPI writes it:
     `/rejected/<int:entry_position>/retry` becomes `/rejected/{entryPosition}/retry`."""
     left_out = PLUMBING | description(app).pages
-    return {(method, RULE_ARGUMENT.sub(lambda match: "{" + _camel(match.group(1)) + "}", rule.rule))
-            for rule in app.url_map.iter_rules() if rule.endpoint not in left_out
+    return {(method, openapi_path(rule.rule)) for rule in app.url_map.iter_rules() if rule.endpoint not in left_out
             for method in rule.methods - SKIPPED_METHODS}
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(word.capitalize() for word in rest)

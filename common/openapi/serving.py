@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, jsonify
 
 from common.caching import SHARED_REVALIDATE, conditional
+from common.openapi.security import with_security
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,6 @@ def description(app: Flask) -> Description:
 def _serve():
     # The same for every client and free of personal data: any cache may keep it, and
     # asks again before each use, since a new release changes it.
-    response = conditional(jsonify(description(current_app).document))
+    response = conditional(jsonify(with_security(description(current_app).document, current_app)))
     response.headers["Cache-Control"] = SHARED_REVALIDATE
     return response

@@ -7,6 +7,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from common.openapi.drift import operations, routes
+from common.openapi.security import with_security
 from common.openapi.serving import description
 from common.settings import Settings
 from common.web import close_app
@@ -22,7 +23,7 @@ def app(request):
 
 
 def test_the_document_is_valid_openapi_3_1(app):
-    document = description(app).document
+    document = app.test_client().get("/openapi.json").get_json()  # as served: with what signing in takes
 
     assert document["openapi"].startswith("3.1.")
     OpenAPIV31SpecValidator(document).validate()
@@ -48,6 +49,19 @@ def test_the_document_is_served_at_openapi_json_for_any_cache_to_revalidate(app)
 
     assert response.status_code == 200
     assert response.mimetype == "application/json"
-    assert response.get_json() == description(app).document
+    assert response.get_json() == with_security(description(app).document, app)
     assert response.headers["Cache-Control"] == "no-cache"
     assert client.get("/openapi.json", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+def test_the_document_says_which_operations_need_a_token_as_the_access_table_does():
+    app = create_app("order", Settings.from_env("order", {}).but(database_url="sqlite://"))
+    try:
+        paths = app.test_client().get("/openapi.json").get_json()["paths"]
+    finally:
+        close_app(app)
+
+    assert paths["/"]["post"]["security"] == [{"bearer": []}]
+    assert {"401", "403"} <= paths["/{orderId}/cancel"]["post"]["responses"].keys()
+    assert paths["/feed"]["get"]["security"] == [{"bearer": []}, {}]  # the thin pages need none
+    assert "security" not in paths["/items"]["get"] and "401" not in paths["/items"]["get"]["responses"]

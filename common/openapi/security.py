@@ -1,0 +1,35 @@
+"""What an OpenAPI document says of signing in, read from the app's own access table:
+each operation that needs a token names the bearer scheme and its 401 and 403 answers;
+one open to anyone for some requests (the thin feed pages) lists no credential as an
+alternative. Derived, so that the document and the table cannot say different things."""
+from __future__ import annotations
+
+import copy
+
+from flask import Flask
+
+from common.openapi.paths import SKIPPED_METHODS, openapi_path
+from common.openapi.parts import answer, schema
+
+BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+          "description": "A token from `POST /account/token`, or the sign-in cookie of a browser."}
+NOT_SIGNED_IN = answer("No usable token: sign in first (the sentence says why).", schema("Error"))
+NOT_ALLOWED = answer("The account's roles do not allow this.", schema("Error"))
+
+
+def with_security(document: dict, app: Flask) -> dict:
+    """`document` with what signing in takes for each of its operations."""
+    secured = copy.deepcopy(document)
+    secured["components"]["securitySchemes"] = {"bearer": BEARER}
+    rules = app.extensions["access"]
+    for rule in app.url_map.iter_rules():
+        path = openapi_path(rule.rule)
+        access = rules.get(rule.endpoint)
+        for method in rule.methods - SKIPPED_METHODS:
+            operation = secured["paths"].get(path, {}).get(method.lower())
+            if operation is None or access is None or access.public:
+                continue
+            operation["security"] = [{"bearer": []}] + ([{}] if access.public_when else [])
+            operation["responses"].setdefault("401", NOT_SIGNED_IN)
+            operation["responses"].setdefault("403", NOT_ALLOWED)
+    return secured
