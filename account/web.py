@@ -2,7 +2,6 @@
 reads, tokens for programs, who is signed in, and the list of revoked tokens."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, url_for
@@ -16,6 +15,7 @@ from common.auth.tokens import COOKIE, Identity
 from common.caching import NOT_STORED, PRIVATE_REVALIDATE, conditional
 from common.db import Database
 from common.errors import InputError
+from common.forms import Problem, Summary
 from common.json_body import parse_json_body
 from common.negotiation import asks_for_json
 from common.openapi.serving import serve_document
@@ -32,14 +32,6 @@ TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
 REVOKED = "The token was revoked: it was signed out, or its account removed; sign in again."
 SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
-
-
-@dataclass
-class Summary:
-    """What the error summary above the form says."""
-    title: str
-    note: str = ""
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (field id, sentence)
 
 
 def create_app(config: Settings | None = None) -> Flask:
@@ -75,18 +67,18 @@ def sign_in():
     if _key() is None:
         return _sign_in_form(status=404)
     name, password = request.form.get("name", "").strip(), request.form.get("password", "")
-    problems = [(key, sentence) for key, sentence, given in (
+    problems = [Problem(key, sentence) for key, sentence, given in (
         ("name", "Enter the name of your account.", name), ("password", "Enter your password.", password))
         if not given]
     if problems:
-        return _sign_in_form(name, Summary("You are not signed in", problems=problems), 400)
+        return _sign_in_form(name, Summary("You are not signed in", problems=tuple(problems)), 400)
     try:
         signed_in, token, expires_at = _signed_in(name, password, SESSION_LIFETIME)
     except service.TooManyFailures as refusal:
-        return _sign_in_form(name, Summary("You are not signed in", str(refusal)), 429,
+        return _sign_in_form(name, Summary("You are not signed in", note=str(refusal)), 429,
                              {"Retry-After": str(refusal.seconds)})
     if signed_in is None:
-        return _sign_in_form(name, Summary("You are not signed in", WRONG), 401, {"WWW-Authenticate": "Bearer"})
+        return _sign_in_form(name, Summary("You are not signed in", note=WRONG), 401, {"WWW-Authenticate": "Bearer"})
     response = redirect(same_site_path(request.form.get("next")), code=303)
     response.set_cookie(COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
                         secure=request.is_secure, httponly=True, samesite="Lax")
@@ -175,8 +167,10 @@ def _credentials(body) -> tuple[str, str]:
 def _sign_in_form(name: str = "", summary: Summary | None = None, status: int = 200, headers=None,
                   signed_out: bool = False):
     next_path = same_site_path(request.values.get("next"))
-    return render_template("sign_in.html", name=name, summary=summary, next_path=next_path, signed_out=signed_out,
-                           sign_in_off=_key() is None, sign_in_off_text=SIGN_IN_OFF), status, headers or {}
+    problems = {problem.field_id: problem.text for problem in summary.problems} if summary else {}
+    return render_template("sign_in.html", name=name, summary=summary, problems=problems, next_path=next_path,
+                           signed_out=signed_out, sign_in_off=_key() is None,
+                           sign_in_off_text=SIGN_IN_OFF), status, headers or {}
 
 
 def _key() -> str | None:

@@ -2,9 +2,9 @@
 what the page says about it (line amounts, the total, the problems as links to their fields)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
+from common.forms import Problem, Summary
 from common.numbers import whole_number
 from order.models import Item
 from order.service import MAX_COUNT, MAX_LINES
@@ -13,20 +13,6 @@ SAME_ADDRESS = "billingSameAsShipping"  # the box "Billing address same as shipp
 ADDRESSES = ("shippingAddress", "billingAddress")
 GROUPS = {"customerId": "Customer", "shippingAddress": "Shipping address", "billingAddress": "Billing address",
           "lines": "Lines"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    field_id: str  # the id of the control to fix it in
-    text: str  # where and what, e.g. "Customer: choose a customer."
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What the top of a refused form says: a title, and the problems or a note."""
-    title: str
-    problems: tuple[Problem, ...] = ()
-    note: str | None = None
 
 
 def blank_form() -> dict:

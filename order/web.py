@@ -9,6 +9,7 @@ from flask import (Blueprint, Flask, Response, abort, current_app, jsonify, redi
 from common.auth.guard import check_rules
 from common.db import Database
 from common.errors import InputError
+from common.forms import Summary
 from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
 from common.feed.publishing import conditional_response, render_atom
 from common.feed import waiting
@@ -261,7 +262,7 @@ def _place_from_form():
         refused = order_form.refusal("The order was not placed", form, errors)
         return _order_form(form, errors, refused, 400, key)  # the key is still unused
     except KeyReused:  # with a new key: a new order
-        return _order_form(form, summary=order_form.Summary("The order was not placed", note=FORM_USED), status=422)
+        return _order_form(form, summary=Summary("The order was not placed", note=FORM_USED), status=422)
 
 
 def _add_line(form: dict, key: str | None):
@@ -286,7 +287,7 @@ def _placed_from_form(session, form: dict) -> Response:
     return redirect(url_for("order.index", placed=order.id), code=303)
 
 
-def _order_form(form: dict, errors: dict | None = None, summary: order_form.Summary | None = None,
+def _order_form(form: dict, errors: dict | None = None, summary: Summary | None = None,
                 status: int = 200, key: str | None = None, focus: str | None = None):
     """The form with what was typed; `key` names the order it places (a new one by default);
     `focus` is the id of the control to start from, where there is no summary to read first."""
