@@ -49,6 +49,10 @@ class Item(Base):
 ACCEPTED, CANCELLED = "accepted", "cancelled"
 
 
+class OrderConflict(Exception):
+    """The request does not fit the order's state; the message says why."""
+
+
 class Order(Base):
     __tablename__ = "purchase_order"
 
@@ -76,6 +80,12 @@ class Order(Base):
     @property
     def total_price(self) -> Decimal:
         return sum((line.total for line in self.lines), Decimal("0.00"))
+
+    def cancel(self, at: datetime) -> None:
+        """Cancel the order as of `at`, a new version of it; a cancelled order stays so."""
+        if self.status == CANCELLED:
+            raise OrderConflict(f"Order {self.id} is already cancelled.")
+        self.status, self.version, self.updated = CANCELLED, self.version + 1, at
 
 
 class OrderLine(Base):

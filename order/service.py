@@ -14,7 +14,7 @@ from common.listing import Columns
 from common.numbers import MAX_INT, whole_number
 from common.text import TextError, checked_text
 from order.documents import version_of
-from order.models import ACCEPTED, CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
+from order.models import ACCEPTED, CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderConflict, OrderLine
 
 MAX_COUNT = 1000
 MAX_LINES = 100
@@ -30,10 +30,6 @@ class InvalidOrder(InputError):
 
 class UnknownOrder(LookupError):
     pass
-
-
-class OrderConflict(Exception):
-    """The request does not fit the order's state; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +85,7 @@ def cancel_order(session: Session, order_id: int, clock: Callable[[], datetime])
     order = session.get(Order, order_id, with_for_update={"of": Order})
     if order is None:
         raise UnknownOrder(f"Order {order_id} does not exist.")
-    if order.status == CANCELLED:
-        raise OrderConflict(f"Order {order_id} is already cancelled.")
-    order.status, order.version, order.updated = CANCELLED, order.version + 1, clock()
+    order.cancel(clock())
     session.flush()
     _publish(session, order, "cancelled", clock)
     return order

@@ -30,7 +30,7 @@ from order import access, feed, order_form, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
 from order.order_form import blank_form, form_values
-from order.models import CURRENCY, MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderVersion
+from order.models import CURRENCY, MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderConflict, OrderVersion
 
 # The new-order form's script under static/order/ (the shared stylesheet and script are under static/).
 pages = Blueprint("order", __name__, static_folder="static", static_url_path="/static/order")
@@ -200,7 +200,7 @@ def cancel(order_id: int):
             body = order_json(order)
     except service.UnknownOrder as error:
         abort(404, str(error))
-    except service.OrderConflict as error:
+    except OrderConflict as error:
         return _conflict(str(error), order_id)
     if wants_html():
         return redirect(url_for("order.detail", order_id=order_id, cancelled=""), code=303)

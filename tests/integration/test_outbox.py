@@ -13,7 +13,7 @@ from common.db import Database
 from common.schema import upgrade
 from common.utc import utc_now
 from order import service
-from order.models import MIGRATIONS, FeedEntry
+from order.models import MIGRATIONS, FeedEntry, OrderConflict
 from tests.conftest import order_request
 
 
@@ -63,7 +63,7 @@ def test_a_change_that_is_not_committed_leaves_no_gap(db):
         with db.session() as session:
             service.place_order(session, order_request(customer_id=99), utc_now)
     cancel(db, first)
-    with pytest.raises(service.OrderConflict):
+    with pytest.raises(OrderConflict):
         cancel(db, first)
     second = place(db)
 
