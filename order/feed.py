@@ -87,9 +87,13 @@ def subscription_state(session: Session, size: int) -> Subscription:
     writing = outbox.writing(session, FeedEntry.__table__)
     newest = head(session)
     last = newest.position if newest else 0
-    validators = Validators(etag=f"feed-{size}-{last}", changed_at=newest.recorded_at if newest else None,
-                            writing=writing)
-    return Subscription(validators, last)
+    return Subscription(_current(size, last, newest.recorded_at if newest else None, writing), last)
+
+
+def _current(size: int, last: int, changed_at: datetime | None, writing: bool = False) -> Validators:
+    """The validators of the feed as it is up to `last`: of the subscription document and
+    of the page still filling, which show the same entries."""
+    return Validators(etag=f"feed-{size}-{last}", changed_at=changed_at, writing=writing)
 
 
 def page_after(session: Session, position: int, size: int) -> int | None:
@@ -137,7 +141,7 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     if complete:
         validators = Validators(etag=f"archive-{size}-{number}", changed_at=rows[0].recorded_at)
     else:
-        validators = Validators(etag=f"feed-{size}-{last}", changed_at=rows[0].recorded_at if rows else None)
+        validators = _current(size, last, rows[0].recorded_at if rows else None)
     return Page(feed, validators, complete)
 
 
