@@ -8,9 +8,8 @@ from flask import Blueprint, Flask, Response, jsonify, redirect, render_template
 
 from account import openapi as account_api
 from account import service
-from account.models import MIGRATIONS
 from account.access import RULES
-from common.auth.guard import ANYONE, check_rules, current_identity
+from common.auth.guard import ANYONE, current_identity
 from common.auth.tokens import COOKIE, Identity
 from common.caching import NOT_STORED, PRIVATE_REVALIDATE, conditional
 from common.db import Database
@@ -20,10 +19,9 @@ from common.json_body import parse_json_body
 from common.negotiation import asks_for_json
 from common.openapi.serving import serve_document
 from common.security import posted_from_any_page
-from common.schema import upgrade
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import create_service_app, database, respond, settings
+from common.web import Navigation, create_service_app, database, respond, settings
 
 pages = Blueprint("account", __name__, template_folder="templates")
 
@@ -34,15 +32,14 @@ REVOKED = "The token was revoked: it was signed out, or its account removed; sig
 SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
 
 
-def create_app(config: Settings | None = None) -> Flask:
-    config = config or Settings.from_env("account")
-    db = Database(config.database_url)
-    upgrade(db, MIGRATIONS)
-    app = create_service_app(__name__, config, db, "Account", access=RULES, revocations=StoredRevocations(db))
+def create_app(config: Settings, db: Database, navigation: Navigation) -> Flask:
+    """The account service's pages and API on `db` (migrated): it checks tokens against
+    the revocations it holds itself."""
+    app = create_service_app(__name__, config, db, "Account", RULES, StoredRevocations(db), navigation)
     app.register_blueprint(pages)
     posted_from_any_page(app, "account.sign_out")
     serve_document(app, account_api.document(), account_api.PAGES)
-    return check_rules(app)
+    return app
 
 
 class StoredRevocations:

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from msatom.stack import Stack, answers, wait_until  # noqa: E402
-from tests.conftest import order_request  # noqa: E402
+from tests.support.orders import order_request  # noqa: E402
 from tests.e2e.running import AUTH_KEY  # noqa: E402
 from tests.e2e.slow_clients import BODY, HEADERS, SlowClients, probe  # noqa: E402
 

@@ -16,17 +16,19 @@ from common.text import flaw
 
 MAX_SEARCH = 100  # characters: more than a name and a number; a longer search is a mistake
 LIKE_ESCAPE = "\\"
+ANY_HINT = "a number or a name"
 
 
 @dataclass(frozen=True)
 class Columns:
     """What a list is searched by: the column its status filter reads (one of `statuses`),
-    the number a word of digits finds (the order's), and the text columns where any word
-    is looked for (the customer's names)."""
+    the number a word of digits finds, the text columns where any word is looked for,
+    and what to search by in the words of a refusal ("a number or a name")."""
     status: ColumnElement
     statuses: tuple[str, ...]
     number: ColumnElement
     text: tuple[ColumnElement, ...]
+    hint: str = ANY_HINT
 
 
 @dataclass(frozen=True)
@@ -54,9 +56,9 @@ class Search:
         return urlencode(self.args(**more))
 
 
-def search_from(args: Mapping[str, str], statuses: tuple[str, ...]) -> Search:
+def search_from(args: Mapping[str, str], statuses: tuple[str, ...], hint: str = ANY_HINT) -> Search:
     """The search a URL's query asks for; InputError for a status the list does not
-    have, or for words no search could take."""
+    have, or for words no search could take (the sentence says to search by `hint`)."""
     status = args.get("status") or None
     if status is not None and status not in statuses:
         raise InputError(f"The status must be one of {', '.join(statuses)}; leave it out to see every status.",
@@ -64,10 +66,10 @@ def search_from(args: Mapping[str, str], statuses: tuple[str, ...]) -> Search:
     text = " ".join(args.get("q", "").split())
     found = flaw(text)
     if found:
-        raise InputError(f"The search contains {found}; search by an order number or a name.",
+        raise InputError(f"The search contains {found}; search by {hint}.",
                          {"q": f"The search contains {found}."})
     if len(text) > MAX_SEARCH:
-        raise InputError(f"The search has more than {MAX_SEARCH} characters; search by an order number or a name.",
+        raise InputError(f"The search has more than {MAX_SEARCH} characters; search by {hint}.",
                          {"q": f"More than {MAX_SEARCH} characters."})
     return Search(status, text)
 

@@ -62,9 +62,12 @@ class Metrics:
             self.registry.register(collector)
 
 
+_KEY = "metrics"
+
+
 def install(app: Flask) -> Metrics:
     """Count every request of `app` and serve GET /metrics."""
-    metrics = app.extensions["metrics"] = Metrics()
+    metrics = app.extensions[_KEY] = Metrics()
 
     def started():
         g.msatom_started = time.perf_counter()
@@ -75,8 +78,13 @@ def install(app: Flask) -> Metrics:
     return metrics
 
 
+def of(app: Flask) -> Metrics:
+    """The metrics `install` gave `app`."""
+    return app.extensions[_KEY]
+
+
 def _count(response: Response) -> Response:
-    metrics: Metrics = current_app.extensions["metrics"]
+    metrics = of(current_app)
     route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
     method = request.method if request.method in METHODS else "other"
     metrics.requests.labels(method, route, str(response.status_code)).inc()
@@ -89,13 +97,13 @@ def _count(response: Response) -> Response:
 
 
 def _metrics_page():
-    return Response(current_app.extensions["metrics"].exposition(), content_type=CONTENT_TYPE_LATEST,
+    return Response(of(current_app).exposition(), content_type=CONTENT_TYPE_LATEST,
                     headers={"Cache-Control": NOT_STORED})
 
 
 def count_feed_answers(app: Flask, pages: dict[str, str]) -> None:
     """Count the answers (200, 304, ...) of the feed's endpoints: {endpoint: page}."""
-    metrics: Metrics = app.extensions["metrics"]
+    metrics = of(app)
     metrics.feed_answers = metrics._make(Counter, "msatom_feed_responses",
                                          "Answers of the published feed, by page and status (304: nothing new)",
                                          ["page", "status"])
@@ -107,7 +115,7 @@ def count_feed_answers(app: Flask, pages: dict[str, str]) -> None:
 
 def waiting_gauge(app: Flask) -> Gauge:
     """The gauge of the requests a feed holds waiting for its next entry (long-poll)."""
-    metrics: Metrics = app.extensions["metrics"]
+    metrics = of(app)
     return metrics._make(Gauge, "msatom_feed_waiting_requests",
                          "Requests to the feed held now until it grows or their wait is over (long-poll)",
                          multiprocess_mode="livesum")
@@ -115,8 +123,8 @@ def waiting_gauge(app: Flask) -> Gauge:
 
 def poll_observer(app: Flask) -> Callable[[PollResult, float], None]:
     """The poller's numbers; the function to hand each poll's result and duration."""
-    metrics: Metrics = app.extensions["metrics"]
-    polls = metrics._make(Counter, "msatom_feed_polls", "Polls of the order feed, by outcome (200, 304, error)",
+    metrics = of(app)
+    polls = metrics._make(Counter, "msatom_feed_polls", "Polls of the feed followed, by outcome (200, 304, error)",
                           ["outcome"])
     imported = metrics._make(Counter, "msatom_feed_entries_imported", "Feed entries imported")
     rejected = metrics._make(Counter, "msatom_feed_entries_rejected",
@@ -149,7 +157,7 @@ CONSUMER_GAUGES: dict[str, Figure] = {
 def live_gauges(app: Flask, read: Callable[[], object], gauges: dict[str, Figure]) -> None:
     """Gauges whose values are read at each scrape, as GET /status reads them (from the
     service's database): the same whichever process answers, and as old as the scrape."""
-    app.extensions["metrics"].add_live(_LiveGauges(read, gauges))
+    of(app).add_live(_LiveGauges(read, gauges))
 
 
 class _LiveGauges(Collector):
@@ -167,7 +175,7 @@ class _LiveGauges(Collector):
 
 def rebuild_observer(app: Flask) -> Callable[[Progress], None]:
     """The rebuild's gauges; the function to hand its progress after every batch."""
-    metrics: Metrics = app.extensions["metrics"]
+    metrics = of(app)
     running = metrics._make(Gauge, "msatom_rebuild_running", "1 while a rebuild from the feed runs, else 0",
                             multiprocess_mode="mostrecent")
     position = metrics._make(Gauge, "msatom_rebuild_position",

@@ -14,6 +14,8 @@ FRESH, BEHIND, FAILING, UNCHECKED = "fresh", "behind", "failing", "unchecked"
 class FeedLabels:
     source: str  # who writes the feed, as a sentence names it: "the order service"
     entries: str  # what its entries are, plural: "order changes"
+    title: str = "Feed"  # the feed's name as a heading: "Order feed"
+    news: str = "new entries"  # what arrives on it, plural: "new orders"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ HEADERS = {
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
+_ANY_PAGE = "posted_from_any_page"  # the endpoints whose forms may come from any page of the site
+
+
 def secure(app: Flask, settings: Settings) -> None:
     """The secret key, CSRF protection of form posts and the security headers."""
     app.secret_key = settings.secret_key or secrets.token_hex(32)
@@ -44,13 +47,13 @@ def secure(app: Flask, settings: Settings) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked below, where the JSON API is told apart
     )
     csrf = CSRFProtect(app)
-    app.extensions["posted_from_any_page"] = set()
+    app.extensions[_ANY_PAGE] = set()
 
     @app.before_request
     def check_form_token():
         if request.method not in UNSAFE_METHODS or _json_api_call():
             return
-        if request.endpoint in app.extensions["posted_from_any_page"]:
+        if request.endpoint in _from_any_page(app):
             if _from_another_site():
                 raise CSRFError(REFUSED)
             return
@@ -64,7 +67,11 @@ def posted_from_any_page(app: Flask, endpoint: str) -> None:
     """Let the form of `endpoint` come from the pages of every service of the site (the
     header's "Sign out"): the token of one service's form is not another's, so the
     browser's own word that the post came from this site stands in for it."""
-    app.extensions["posted_from_any_page"].add(endpoint)
+    _from_any_page(app).add(endpoint)
+
+
+def _from_any_page(app: Flask) -> set[str]:
+    return app.extensions[_ANY_PAGE]
 
 
 def add_headers(response):

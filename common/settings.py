@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
+from common.poll_words import FeedLabels
 from common.utc import utc_now
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -18,11 +19,38 @@ class ConfigurationError(ValueError):
 
 
 @dataclass(frozen=True)
+class FeedSource:
+    """The feed a service follows, as its settings and its sentences name it: the
+    environment variables of the feed's URL and of the credential the service shows,
+    where the feed is on this port when no URL is set, the role the credential's
+    account needs, and the words for the feed's writer and its entries."""
+
+    url_variable: str
+    credential_variable: str
+    local_path: str  # from the root of this port, beginning with /
+    reader_role: str
+    labels: FeedLabels
+
+    def missing_credential(self) -> str:
+        return (f"{self.credential_variable} is not set. This service reads the documents of "
+                f"{self.labels.source} with it: a token of an account with the role {self.reader_role}, "
+                "from `msatom user token NAME` (see the README).")
+
+    def refused_credential(self) -> str:
+        """What a refusal says, with `{status}` to fill in."""
+        return (f"{self.labels.source[:1].upper()}{self.labels.source[1:]} refused this service's credential "
+                f"({{status}}): set {self.credential_variable} to a token of an account with the role "
+                f"{self.reader_role}.")
+
+
+@dataclass(frozen=True)
 class Settings:
     service: str
     database_url: str
     port: int = 8080
-    order_feed_url: str = "http://127.0.0.1:8080/order/feed"
+    # The feed this service follows, if it follows one, and where it is.
+    feed: FeedSource | None = None
+    feed_url: str | None = None
     feed_page_size: int = 20
     # Requests one process holds waiting for the feed to grow (long-poll, common/feed/waiting.py);
     # past it a request is answered at once. `msatom run`/`serve` answer with 8 threads: half
@@ -40,22 +68,26 @@ class Settings:
     auth_key: str | None = None
     # The account service, as this service reaches it (its list of revoked tokens).
     account_url: str = "http://127.0.0.1:8080/account"
-    # A consumer's bearer token for the order service's documents; None: it sends none.
-    order_credential: str | None = None
+    # A consumer's bearer token for the documents of the feed it follows; None: it sends none.
+    feed_credential: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py); none by default.
     trusted_proxies: tuple[Network, ...] = ()
     # Injected so that tests can control time; production uses the wall clock.
     clock: Callable[[], datetime] = utc_now
 
     @classmethod
-    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None,
+                 feed: FeedSource | None = None) -> Settings:
+        """The settings of `service`, which follows `feed` if given one."""
         env = os.environ if environ is None else environ
         port = _number(env, "PORT", int, 8080)
         return cls(
             service=service,
             database_url=env.get("DATABASE_URL") or default_database_url(service),
             port=port,
-            order_feed_url=env.get("ORDER_FEED_URL") or f"http://127.0.0.1:{port}/order/feed",
+            feed=feed,
+            feed_url=(env.get(feed.url_variable) or f"http://127.0.0.1:{port}{feed.local_path}") if feed else None,
+            feed_credential=(env.get(feed.credential_variable, "").strip() or None) if feed else None,
             feed_page_size=_number(env, "FEED_PAGE_SIZE", int, 20, minimum=1),
             feed_max_waiting=_number(env, "FEED_MAX_WAITING", int, 4),
             poll_interval_seconds=_number(env, "POLL_INTERVAL_SECONDS", float, 5.0),
@@ -64,19 +96,18 @@ class Settings:
             secret_key=_secret(env, "SECRET_KEY"),
             auth_key=_secret(env, "AUTH_KEY"),
             account_url=env.get("ACCOUNT_URL") or f"http://127.0.0.1:{port}/account",
-            order_credential=env.get("ORDER_CREDENTIAL", "").strip() or None,
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
 
-    def for_production(self, reads_the_feed: bool = False) -> Settings:
+    def for_production(self) -> Settings:
         """These settings, refused when a production server cannot use them; a service
-        that `reads_the_feed` needs its credential for the order documents too."""
+        that follows a feed needs its credential for the feed's documents too."""
         if not self.secret_key:
             raise ConfigurationError(MISSING_SECRET_KEY)
         if not self.auth_key:
             raise ConfigurationError(MISSING_AUTH_KEY)
-        if reads_the_feed and not self.order_credential:
-            raise ConfigurationError(MISSING_ORDER_CREDENTIAL)
+        if self.feed and not self.feed_credential:
+            raise ConfigurationError(self.feed.missing_credential())
         return self
 
     def but(self, **changes) -> Settings:
@@ -90,9 +121,6 @@ MISSING_SECRET_KEY = (
 MISSING_AUTH_KEY = (
     "AUTH_KEY is not set. A production server needs it to check who signed in: a long random string, "
     f"the same for every service and process, e.g. the output of {MAKE_A_KEY}.")
-MISSING_ORDER_CREDENTIAL = (
-    "ORDER_CREDENTIAL is not set. This service reads the order documents with it: a token of an account "
-    "with the role feed-reader, from `msatom user token NAME` (see the README).")
 # A key that can be guessed lets anyone sign forms and cookies: 32 bytes, as the
 # 256 bits of the HMAC's hash.
 MIN_SECRET_KEY_BYTES = 32

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import math
-from functools import partial
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
@@ -25,13 +24,10 @@ from common.negotiation import asks_for_json, wants_html
 from common.numbers import MAX_INT, digits_up_to
 from common.paging import fetch_page, page_number
 from common.proxies import TrustedProxyFix
-from common.feed.running import Consumer, Following, start_schedule
-from common.feed.following import FeedClient
-from common.feed.copying import Copy
+from common.feed.running import Consumer
 from common.feed.rebuilding import Rebuilder
-from common.feed import waiting
+from common.parts import consumer, database, hold, parts, rebuilder
 from common.poll_words import FeedLabels, ago, poll_status, within
-from common.schema import upgrade
 from common.security import secure
 from common.settings import Settings
 from common.status import serve_status
@@ -44,13 +40,8 @@ MAX_BODY_BYTES = 1024 * 1024
 # werkzeug's own sentence ("The data value transmitted exceeds the capacity limit.") tells
 # nobody what to do. Apache's 413 says the same (apache/htdocs/error/413.*).
 TOO_LARGE = "The request body is larger than 1 MiB, the most a service accepts."
-NAVIGATION = [("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments")]
 # How often an open page refreshes its poller state (common/static/app.js).
 LIVE_REFRESH_SECONDS = 5
-# How a consumer's page names the feed it follows and what the feed's entries are.
-ORDER_FEED_LABELS = FeedLabels(source="the order service", entries="order changes")
-ORDER_CREDENTIAL_REFUSED = ("The order service refused this service's credential ({status}): set ORDER_CREDENTIAL "
-                            "to a token of an account with the role feed-reader.")
 # Common's own routes: no personal data. /metrics is for the internal network only
 # (Apache refuses it), where Prometheus scrapes it without a token.
 PLUMBING_RULES = {"health": PUBLIC, "common.static": PUBLIC, "metrics": PUBLIC, "status": PUBLIC, "openapi": PUBLIC}
@@ -71,30 +62,34 @@ class IdConverter(IntegerConverter):
         super().__init__(map, max=MAX_INT)
 
 
-def create_page_app(import_name: str, service: str, title: str) -> Flask:
-    """An app with the shared layout and stylesheet, and nothing else yet."""
+Navigation = tuple[tuple[str, str], ...]  # (the path of a service's pages under /, its title)
+
+
+def create_page_app(import_name: str, service: str, title: str, navigation: Navigation = ()) -> Flask:
+    """An app with the shared layout and stylesheet, whose header links to `navigation`,
+    and nothing else yet."""
     app = Flask(import_name, static_folder=None)
     app.url_map.converters["id"] = IdConverter
     app.json.sort_keys = False
     app.register_blueprint(plumbing)
     caching.install(app)
-    app.jinja_env.globals.update(service=service, service_title=title, navigation=NAVIGATION)
+    app.jinja_env.globals.update(service=service, service_title=title, navigation=navigation)
     app.jinja_env.filters["money"] = money_text
     return app
 
 
-def create_service_app(import_name: str, settings: Settings, db: Database, title: str,
-                       access: dict[str, Rule], revocations: Revocations | None = None) -> Flask:
-    """A service's app that lets each request through only as `access` (the service's
-    table, endpoint -> Rule) and common's own rules allow; once its routes are all
-    there, `check_rules(app)` refuses it if one has no rule."""
-    app = create_page_app(import_name, settings.service, title)
+def create_service_app(import_name: str, settings: Settings, db: Database, title: str, access: dict[str, Rule],
+                       revocations: Revocations | None = None, navigation: Navigation = ()) -> Flask:
+    """A service's app on `db` that lets each request through only as `access` (the
+    service's table, endpoint -> Rule) and common's own rules allow; once its routes are
+    all there, `check_rules(app)` refuses it if one has no rule."""
+    app = create_page_app(import_name, settings.service, title, navigation)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*, believed
     # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
     app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)
-    app.extensions["db"] = db
+    hold(app, db)
     install_guard(app, {**PLUMBING_RULES, **access}, settings, revocations)  # before the form check: 401 first
     secure(app, settings)
     app.add_url_rule("/health", "health", health)
@@ -108,12 +103,12 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     return app
 
 
-def database() -> Database:
-    return current_app.extensions["db"]
-
-
 def settings() -> Settings:
-    return current_app.config["SETTINGS"]
+    return settings_of(current_app)
+
+
+def settings_of(app: Flask) -> Settings:
+    return app.config["SETTINGS"]
 
 
 def respond(data: Callable[[], Any], template: str, status: int = 200, **context):
@@ -143,7 +138,7 @@ def respond_list(session: Session, query: Select, columns: Columns, item_json: C
     """`respond_page` of a list that finds things: the rows of a status (`?status=`) that
     hold the words searched for (`?q=`) in `columns`; the template also gets `listing`,
     the count of each status."""
-    search = search_from(request.args, columns.statuses)
+    search = search_from(request.args, columns.statuses, columns.hint)
     found, shown = listing(session, query, columns, search)
     return respond_page(session, shown, item_json, template, search=search, listing=found, **context)
 
@@ -197,54 +192,26 @@ def _unexpected_error(error: Exception):
     return jsonify(error="Something went wrong on our side; please try again."), 500
 
 
-def create_consumer_app(import_name: str, settings: Settings, title: str, models, import_entry,
-                        access: dict[str, Rule], operators: tuple[str, ...]) -> Flask:
-    """A service that follows the order feed; `models` is its module with
-    `MIGRATIONS`, `PollState` and `RejectedEntry`; `operators` are the roles that
-    may make it poll, retry a rejected entry and rebuild."""
-    db = Database(settings.database_url)
-    upgrade(db, models.MIGRATIONS)
-    app = create_service_app(import_name, settings, db, title, access)
-    add_rules(app, {"polling.poll_now": allow(*operators, doing="make this service poll the order feed"),
-                    "polling.retry_rejected": allow(*operators, doing="retry rejected entries"),
-                    "rebuilding.rebuild": allow(*operators, doing=f"rebuild {settings.service}")})
-    client = order_feed_client(settings)
-    consumer = Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
-                        observe=metrics.poll_observer(app), embedded=settings.embedded_documents)
-    install_consumer(app, consumer, settings.poll_interval_seconds, settings.poll_wait_seconds, ORDER_FEED_LABELS)
-    install_rebuilder(app, rebuilder_for(db, models, import_entry, settings, metrics.rebuild_observer(app)))
-    return app
-
-
-def rebuilder_for(db: Database, models, import_entry, settings: Settings, observe) -> Rebuilder:
-    """The rebuild of a service whose `models` module also has `Base` and `Rebuild`:
-    every table but the rebuild's mark is copied, every one but the state is swapped."""
-    tables = [table for table in models.Base.metadata.sorted_tables if table is not models.Rebuild.__table__]
-    swapped = [table for table in tables if table is not models.PollState.__table__]
-    return Rebuilder(db, Copy(db, tables, swapped), models.PollState, models.RejectedEntry, models.Rebuild,
-                     import_entry, order_feed_client(settings), settings.clock,
-                     embedded=settings.embedded_documents, observe=observe)
-
-
-def order_feed_client(settings: Settings) -> FeedClient:
-    """A client of the order feed that shows the order service this service's credential."""
-    return FeedClient(settings.order_feed_url, credential=settings.order_credential, refused=ORDER_CREDENTIAL_REFUSED)
-
-
-def install_rebuilder(app: Flask, rebuilder: Rebuilder) -> None:
-    """POST /rebuild and the rebuild's progress in every template."""
-    app.extensions["rebuilder"] = rebuilder
+def install_rebuilder(app: Flask, rebuilder: Rebuilder, operators: tuple[str, ...]) -> None:
+    """POST /rebuild, which the roles `operators` may use, and the rebuild's progress in
+    every template."""
+    parts(app).rebuilder = rebuilder
+    add_rules(app, {"rebuilding.rebuild": allow(*operators, doing=f"rebuild {settings_of(app).service}")})
     app.register_blueprint(rebuilding)
     app.jinja_env.globals["rebuild_progress"] = rebuilder.progress
 
 
-def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wait_seconds: int,
-                     labels: FeedLabels) -> None:
-    """POST /poll, the poller's state in every template (in words that name the feed
-    by `labels`), GET /status and its gauges, and the following: waiting on the feed
-    (long-poll) between polls, or polls on a schedule; neither with no interval."""
-    app.extensions["consumer"] = consumer
+def install_consumer(app: Flask, consumer: Consumer, operators: tuple[str, ...], labels: FeedLabels) -> None:
+    """POST /poll and the retry of a rejected entry, which the roles `operators` may use,
+    the poller's state in every template (in words that name the feed by `labels`),
+    GET /status and its gauges. What runs the polls by itself is the caller's to start
+    (with settings.poll_interval_seconds > 0)."""
+    parts(app).consumer = consumer
+    add_rules(app, {"polling.poll_now": allow(*operators, doing="make this service poll the feed it follows"),
+                    "polling.retry_rejected": allow(*operators, doing="retry rejected entries")})
     app.register_blueprint(polling)
+    config = settings_of(app)
+    interval_seconds, wait_seconds = config.poll_interval_seconds, config.poll_wait_seconds
     follows = interval_seconds > 0
     serve_status(app, lambda: consumer.standing(follows).as_json())
     metrics.live_gauges(app, lambda: consumer.standing(follows), metrics.CONSUMER_GAUGES)
@@ -253,12 +220,9 @@ def install_consumer(app: Flask, consumer: Consumer, interval_seconds: float, wa
         consumer.clock(), labels)
     app.jinja_env.filters.update(ago=ago, within=within)
     app.jinja_env.globals["rejected_entries"] = consumer.rejected
+    app.jinja_env.globals["feed_labels"] = labels
     app.jinja_env.globals["refresh_seconds"] = LIVE_REFRESH_SECONDS
     app.jinja_env.globals["poll_waits"] = interval_seconds > 0 and wait_seconds > 0
-    if interval_seconds > 0 and wait_seconds > 0:
-        app.extensions["following"] = Following(consumer, wait_seconds, interval_seconds).start()
-    elif interval_seconds > 0:
-        app.extensions["scheduler"] = start_schedule(partial(consumer.poll, wait=False), interval_seconds)
 
 
 def _next_try_seconds(app: Flask, consumer: Consumer) -> float | None:
@@ -266,7 +230,7 @@ def _next_try_seconds(app: Flask, consumer: Consumer) -> float | None:
     schedule, at its first run after the back-off; following the feed, when the
     back-off ends (None without one: the failure was another process's)."""
     backoff = consumer.backoff_seconds()
-    scheduler = app.extensions.get("scheduler")
+    scheduler = parts(app).schedule
     if scheduler is None:
         return backoff or None
     job = scheduler.get_job("poll")
@@ -278,20 +242,18 @@ def _next_try_seconds(app: Flask, consumer: Consumer) -> float | None:
 
 def close_app(app: Flask) -> None:
     """Stop what the app started: its following of the feed, a rebuild, its database connections."""
-    rebuilder = app.extensions.pop("rebuilder", None)
-    if rebuilder is not None:
-        rebuilder.close()
-        rebuilder.copy.dispose()
-    following = app.extensions.pop("following", None)
-    if following is not None:
-        following.stop()
-    scheduler = app.extensions.pop("scheduler", None)
-    if scheduler is not None:
-        scheduler.shutdown(wait=True)
-    long_poll = waiting.installed(app)
-    if long_poll is not None:
-        long_poll.close()  # answers the requests it holds, stops listening
-    app.extensions["db"].dispose()
+    held = parts(app)
+    if held.rebuilder is not None:
+        held.rebuilder.close()
+        held.rebuilder.copy.dispose()
+    if held.following is not None:
+        held.following.stop()
+    if held.schedule is not None:
+        held.schedule.shutdown(wait=True)
+    if held.long_poll is not None:
+        held.long_poll.close()  # answers the requests it holds, stops listening
+    held.rebuilder = held.following = held.schedule = None
+    held.db.dispose()
 
 
 polling = Blueprint("polling", __name__)
@@ -299,7 +261,7 @@ polling = Blueprint("polling", __name__)
 
 @polling.post("/rejected/<id:position>/retry")
 def retry_rejected(position: int):
-    problem = current_app.extensions["consumer"].retry(position)
+    problem = consumer().retry(position)
     if asks_for_json():
         return jsonify(imported=problem is None, message=problem or "Imported.")
     return redirect(request.script_root + "/", code=303)
@@ -307,7 +269,7 @@ def retry_rejected(position: int):
 
 @polling.post("/poll")
 def poll_now():
-    result = current_app.extensions["consumer"].poll()
+    result = consumer().poll()
     if asks_for_json():
         return jsonify(result.as_json())
     return redirect(request.script_root + "/", code=303)
@@ -325,7 +287,7 @@ def rebuild():
     json_call = asks_for_json()
     if not json_call and request.form.get("confirm") != "yes":
         raise InputError(CONFIRM_REBUILD, {"confirm": "Tick the box to confirm."})
-    progress = current_app.extensions["rebuilder"].start()
+    progress = rebuilder().start()
     if json_call:
         if progress is None:
             return jsonify(error=REBUILD_RUNNING), 409

@@ -27,7 +27,8 @@ SCHEMAS = {
     **FOLLOWING_SCHEMAS,
 }
 PATHS = {
-    "/": {"get": page_of(schema("Invoice"), "invoices", STATUSES, "the customer's first name, name or email")},
+    "/": {"get": page_of(schema("Invoice"), "invoices", STATUSES, "the customer's first name, name or email",
+                               "the invoice of the order")},
     "/{orderId}": {"get": operation("The invoice made from an order", {
         "200": answer("The invoice.", schema("Invoice"), headers={"ETag": ETAG}),
         "304": NOT_MODIFIED,

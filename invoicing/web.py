@@ -6,32 +6,33 @@ from dataclasses import asdict
 from flask import Blueprint, Flask
 from sqlalchemy import select
 
-from common.auth.guard import check_rules
 from common.caching import conditional
+from common.db import Database
 from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
-from invoicing import access, models
+from common.web import Navigation, NotCopiedYet, create_service_app, database, respond, respond_list
+from invoicing import access
 from invoicing import openapi as invoicing_api
-from invoicing.importer import import_order
 from invoicing.models import STATUSES, Invoice
 
 pages = Blueprint("invoicing", __name__)
 
 
-def create_app(config: Settings | None = None) -> Flask:
-    config = config or Settings.from_env("invoicing")
-    app = create_consumer_app(__name__, config, "Invoicing", models, import_order, access.RULES, access.OPERATORS)
+def create_app(config: Settings, db: Database, navigation: Navigation) -> Flask:
+    """The invoicing service's pages and API on `db` (migrated); what follows the feed
+    the caller adds."""
+    app = create_service_app(__name__, config, db, "Invoicing", access.RULES, navigation=navigation)
     app.register_blueprint(pages)
     serve_document(app, invoicing_api.document())
-    return check_rules(app)
+    return app
 
 
 # The list finds invoices by status, and by their order's number or the customer's names or email.
 SEARCH = Columns(status=Invoice.status, statuses=STATUSES, number=Invoice.id,
-                 text=(Invoice.customer_firstname, Invoice.customer_name, Invoice.customer_email))
+                 text=(Invoice.customer_firstname, Invoice.customer_name, Invoice.customer_email),
+                 hint="an order number or a name")
 
 
 @pages.get("/")

@@ -16,13 +16,14 @@ from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from common.logs import configure_logging
+from common.parts import consumer, rebuilder
 from common.settings import MAKE_A_KEY, ConfigurationError, Settings, default_database_url
-from common.web import NAVIGATION, REBUILD_RUNNING, close_app
+from common.web import REBUILD_RUNNING, close_app
 from msatom import users, workspace
 from msatom.access_log import access_log_mode, with_access_log
+from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, create_app, settings_from_env
 from msatom.landing import create_landing_app
-from msatom.services import CONSUMERS, FACTORIES, create_app
-from msatom.stack import SERVICES, MissingProgram, Stack, feed_credential
+from msatom.stack import MissingProgram, Stack, feed_credential
 
 # How often `msatom rebuild` prints its progress (when it changed).
 REBUILD_REPORT_SECONDS = 0.5
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = commands.add_parser("run", help="all three services and the landing page in one process")
     run_parser.add_argument("--host", default="127.0.0.1")
     serve_parser = commands.add_parser("serve", help="one service alone")
-    serve_parser.add_argument("service", choices=sorted(FACTORIES))
+    serve_parser.add_argument("service", choices=sorted(SERVICES))
     serve_parser.add_argument("--host", default="127.0.0.1")
     commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
     poll_parser = commands.add_parser("poll", help="one poll cycle now")
@@ -56,8 +57,8 @@ def run(args) -> int:
     """Mount the three apps under /order, /invoicing and /shipping on one port."""
     environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environ["SECRET_KEY"] = environ.get("SECRET_KEY", "").strip() or workspace.secret_key()
-    settings = {name: Settings.from_env(name, environ).but(database_url=default_database_url(name))
-                for name in FACTORIES}
+    settings = {name: settings_from_env(name, environ).but(database_url=default_database_url(name))
+                for name in SERVICES}
     signing_in = _sign_in(settings, args.host)
     site = create_site({})
     # Listening before the services start: the pollers' first requests wait for the
@@ -65,7 +66,7 @@ def run(args) -> int:
     server = _listen(with_access_log(site, access_log_mode()), args.host, settings["order"].port)
     apps = {}
     try:
-        for name in FACTORIES:
+        for name in SERVICES:
             apps[name] = FACTORIES[name](settings[name])
         site.mounts.update({f"/{name}": app for name, app in apps.items()})
     except BaseException:
@@ -88,8 +89,8 @@ def _sign_in(settings: dict[str, Settings], host: str) -> str:
                                      f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
         return "Sign-in is off: anyone who reaches this port may do anything. Set AUTH_KEY to require it."
     for name in CONSUMERS:
-        if settings[name].order_credential is None:
-            settings[name] = settings[name].but(order_credential=feed_credential(settings[name].auth_key, name))
+        if settings[name].feed_credential is None:
+            settings[name] = settings[name].but(feed_credential=feed_credential(settings[name].auth_key, name))
     return "Sign-in is on: add accounts with `msatom user add NAME --role ROLE` (see the README)."
 
 
@@ -109,7 +110,7 @@ def _welcome(url: str) -> str:
 
 
 def serve(args) -> int:
-    settings = Settings.from_env(args.service)
+    settings = settings_from_env(args.service)
     if settings.auth_key is None and not _loopback(args.host):
         raise ConfigurationError(f"msatom serve listens on {args.host}, which others can reach, and AUTH_KEY is not "
                                  f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
@@ -131,7 +132,7 @@ def poll(args) -> int:
     settings = workspace.settings_beside_run(args.service).but(poll_interval_seconds=0)
     app = create_app(args.service, settings)
     try:
-        result = app.extensions["consumer"].poll()
+        result = consumer(app).poll()
     finally:
         close_app(app)
     print(json.dumps(result.as_json()))
@@ -143,15 +144,15 @@ def rebuild(args) -> int:
     same database goes on serving the current data until the rebuild takes their place."""
     settings = workspace.settings_beside_run(args.service).but(poll_interval_seconds=0)
     app = create_app(args.service, settings)
-    rebuilder = app.extensions["rebuilder"]
+    rebuilding = rebuilder(app)
     try:
-        if rebuilder.start() is None:
+        if rebuilding.start() is None:
             print(f"msatom: {REBUILD_RUNNING}", file=sys.stderr)
             return 1
         shown = None
         while True:
-            ended = rebuilder.wait(REBUILD_REPORT_SECONDS)
-            progress = rebuilder.progress()
+            ended = rebuilding.wait(REBUILD_REPORT_SECONDS)
+            progress = rebuilding.progress()
             if (progress.position, progress.left, progress.status) != shown:
                 shown = (progress.position, progress.left, progress.status)
                 print(f"{progress.status}: position {progress.position}, {progress.left} entries left"

@@ -25,6 +25,7 @@ import requests
 from common.auth import tokens
 from common.auth.rules import ADMIN
 from common.utc import utc_now
+from msatom.bootstrap import CONSUMERS, SERVICES
 from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -40,10 +41,6 @@ PROXY_SOURCE = "127.0.0.2"
 # requests held waiting on the order feed take up to 12 of them (msatom/gunicorn_conf.py),
 # the others stay for everything else.
 THREADS = 16
-# What Apache proxies to, in the order the stack starts them: sign-in first, then the
-# feed's writer, then its readers.
-SERVICES = ("account", "order", "invoicing", "shipping")
-CONSUMERS = ("invoicing", "shipping")
 # Where an Apache instance proxies a service it is not given: the discard port, where
 # nothing answers (503).
 NOWHERE = "http://127.0.0.1:9"

@@ -8,11 +8,10 @@ from datetime import timedelta
 
 from account import service
 from account.models import MIGRATIONS
-from common.db import Database
-from common.schema import upgrade
 from common.settings import Settings
 from common.utc import iso_utc
 from msatom import workspace
+from msatom.bootstrap import migrated
 
 # `msatom user token`: long enough for a consumer's ORDER_CREDENTIAL, renewed by hand.
 TOKEN_HOURS = 30 * 24
@@ -45,9 +44,8 @@ def run(args) -> int:
     if args.action == "token" and settings.auth_key is None:
         print(f"msatom: {NO_AUTH_KEY}", file=sys.stderr)
         return 1
-    db = Database(settings.database_url)
+    db = migrated(settings, MIGRATIONS)
     try:
-        upgrade(db, MIGRATIONS)
         with db.session() as session:
             print(ACTIONS[args.action](session, args, settings))
         return 0

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from common.settings import LOCAL_FOLDER, MIN_SECRET_KEY_BYTES, ConfigurationError, Settings
+from msatom.bootstrap import settings_from_env
 
 FOLDER = Path(LOCAL_FOLDER)
 
@@ -66,7 +67,7 @@ def settings_beside_run(service: str, environ: Mapping[str, str] | None = None,
     runs here and nothing names the feed; a command that reads no `feed` needs neither."""
     env = dict(os.environ if environ is None else environ)
     if _given(env, "DATABASE_URL"):
-        return Settings.from_env(service, env)
+        return settings_from_env(service, env)
     database = folder / f"{service}.db"
     if not database.is_file():
         raise ConfigurationError(
@@ -80,7 +81,7 @@ def settings_beside_run(service: str, environ: Mapping[str, str] | None = None,
                 f"no `make run` is running in {folder.resolve().parent} (while it runs, {folder / 'port'} names "
                 "its port): start it, or name the feed with PORT or ORDER_FEED_URL.")
         env["PORT"] = str(port)
-    return Settings.from_env(service, env)
+    return settings_from_env(service, env)
 
 
 def _given(env: Mapping[str, str], name: str) -> bool:

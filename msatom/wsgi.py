@@ -16,8 +16,8 @@ from flask import Flask
 from gunicorn.errors import AppImportError
 
 from common.logs import configure_logging
-from common.settings import ConfigurationError, Settings
-from msatom.services import CONSUMERS, create_app
+from common.settings import ConfigurationError
+from msatom.bootstrap import create_app, settings_from_env
 
 
 def account() -> Flask:
@@ -39,7 +39,7 @@ def shipping() -> Flask:
 def production_app(service: str) -> Flask:
     configure_logging()  # gunicorn sets up its own logs only; ours carry the request id
     try:
-        settings = Settings.from_env(service).for_production(reads_the_feed=service in CONSUMERS)
+        settings = settings_from_env(service).for_production()
     except ConfigurationError as error:
         raise AppImportError(f"msatom {service}: {error}") from None
     return create_app(service, settings)

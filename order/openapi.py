@@ -95,7 +95,7 @@ def feed_page(summary: str, *parameters: dict, responses: dict | None = None) ->
 PATHS = {
     "/": {
         "get": page_of(schema("Order"), "orders", (ACCEPTED, CANCELLED),
-                       "the customer's first name, name or email"),
+                       "the customer's first name, name or email", "the order"),
         "post": operation("Place an order", {
             "201": answer("The order as placed.", schema("Order"),
                           headers={"Location": header("The order's URL.", format="uri")}),

@@ -14,7 +14,7 @@ from common.listing import Columns
 from common.numbers import MAX_INT, whole_number
 from common.text import TextError, checked_text
 from order.documents import version_of
-from order.models import ACCEPTED, CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderConflict, OrderLine
+from order.models import ACCEPTED, CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
 MAX_COUNT = 1000
 MAX_LINES = 100
@@ -55,7 +55,8 @@ def orders() -> Select:
 
 # The list of orders finds them by status, and by their number or the customer's names or email.
 ORDER_SEARCH = Columns(status=Order.status, statuses=(ACCEPTED, CANCELLED), number=Order.id,
-                       text=(Customer.firstname, Customer.name, Customer.email))
+                       text=(Customer.firstname, Customer.name, Customer.email),
+                       hint="an order number or a name")
 
 
 def place_order(session: Session, data: Any, clock: Callable[[], datetime]) -> Order:

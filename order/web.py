@@ -3,34 +3,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import (Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 
-from common.auth.guard import check_rules
 from common.db import Database
 from common.errors import InputError
 from common.forms import Summary
 from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
 from common.feed.publishing import conditional_response, render_atom
-from common.feed import waiting
-from common.feed.waiting import LongPoll
 from common.idempotency import web as idempotent
 from common.idempotency.store import KeyReused
 from common.json_body import parse_json_body
-from common.metrics import count_feed_answers, live_gauges, waiting_gauge
-from common.schema import upgrade
+from common.metrics import count_feed_answers, live_gauges
+from common.parts import long_poll
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.status import serve_status
 from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.utc import iso_utc
-from common.web import create_service_app, database, respond, respond_list, settings
+from common.web import Navigation, create_service_app, database, respond, respond_list, settings
 from order import access, feed, order_form, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json
 from order.order_form import blank_form, form_values
-from order.models import CURRENCY, MIGRATIONS, FeedEntry, IdempotencyKey, Order, OrderConflict, OrderVersion
+from order.models import CURRENCY, IdempotencyKey, Order, OrderConflict, OrderVersion
 
 # The new-order form's script under static/order/ (the shared stylesheet and script are under static/).
 pages = Blueprint("order", __name__, static_folder="static", static_url_path="/static/order")
@@ -39,22 +35,19 @@ FORM_USED = ("This form has already placed an order with other details. To place
              "choose \"Place order\" again.")
 
 
-def create_app(config: Settings | None = None) -> Flask:
-    config = config or Settings.from_env("order")
-    db = Database(config.database_url)
-    upgrade(db, MIGRATIONS)
-    app = create_service_app(__name__, config, db, "Order", access.RULES)
+def create_app(config: Settings, db: Database, navigation: Navigation) -> Flask:
+    """The order service's pages, API and feed on `db` (migrated), with its state at
+    /status and among the metrics; the requests waiting on the feed are the caller's
+    to hold (parts(app).long_poll)."""
+    app = create_service_app(__name__, config, db, "Order", access.RULES, navigation=navigation)
     app.register_blueprint(pages)
     app.jinja_env.globals["currency"] = CURRENCY
     serve_document(app, order_api.document(), order_api.PAGES)
     count_feed_answers(app, {"order.order_feed": "subscription", "order.feed_archive": "archive"})
-    waits = LongPoll(config.feed_max_waiting, waiting_gauge(app))
-    waits.watch(db, FeedEntry.__table__)
-    waiting.install(app, waits)
     serve_status(app, feed_status)
     live_gauges(app, feed_status, {"msatom_feed_published_position": (
         "The newest position of the published feed", lambda status: status["position"])})
-    return check_rules(app)
+    return app
 
 
 def feed_status() -> dict:
@@ -307,11 +300,6 @@ def _json_body():
         raise service.InvalidOrder("Send the order as JSON with the header Content-Type: application/json.",
                                    {"body": "Content-Type must be application/json."})
     return parse_json_body(request.get_data())
-
-
-def long_poll() -> LongPoll:
-    """The app's holder of waiting feed requests."""
-    return waiting.installed(current_app)
 
 
 def _now() -> datetime:

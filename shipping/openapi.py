@@ -22,7 +22,8 @@ SCHEMAS = {
     **FOLLOWING_SCHEMAS,
 }
 PATHS = {
-    "/": {"get": page_of(schema("Shipment"), "shipments", STATUSES, "the recipient's first name or name")},
+    "/": {"get": page_of(schema("Shipment"), "shipments", STATUSES, "the recipient's first name or name",
+                               "the shipment of the order")},
     "/{orderId}": {"get": operation("The shipment made from an order", {
         "200": answer("The shipment.", schema("Shipment"), headers={"ETag": ETAG}),
         "304": NOT_MODIFIED,

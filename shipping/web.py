@@ -6,32 +6,33 @@ from dataclasses import asdict
 from flask import Blueprint, Flask
 from sqlalchemy import select
 
-from common.auth.guard import check_rules
 from common.caching import conditional
+from common.db import Database
 from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import NotCopiedYet, create_consumer_app, database, respond, respond_list
-from shipping import access, models
+from common.web import Navigation, NotCopiedYet, create_service_app, database, respond, respond_list
+from shipping import access
 from shipping import openapi as shipping_api
-from shipping.importer import import_order
 from shipping.models import STATUSES, Shipment
 
 pages = Blueprint("shipping", __name__)
 
 
-def create_app(config: Settings | None = None) -> Flask:
-    config = config or Settings.from_env("shipping")
-    app = create_consumer_app(__name__, config, "Shipping", models, import_order, access.RULES, access.OPERATORS)
+def create_app(config: Settings, db: Database, navigation: Navigation) -> Flask:
+    """The shipping service's pages and API on `db` (migrated); what follows the feed
+    the caller adds."""
+    app = create_service_app(__name__, config, db, "Shipping", access.RULES, navigation=navigation)
     app.register_blueprint(pages)
     serve_document(app, shipping_api.document())
-    return check_rules(app)
+    return app
 
 
 # The list finds shipments by status, and by their order's number or the recipient's names.
 SEARCH = Columns(status=Shipment.status, statuses=STATUSES, number=Shipment.id,
-                 text=(Shipment.recipient_firstname, Shipment.recipient_name))
+                 text=(Shipment.recipient_firstname, Shipment.recipient_name),
+                 hint="an order number or a name")
 
 
 @pages.get("/")

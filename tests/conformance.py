@@ -8,15 +8,14 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
 
-from common.settings import Settings
 from common.web import close_app
-from msatom.services import create_app
+from msatom.bootstrap import create_app, settings_from_env
 
 
 def served_document(service: str) -> dict:
     """The service's document as it serves it, with what signing in takes (read from its
     access table), from an app on an in-memory database."""
-    app = create_app(service, Settings.from_env(service, {}).but(database_url="sqlite://", poll_interval_seconds=0))
+    app = create_app(service, settings_from_env(service, {}).but(database_url="sqlite://", poll_interval_seconds=0))
     try:
         return app.test_client().get("/openapi.json").get_json()
     finally:

@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from common.settings import Settings
 from common.web import close_app
-from msatom.services import create_app
+from msatom.bootstrap import create_app, settings_from_env
 from msatom.stack import MissingProgram, PostgresCluster
 
 REQUIRE_REAL_STACK = os.environ.get("REQUIRE_REAL_STACK") == "1"
@@ -95,7 +95,7 @@ def settings_for(tmp_path):
     """Settings of one service with its own SQLite file in the test's folder."""
 
     def make(service: str, **changes) -> Settings:
-        base = Settings.from_env(service, {}).but(
+        base = settings_from_env(service, {}).but(
             database_url=f"sqlite:///{tmp_path / service}.db", poll_interval_seconds=0
         )
         return base.but(**changes)
@@ -148,12 +148,3 @@ def form_token(html: str) -> str:
     assert match, "the page has no form token"
     return match.group(1)
 
-
-def order_request(customer_id=1, lines=((1, 2),)) -> dict:
-    """A valid JSON order request."""
-    return {
-        "customerId": customer_id,
-        "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
-        "billingAddress": {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"},
-        "lines": [{"itemId": item, "count": count} for item, count in lines],
-    }

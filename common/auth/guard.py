@@ -26,11 +26,14 @@ CALLER_VARY = ("Cookie", "Authorization")
 NOT_BEARER = "Send the token as Authorization: Bearer <token>."
 
 
+_KEY = "access"
+
+
 def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
                   revocations: Revocations | None = None) -> None:
     """Check every request of `app` against `rules` (endpoint -> Rule); more can be
     added with `add_rules`, and `check_rules` refuses an app with a route left out."""
-    app.extensions["access"] = dict(rules)
+    app.extensions[_KEY] = dict(rules)
     key = settings.auth_key
     if key is not None and revocations is None:
         revocations = RevocationClient(f"{settings.account_url}/revoked", key, settings.service, settings.clock)
@@ -41,7 +44,7 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
         if request.endpoint is None:  # no route: Flask answers 404 or 405 by itself
             rule = PUBLIC
         else:
-            rule = app.extensions["access"].get(request.endpoint)
+            rule = access_rules(app).get(request.endpoint)
         if rule is None:  # never open by default
             raise ConfigurationError(f"The endpoint {request.endpoint} has no access rule.")
         return None if key is None else _decide(rule, *_identify(key, settings, revocations))
@@ -52,13 +55,18 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
 
 
 def add_rules(app: Flask, rules: dict[str, Rule]) -> None:
-    app.extensions["access"].update(rules)
+    access_rules(app).update(rules)
+
+
+def access_rules(app: Flask) -> dict[str, Rule]:
+    """The rule of each endpoint of `app`, as `install_guard` and `add_rules` gave them."""
+    return app.extensions.setdefault(_KEY, {})
 
 
 def check_rules(app: Flask) -> Flask:
     """`app`, refused (ConfigurationError) when a route of it has no rule: a new route
     cannot be left open, or shut, by mistake."""
-    rules = app.extensions.get("access", {})
+    rules = access_rules(app)
     missing = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - rules.keys())
     if missing:
         raise ConfigurationError(f"These endpoints have no access rule: {', '.join(missing)}. "

@@ -212,16 +212,6 @@ def client_gone(environ: dict) -> Callable[[], bool]:
     return gone
 
 
-def install(app, long_poll: LongPoll) -> None:
-    """Let `app` (a Flask app) hold `long_poll`, for `installed`."""
-    app.extensions["long_poll"] = long_poll
-
-
-def installed(app) -> LongPoll | None:
-    """The LongPoll of a Flask app, None for an app without one."""
-    return getattr(app, "extensions", {}).get("long_poll")
-
-
 class Listener:
     """A PostgreSQL connection of this process, on a thread of its own, that LISTENs on
     `channel` and calls `heard()` on every notification. It calls `heard()` also after

@@ -95,9 +95,10 @@ def status_of(name: str) -> dict:
         "200": answer("Its state, as JSON whatever the client prefers.", schema(name), headers=NOT_KEPT)})}
 
 
-def page_of(item: dict, noun: str, statuses: tuple[str, ...], searched: str) -> dict:
+def page_of(item: dict, noun: str, statuses: tuple[str, ...], searched: str, numbered: str) -> dict:
     """A list a page at a time (common/web.py respond_list), newest first, of one status
-    and of the rows that hold the words searched for in `searched` (common/listing.py)."""
+    and of the rows that hold the words searched for in `searched` (common/listing.py);
+    a number finds what `numbered` names."""
     return operation(
         f"A page of {noun}, the newest first", {
             "200": answer(f"The page's {noun}.", {"type": "array", "items": item},
@@ -110,7 +111,7 @@ def page_of(item: dict, noun: str, statuses: tuple[str, ...], searched: str) -> 
         parameter("status", "query", f"Only the {noun} of this status; leave it out for every status.",
                   enum=list(statuses)),
         parameter("q", "query", f"Words to look for, each in {searched} (case does not matter); a word of digits "
-                  "also finds the order of that number. Every word must be found.", example="johnson",
+                  f"also finds {numbered} of that number. Every word must be found.", example="johnson",
                   type="string", maxLength=MAX_SEARCH))
 
 

@@ -8,6 +8,7 @@ import copy
 
 from flask import Flask
 
+from common.auth.guard import access_rules
 from common.openapi.paths import SKIPPED_METHODS, openapi_path
 from common.openapi.parts import answer, schema
 
@@ -21,7 +22,7 @@ def with_security(document: dict, app: Flask) -> dict:
     """`document` with what signing in takes for each of its operations."""
     secured = copy.deepcopy(document)
     secured["components"]["securitySchemes"] = {"bearer": BEARER}
-    rules = app.extensions["access"]
+    rules = access_rules(app)
     for rule in app.url_map.iter_rules():
         path = openapi_path(rule.rule)
         access = rules.get(rule.endpoint)

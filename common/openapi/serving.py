@@ -15,14 +15,17 @@ class Description:
     pages: frozenset[str]  # endpoints of HTML pages only, which the document leaves out
 
 
+_KEY = "openapi"
+
+
 def serve_document(app: Flask, document: dict, pages: tuple[str, ...] = ()) -> None:
     """Serve `document` at GET /openapi.json; `pages` are the endpoints it leaves out."""
-    app.extensions["openapi"] = Description(document, frozenset(pages))
+    app.extensions[_KEY] = Description(document, frozenset(pages))
     app.add_url_rule("/openapi.json", "openapi", _serve)
 
 
 def description(app: Flask) -> Description:
-    return app.extensions["openapi"]
+    return app.extensions[_KEY]
 
 
 def _serve():

@@ -3,12 +3,9 @@ the order feed's log as a transaction placing an order does, and sees in `pg_loc
 who waits."""
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import text
 
 from common.db import Database
-from tests.e2e.running import PATIENCE
 
 
 class HeldFeed:
@@ -34,11 +31,3 @@ class HeldFeed:
             return connection.scalar(text(
                 "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype LIKE :type AND database = "
                 "(SELECT oid FROM pg_database WHERE datname = current_database())"), {"type": locktype})
-
-
-def until(condition, what: str) -> None:
-    """Wait for a state of the system (never for a time); fails after PATIENCE seconds."""
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {PATIENCE} s"
-        time.sleep(0.02)

@@ -19,6 +19,7 @@ from common.auth import tokens
 from common.auth.rules import ADMIN
 from common.utc import utc_now
 from msatom.stack import Process, start_gunicorn
+from tests.support.waiting import PATIENCE, until
 
 MSATOM = Path(sys.executable).with_name("msatom")
 
@@ -77,11 +78,6 @@ def gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings
     """msatom.stack's start_gunicorn, checking tokens with the tests' AUTH_KEY."""
     return start_gunicorn(service, port, folder, workers, **{"AUTH_KEY": AUTH_KEY, **settings})
 
-
-# How long a test waits for something the system does by itself (a poll importing an
-# order, a process starting or stopping). CI runs the whole suite on a loaded 2-core
-# machine; a wait that succeeds returns at once, so a long deadline costs nothing.
-PATIENCE = 60.0
 
 
 def wait_for_json(session: requests.Session, url: str, timeout: float = PATIENCE, interval: float = 0.2):
@@ -215,14 +211,11 @@ def wait_for_health(process, url: str, name: str, timeout: float = PATIENCE) -> 
     """Wait until a msatom.stack.Process serving `url` answers /health; fails
     with its log when it exits or does not answer in time."""
     session = http()
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if session.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        assert process.running(), f"{name} exited; its log:\n{process.output()[-3000:]}"
-        assert time.monotonic() < deadline, (f"{name} did not answer within {timeout} s; "
-                                             f"its log:\n{process.output()[-3000:]}")
-        time.sleep(0.1)
+    until(lambda: _answers(session, f"{url}/health"), f"{name} answering /health", timeout, process, every=0.1)
+
+
+def _answers(session: requests.Session, url: str) -> bool:
+    try:
+        return session.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False

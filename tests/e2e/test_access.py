@@ -11,10 +11,12 @@ import pytest
 from common.auth import tokens
 from common.utc import utc_now
 from common.web import close_app
-from msatom.services import FACTORIES
+from common.auth.guard import access_rules
+from msatom.bootstrap import FACTORIES
 from msatom.stack import wait_until
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of
-from tests.conftest import order_request, require_program
+from tests.conftest import require_program
+from tests.support.orders import order_request
 from tests.e2e.newsboat import Newsboat
 from tests.e2e.running import AUTH_KEY, PATIENCE, anonymous, http, token
 
@@ -36,7 +38,7 @@ def test_every_route_answers_each_role_as_its_table_says_through_apache(stack, r
     session = anonymous()
     wrong = []
     for service, app in route_tables.items():
-        rules = app.extensions["access"]
+        rules = access_rules(app)
         for endpoint, method, path in requests_of(app):
             public = opens(app, rules[endpoint], method, path)
             for role in ROLES:

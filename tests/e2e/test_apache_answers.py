@@ -14,7 +14,8 @@ import pytest
 
 from common.security import HEADERS as SECURITY_HEADERS
 from msatom.stack import MissingProgram, answers, free_port, start_apache, wait_until
-from tests.conftest import missing, order_request
+from tests.conftest import missing
+from tests.support.orders import order_request
 from tests.e2e.running import BROWSER_ACCEPT, PATIENCE, http, token
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance import ASK_FOR_JSON, DOCUMENTS, SETTINGS, conforms, every_operation
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import http, wait_for_json
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,8 @@ from contextlib import suppress
 import pytest
 
 from msatom.stack import MissingProgram, free_port, wait_until
-from tests.conftest import missing, order_request
+from tests.conftest import missing
+from tests.support.orders import order_request
 from tests.e2e.caches import CachingApache, Varnish
 from tests.e2e.running import PATIENCE, every_item, gunicorn, http, trouble_in, wait_for_health
 

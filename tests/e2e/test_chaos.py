@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from msatom.stack import Stack, wait_until
-from tests.conftest import order_request, running
+from tests.conftest import running
+from tests.support.orders import order_request
 from tests.e2e.running import AUTH_KEY, PATIENCE, every_item, http, kill_group, wait_for_health, wait_for_items
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from msatom.stack import free_port
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import gunicorn, http, wait_for_health, wait_for_items
 
 pytestmark = pytest.mark.e2e

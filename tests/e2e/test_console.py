@@ -9,9 +9,10 @@ import uuid
 
 import pytest
 
-from tests.conftest import form_token, order_request
-from tests.e2e.holding import until
+from tests.conftest import form_token
+from tests.support.orders import order_request
 from tests.e2e.running import BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 

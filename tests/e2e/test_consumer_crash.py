@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from common.feed.following import parse_page
 from msatom.stack import free_port
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from common.feed import HISTORY_NS
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import http
 
 pytestmark = pytest.mark.e2e

@@ -19,16 +19,15 @@ from sqlalchemy import func, select
 from common.db import Database
 from msatom.stack import free_port
 from order.models import FeedEntry, IdempotencyKey, Order
-from tests.conftest import form_token, order_request
-from tests.e2e.holding import HeldFeed, until
+from tests.conftest import form_token
+from tests.support.orders import order_form, order_request
+from tests.e2e.holding import HeldFeed
 from tests.e2e.running import BROWSER_ACCEPT, gunicorn, http, trouble_in, wait_for_health
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
-FORM = {"customerId": "1", "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-        "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
-        "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
-        "lines-0-itemId": "2", "lines-0-count": "3", "action": "place"}
+FORM = order_form()
 
 
 @pytest.fixture(scope="module")

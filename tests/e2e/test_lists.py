@@ -8,11 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.axe import violations
-from tests.e2e.holding import until
 from tests.e2e.running import every_item, http
 from tests.e2e.test_ui import place_by_api, poll_by_api
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ import requests
 
 from msatom.gunicorn_conf import RESERVED_THREADS
 from msatom.stack import PROXY_SOURCE, THREADS, free_port, start_apache, wait_until
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import gunicorn, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from tests.conftest import order_request, require_program
+from tests.conftest import require_program
+from tests.support.orders import order_request
 from tests.e2e.newsboat import Newsboat
 from tests.e2e.running import http
 

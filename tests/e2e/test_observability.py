@@ -8,7 +8,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from msatom.stack import wait_until
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import PATIENCE, http
 
 pytestmark = pytest.mark.e2e

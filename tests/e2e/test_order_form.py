@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from msatom.stack import Stack
-from tests.e2e.holding import HeldFeed, until
+from tests.e2e.holding import HeldFeed
 from tests.e2e.running import every_item, http
 from tests.e2e.test_ui import SHIPPING, choose_line, fill_customer_and_addresses
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 

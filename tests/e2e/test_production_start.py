@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from msatom.stack import Process, answers, wait_until
-from tests.e2e.running import AUTH_KEY, MSATOM, PATIENCE, free_port, http, msatom_env
+from msatom.stack import Process
+from tests.e2e.running import AUTH_KEY, MSATOM, PATIENCE, free_port, http, msatom_env, wait_for_health
 
 pytestmark = pytest.mark.e2e
 MESSAGE = "SECRET_KEY is not set"
@@ -70,8 +70,7 @@ def test_msatom_serve_without_secret_key_serves_and_warns(tmp_path):
     env = msatom_env(DATABASE_URL=f"sqlite:///{tmp_path / 'order.db'}", PORT=str(port))
     process = Process([str(MSATOM), "serve", "order"], env, tmp_path / "service.log")
     try:
-        wait_until(lambda: answers(f"http://127.0.0.1:{port}/health")
-                   or (not process.running() and pytest.fail(process.output())), PATIENCE, "the service answering")
+        wait_for_health(process, f"http://127.0.0.1:{port}", "the service")
     finally:
         assert process.stop(timeout=PATIENCE) == 0, process.output()
     assert "SECRET_KEY is not set" in process.output()
@@ -85,8 +84,7 @@ def test_with_its_keys_the_service_starts_and_serves_its_form(tmp_path, how):
                      AUTH_KEY=AUTH_KEY)
     process = Process(command, env, tmp_path / "service.log")
     try:
-        wait_until(lambda: process.running() and answers(f"http://127.0.0.1:{port}/health")
-                   or (not process.running() and pytest.fail(process.output())), PATIENCE, "the service answering")
+        wait_for_health(process, f"http://127.0.0.1:{port}", "the service")
         page = http().get(f"http://127.0.0.1:{port}/new", headers={"Accept": "text/html"}, timeout=5)
         assert page.status_code == 200
         assert 'name="csrf_token"' in page.text

@@ -4,7 +4,6 @@ same invoices."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 import pytest
@@ -15,6 +14,7 @@ from werkzeug.wrappers import Request, Response
 from msatom.stack import free_port
 from tests.conftest import live_server
 from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, trouble_in, wait_for_health
+from tests.support.waiting import until
 from tests.e2e.test_consumer_crash import cancel, feed_length, place, wait_until_caught_up, wait_until_disconnected
 
 pytestmark = pytest.mark.e2e
@@ -85,8 +85,8 @@ def test_invoicing_killed_during_a_rebuild_serves_its_data_and_rebuilds_after_a_
             front.holding = True  # from now on; the consumer's own catching up read every page
             started = rebuild(session, invoicing_url)
             assert started.status_code == 202, started.text
-            wait_until(lambda: front.held and mark(database)[1] == PAGE_SIZE, invoicing,
-                       "the rebuild to take the first page and wait for the second")
+            until(lambda: front.held and mark(database)[1] == PAGE_SIZE,
+                  "the rebuild taking the first page and waiting for the second", process=invoicing)
             assert copied(database) == PAGE_SIZE  # the copy has the first page
             kill_group(invoicing.process)
             wait_until_disconnected(database)
@@ -97,7 +97,7 @@ def test_invoicing_killed_during_a_rebuild_serves_its_data_and_rebuilds_after_a_
             assert every_item(session, f"{invoicing_url}/") == before  # the current data, untouched
             again = rebuild(session, invoicing_url)
             assert again.status_code == 202, again.text  # the dead one's mark does not block
-            wait_until(lambda: mark(database)[0] != "running", invoicing, "the new rebuild to end")
+            until(lambda: mark(database)[0] != "running", "the new rebuild ending", process=invoicing)
 
             assert mark(database) == ("done", entries)
             after = every_item(session, f"{invoicing_url}/")
@@ -131,9 +131,3 @@ def without_time(invoice: dict) -> dict:
     return {name: value for name, value in invoice.items() if name != "importedAt"}
 
 
-def wait_until(condition, process, what: str, timeout: float = PATIENCE) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.running(), f"invoicing exited; its log:\n{process.output()[-3000:]}"
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}; its log:\n{process.output()[-3000:]}"
-        time.sleep(0.02)

@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 
-from tests.conftest import form_token, order_request
+from tests.conftest import form_token
+from tests.support.orders import order_form, order_request
 from tests.e2e.running import (
     BROWSER_ACCEPT, CURL_ACCEPT, MSATOM, MsatomRun, free_port, http, msatom_env, wait_for_json,
 )
@@ -80,16 +81,7 @@ def test_an_order_placed_with_json_is_invoiced_and_shipped(base_url):
 
 def test_an_order_placed_with_the_web_form_is_invoiced_and_shipped(base_url):
     session = http()
-    form = {
-        "customerId": "2",
-        "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-        "shippingAddress.city": "Berlin",
-        "billingAddress.street": "Krischerstr. 100", "billingAddress.zip": "40789",
-        "billingAddress.city": "Monheim am Rhein",
-        "lines-0-itemId": "2", "lines-0-count": "3",
-        "lines-1-itemId": "4", "lines-1-count": "1",
-        "action": "place",
-    }
+    form = order_form(customer_id="2", lines=(("2", "3"), ("4", "1")))
     new = session.get(f"{base_url}/order/new", headers={"Accept": BROWSER_ACCEPT}, timeout=5)
     form["csrf_token"] = form_token(new.text)
     response = session.post(f"{base_url}/order/", data=form, allow_redirects=False,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from msatom.gunicorn_worker import READ_SECONDS
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.slow_clients import BODY, HEADERS, SlowClients, probe
 
 pytestmark = pytest.mark.e2e

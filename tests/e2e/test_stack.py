@@ -9,7 +9,8 @@ import feedparser
 import pytest
 from lxml import etree
 
-from tests.conftest import form_token, order_request
+from tests.conftest import form_token
+from tests.support.orders import order_form, order_request
 from tests.e2e.running import BROWSER_ACCEPT, http, wait_for_json
 
 pytestmark = pytest.mark.e2e
@@ -37,10 +38,7 @@ def test_a_json_order_through_apache_becomes_an_invoice_and_a_shipment(stack):
 
 def test_a_form_order_through_apache_redirects_on_the_proxy_and_is_imported(stack):
     session = http()
-    form = {"customerId": "2", "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-            "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
-            "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
-            "lines-0-itemId": "2", "lines-0-count": "3", "action": "place"}
+    form = order_form(customer_id="2")
     new = session.get(f"{stack.url}/order/new", headers={"Accept": BROWSER_ACCEPT}, timeout=10)
     form["csrf_token"] = form_token(new.text)
 

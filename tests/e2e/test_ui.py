@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from msatom.stack import Stack
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import http
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from msatom.stack import free_port, wait_until
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, wait_for_health
 
 pytestmark = pytest.mark.e2e

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from common.db import Database
-from common.schema import upgrade
-from common.feed.running import Consumer
 from common.feed.following import FeedClient
-from common.utc import utc_now
+from common.settings import Settings
+from msatom.bootstrap import consumer_for, migrated
 from tests.conftest import live_server
-from tests.integration.support import Origin
+from tests.integration.support import Origin, browser_of
 
 
 @pytest.fixture
@@ -25,11 +23,17 @@ def origin(order_app):
 
 
 @pytest.fixture
+def browser(order_app):
+    """The order service as a browser asks it for pages."""
+    return browser_of(order_app)
+
+
+@pytest.fixture
 def consumer_app(make_app, settings_for):
     """A consumer service (invoicing or shipping) following the feed at `feed_url`."""
 
     def make(service: str, feed_url: str, **settings):
-        return make_app(service, settings_for(service, order_feed_url=feed_url, **settings))
+        return make_app(service, settings_for(service, feed_url=feed_url, **settings))
 
     return make
 
@@ -40,12 +44,10 @@ def make_consumer(tmp_path):
     databases = []
 
     def make(models, import_entry, feed_url: str, timeout=(3.05, 10.0), name="consumer", embedded=True):
-        db = Database(f"sqlite:///{tmp_path / name}.db")
-        upgrade(db, models.MIGRATIONS)
+        settings = Settings(service=name, database_url=f"sqlite:///{tmp_path / name}.db", embedded_documents=embedded)
+        db = migrated(settings, models.MIGRATIONS)
         databases.append(db)
-        client = FeedClient(feed_url, timeout=timeout)
-        return Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, utc_now,
-                        embedded=embedded)
+        return consumer_for(db, models, import_entry, FeedClient(feed_url, timeout=timeout), settings)
 
     yield make
     for db in databases:

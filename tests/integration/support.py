@@ -9,10 +9,24 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from common.feed import POSITION_NS
-from tests.conftest import order_request
+from tests.conftest import form_token
+from tests.support.orders import order_request
 
 ATOM = "http://www.w3.org/2005/Atom"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def browser_of(app):
+    """A test client of `app` that asks for pages as a browser does."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
+    return client
+
+
+def post_form(browser, data: dict):
+    """Post the order form as a browser does: with the token of the form page it showed."""
+    token = form_token(browser.get("/new").get_data(as_text=True))
+    return browser.post("/", data={**data, "csrf_token": token})
 
 
 def place_order(base_url: str, **request) -> dict:

@@ -7,7 +7,8 @@ import pytest
 
 from common.auth.rules import ADMIN
 from common.web import close_app
-from msatom.services import FACTORIES
+from common.auth.guard import access_rules
+from msatom.bootstrap import FACTORIES
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of
 
 KEY = "a" * 32
@@ -23,7 +24,7 @@ def signed_in_app(settings_for):
 
     def make(service: str):
         apps.append(APPS[service](settings_for(service, auth_key=KEY, account_url=NO_ACCOUNT_SERVICE,
-                                               order_feed_url="http://127.0.0.1:9/order/feed")))
+                                               feed_url="http://127.0.0.1:9/order/feed")))
         return apps[-1]
 
     yield make
@@ -34,7 +35,7 @@ def signed_in_app(settings_for):
 @pytest.mark.parametrize("service", sorted(APPS))
 def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(service, signed_in_app):
     app = signed_in_app(service)
-    rules = app.extensions["access"]
+    rules = access_rules(app)
     client = app.test_client()
     checked = 0
     for endpoint, method, path in requests_of(app):
@@ -56,7 +57,7 @@ def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(se
 @pytest.mark.parametrize("service", sorted(APPS))
 def test_every_route_has_a_rule(service, signed_in_app):
     app = signed_in_app(service)
-    assert {rule.endpoint for rule in app.url_map.iter_rules()} <= app.extensions["access"].keys()
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} <= access_rules(app).keys()
 
 
 # What the services promise, role by role (the README's security section).
@@ -86,7 +87,7 @@ PROMISES = [
 @pytest.mark.parametrize("service, method, path, roles", PROMISES)
 def test_the_tables_keep_the_promises_of_each_role(service, method, path, roles, signed_in_app):
     app = signed_in_app(service)
-    rule = app.extensions["access"][app.url_map.bind("localhost").match(path.split("?")[0], method)[0]]
+    rule = access_rules(app)[app.url_map.bind("localhost").match(path.split("?")[0], method)[0]]
     public = opens(app, rule, method, path)
     if roles == "anyone":
         assert public

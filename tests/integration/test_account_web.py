@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from account import service
+from common import parts
 from common.auth.tokens import COOKIE, issue, verify
 from common.utc import iso_utc
 from tests.conftest import form_token, live_server
@@ -23,7 +24,7 @@ ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7"}
 @pytest.fixture
 def account_app(make_app, settings_for, database_url, clock):
     app = make_app("account", settings_for("account", database_url=database_url, auth_key=KEY, clock=clock))
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         service.add_account(session, "alice", PASSWORD, ["sales"], clock())
     return app
 
@@ -172,7 +173,7 @@ def test_who_is_signed_in_sends_a_browser_without_a_session_to_the_sign_in_page(
 def test_a_token_of_a_removed_account_is_refused(account_app, client, clock):
     token = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
     clock.advance(seconds=1)
-    with account_app.extensions["db"].session() as session:
+    with parts.database(account_app).session() as session:
         service.remove_account(session, "alice", clock())
 
     assert client.get("/", headers=bearer(token)).status_code == 401

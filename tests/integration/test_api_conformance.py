@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from common import parts
 from common.settings import Settings
 from common.web import close_app
-from msatom.services import create_app
+from msatom.bootstrap import create_app, settings_from_env
 from tests.conformance import SETTINGS, conforms, every_operation
-from tests.conftest import live_server, order_request
+from tests.conftest import live_server
+from tests.support.orders import order_request
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +20,7 @@ def services(tmp_path_factory):
     folder = tmp_path_factory.mktemp("api")
 
     def settings(service: str, **changes) -> Settings:
-        return Settings.from_env(service, {}).but(database_url=f"sqlite:///{folder / service}.db",
+        return settings_from_env(service, {}).but(database_url=f"sqlite:///{folder / service}.db",
                                                   poll_interval_seconds=0, **changes)
 
     order = create_app("order", settings("order", feed_page_size=2))
@@ -29,8 +31,8 @@ def services(tmp_path_factory):
     apps = {"order": order}
     with live_server(order) as url:
         for consumer in ("invoicing", "shipping"):
-            apps[consumer] = create_app(consumer, settings(consumer, order_feed_url=f"{url}/feed"))
-            assert apps[consumer].extensions["consumer"].poll().imported == 4  # 3 placed, 1 cancelled
+            apps[consumer] = create_app(consumer, settings(consumer, feed_url=f"{url}/feed"))
+            assert parts.consumer(apps[consumer]).poll().imported == 4  # 3 placed, 1 cancelled
         yield {service: {"app": app, "base_url": "http://localhost"} for service, app in apps.items()}
     for app in apps.values():
         close_app(app)

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import feedparser
 import lxml.html
-import pytest
 import requests
 
 from common.feed import POSITION_NS
-from tests.conftest import order_request
-from tests.integration.support import BROWSER_ACCEPT, cancel_order, place_order
+from tests.support.orders import order_request
+from tests.integration.support import cancel_order, place_order
 
 JSON = {"Accept": "application/json"}
 
@@ -76,13 +75,6 @@ def test_a_cancellation_is_a_new_entry_at_the_next_position(order_url):
 
 
 # --- from the web page ---------------------------------------------------------------------
-
-@pytest.fixture
-def browser(order_app):
-    client = order_app.test_client()
-    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
-    return client
-
 
 def order_page(browser, path: str):
     response = browser.get(path)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 import invoicing.models
+from common import parts
 from common.feed import running
 from invoicing.importer import import_order as import_invoice
 from tests.conftest import live_server
@@ -67,7 +68,7 @@ def test_orders_become_invoices_with_equal_totals(order_url, consumer_app):
     orders = [place_order(order_url, lines=((1, 2), (3, 5))), place_order(order_url, customer_id=2)]
     app = consumer_app("invoicing", order_url + "/feed")
 
-    result = app.extensions["consumer"].poll()
+    result = parts.consumer(app).poll()
 
     assert (result.status, result.imported) == (200, 2)
     assert sorted(listed_ids(app)) == sorted(order["id"] for order in orders)
@@ -141,14 +142,14 @@ def test_post_poll_from_a_browser_redirects_to_the_start_page(order_url, consume
 def test_an_unchanged_feed_after_a_restart_gets_304(order_url, consumer_app):
     first = place_order(order_url)
     before = consumer_app("invoicing", order_url + "/feed")
-    assert before.extensions["consumer"].poll().status == 200
+    assert parts.consumer(before).poll().status == 200
 
     restarted = consumer_app("invoicing", order_url + "/feed")  # same database file
-    result = restarted.extensions["consumer"].poll()
+    result = parts.consumer(restarted).poll()
 
     assert (result.status, result.imported) == (304, 0)
     newer = place_order(order_url)
-    assert restarted.extensions["consumer"].poll().imported == 1
+    assert parts.consumer(restarted).poll().imported == 1
     assert sorted(listed_ids(restarted)) == [first["id"], newer["id"]]
 
 
@@ -161,8 +162,8 @@ def test_a_repeated_order_version_imports_once(origin, consumer_app):
     front.feed = handmade_feed([(*entry, 2), (*entry, 1)])  # the same version at two positions
     app = consumer_app("invoicing", base + "/handmade-feed")
 
-    first = app.extensions["consumer"].poll()
-    again = app.extensions["consumer"].poll()  # this feed has no validators: 200 again
+    first = parts.consumer(app).poll()
+    again = parts.consumer(app).poll()  # this feed has no validators: 200 again
 
     assert (first.status, first.imported) == (200, 1)
     assert (again.status, again.imported) == (200, 0)
@@ -178,7 +179,7 @@ def test_an_entry_repeated_in_one_feed_is_imported_once(origin, consumer_app):
     front.feed = handmade_feed([entries[0], entries[1], entries[1]])
     app = consumer_app("invoicing", base + "/handmade-feed")
 
-    result = app.extensions["consumer"].poll()
+    result = parts.consumer(app).poll()
 
     assert (result.status, result.imported) == (200, 2), result.message
     assert sorted(listed_ids(app)) == sorted([first["id"], second["id"]])
@@ -264,7 +265,7 @@ def test_a_content_link_to_another_origin_is_refused(origin, consumer_app):
     with live_server(foreign) as feed_base:
         app = consumer_app("invoicing", feed_base + "/handmade-feed")
 
-        result = app.extensions["consumer"].poll()
+        result = parts.consumer(app).poll()
         panel = poller_panel(app)
 
     assert result.status == "error"
@@ -287,7 +288,7 @@ def test_a_redirect_to_another_origin_is_not_followed(origin, consumer_app):
         front.detail_failure, front.redirect_to = "redirect", elsewhere_base
         app = consumer_app("invoicing", order_base + "/feed", embedded_documents=False)
 
-        result = app.extensions["consumer"].poll()
+        result = parts.consumer(app).poll()
 
     assert result.status == "error"
     assert "redirect" in result.message
@@ -303,9 +304,9 @@ def test_the_start_page_shows_the_last_outcome_of_the_poller(order_url, consumer
     assert "Not checked yet" in poller_panel(app)
     assert status_line(app) == "Not checked yet"
 
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     after_import = poller_panel(app)
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     after_nothing_new = poller_panel(app)
 
     assert "New order changes read" in after_import and "never" not in after_import
@@ -319,7 +320,7 @@ def test_while_it_catches_up_the_status_line_says_how_far_of_the_newest_it_saw(o
     for _ in range(3):
         place_order(order_url)
     app = consumer_app("invoicing", order_url + "/feed")
-    applier, said = app.extensions["consumer"].applier, []
+    applier, said = parts.consumer(app).applier, []
     apply = applier.apply
 
     def apply_and_look(changes):
@@ -329,7 +330,7 @@ def test_while_it_catches_up_the_status_line_says_how_far_of_the_newest_it_saw(o
 
     monkeypatch.setattr(running, "BATCH", 1)  # a transaction for each entry, a look after each
     monkeypatch.setattr(applier, "apply", apply_and_look)
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
 
     assert said == ["Catching up · 1 of 3 order changes read", "Catching up · 2 of 3 order changes read",
                     "Checking now"]  # all taken in; the first check is not over yet
@@ -341,7 +342,7 @@ def test_an_invoice_is_404_until_imported_then_json(order_url, consumer_app):
     app = consumer_app("invoicing", order_url + "/feed")
 
     before = detail(app, order["id"])
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     after = detail(app, order["id"])
     page = app.test_client().get(f"/{order['id']}", headers={"Accept": BROWSER_ACCEPT})
 

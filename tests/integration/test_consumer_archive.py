@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 import invoicing.models
+from common import parts
 from invoicing.importer import import_order as import_invoice
 from shipping.importer import import_order as import_shipment
 from tests.conftest import live_server
@@ -104,18 +105,18 @@ def test_later_polls_fetch_only_what_is_new(paged, consumer_app):
     for _ in range(10):
         place_order(base)
     app = consumer_app("invoicing", base + "/feed", embedded_documents=False)
-    assert app.extensions["consumer"].poll().imported == 10
+    assert parts.consumer(app).poll().imported == 10
 
     newer = [place_order(base), place_order(base)]  # 11 and 12 fill page 4
     front.paths.clear()
-    grown = app.extensions["consumer"].poll()
+    grown = parts.consumer(app).poll()
     after_growth = list(front.paths)
     front.paths.clear()
-    idle = app.extensions["consumer"].poll()
+    idle = parts.consumer(app).poll()
     after_idle = list(front.paths)
     newest = place_order(base)  # 13, alone on the page now filling
     front.paths.clear()
-    last = app.extensions["consumer"].poll()
+    last = parts.consumer(app).poll()
 
     assert (grown.status, grown.imported) == (200, 2)
     assert [path for path in after_growth if path.startswith("/feed")] == ["/feed"]  # page 4 is /feed
@@ -136,7 +137,7 @@ def consumers(request, make_app, settings_for):
     the engine in the parameter."""
 
     def make(service: str, feed_url: str):
-        changes = {"order_feed_url": feed_url}
+        changes = {"feed_url": feed_url}
         if request.param == "postgresql":
             postgres = request.getfixturevalue("postgres")
             changes["database_url"] = postgres.create_database(f"test_{service}_{uuid.uuid4().hex[:8]}")
@@ -149,10 +150,10 @@ def test_a_cancellation_travels_to_invoicing_and_shipping(order_url, consumers):
     kept, cancelled = place_order(order_url), place_order(order_url, customer_id=2)
     apps = [consumers("invoicing", order_url + "/feed"), consumers("shipping", order_url + "/feed")]
     for app in apps:
-        assert app.extensions["consumer"].poll().imported == 2
+        assert parts.consumer(app).poll().imported == 2
 
     assert cancel_order(order_url, cancelled["id"]).status_code == 200
-    results = [app.extensions["consumer"].poll() for app in apps]
+    results = [parts.consumer(app).poll() for app in apps]
 
     assert [(result.status, result.imported) for result in results] == [(200, 1), (200, 1)]
     for app in apps:
@@ -161,7 +162,7 @@ def test_a_cancellation_travels_to_invoicing_and_shipping(order_url, consumers):
         assert (copy_of(app, kept["id"])["status"], copy_of(app, kept["id"])["orderVersion"]) == ("accepted", 1)
         page = app.test_client().get(f"/{cancelled['id']}", headers={"Accept": "text/html"})
         assert lxml.html.fromstring(page.get_data(as_text=True)).findtext(".//h1/span").strip() == "cancelled"
-        assert app.extensions["consumer"].state().position == 3
+        assert parts.consumer(app).state().position == 3
 
 
 def test_an_order_cancelled_before_the_first_poll_arrives_cancelled_once(order_url, consumer_app):
@@ -169,7 +170,7 @@ def test_an_order_cancelled_before_the_first_poll_arrives_cancelled_once(order_u
     cancel_order(order_url, order["id"])
     app = consumer_app("shipping", order_url + "/feed")
 
-    result = app.extensions["consumer"].poll()
+    result = parts.consumer(app).poll()
 
     assert (result.status, result.imported) == (200, 2)  # placed, then cancelled: both took effect
     assert [shipment["id"] for shipment in app.test_client().get("/", headers=JSON).get_json()] == [order["id"]]
@@ -181,10 +182,10 @@ def test_a_stale_or_repeated_version_changes_nothing(order_url, consumer_app, cl
     placed = place_order(order_url)
     cancelled = cancel_order(order_url, placed["id"]).json()
     app = consumer_app(service, order_url + "/feed")
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     stored = copy_of(app, placed["id"])
 
-    with app.extensions["consumer"].db.session() as session:
+    with parts.consumer(app).db.session() as session:
         stale = import_order(session, placed, clock())  # version 1, replayed after version 2
         repeated = import_order(session, cancelled, clock())
 
@@ -267,7 +268,7 @@ def test_catching_up_by_links_and_embedded_gives_the_same_copies(paged, consumer
                             database_url=f"sqlite:///{tmp_path / 'by-links.db'}")
     embedded = consumer_app(service, base + "/feed", database_url=f"sqlite:///{tmp_path / 'embedded.db'}")
 
-    results = [app.extensions["consumer"].poll() for app in (by_links, embedded)]
+    results = [parts.consumer(app).poll() for app in (by_links, embedded)]
 
     def copies(app) -> list[dict]:
         listed = app.test_client().get("/", headers=JSON).get_json()

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 import invoicing.models
 from common.auth import tokens
 from common.utc import utc_now
-from tests.conftest import live_server, order_request
+from common import parts
+from tests.conftest import live_server
+from tests.support.orders import order_request
 
 KEY = "a" * 32
 NO_ACCOUNT_SERVICE = "http://127.0.0.1:9/account"
@@ -54,13 +56,13 @@ def order(make_app, settings_for):
 def invoicing_with(make_app, settings_for, order):
     def make(credential: str | None, embedded: bool):
         return make_app("invoicing", settings_for(
-            "invoicing", auth_key=KEY, account_url=NO_ACCOUNT_SERVICE, order_feed_url=order[0] + "/feed",
-            order_credential=credential, embedded_documents=embedded))
+            "invoicing", auth_key=KEY, account_url=NO_ACCOUNT_SERVICE, feed_url=order[0] + "/feed",
+            feed_credential=credential, embedded_documents=embedded))
     return make
 
 
 def invoice_count(app) -> int:
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         return session.scalar(select(func.count()).select_from(invoicing.models.Invoice))
 
 
@@ -68,7 +70,7 @@ def invoice_count(app) -> int:
 @pytest.mark.parametrize("credential, status", [(None, 401), (token("logistics"), 403)],
                          ids=["no credential", "credential without the role"])
 def test_a_refused_credential_fails_the_poll_and_loses_nothing(invoicing_with, embedded, credential, status):
-    refused = invoicing_with(credential, embedded).extensions["consumer"]
+    refused = parts.consumer(invoicing_with(credential, embedded))
     result = refused.poll()
     assert (result.status, result.imported, result.message) == ("error", 0, REFUSED.format(status=status))
     assert refused.state().position == 0
@@ -76,7 +78,7 @@ def test_a_refused_credential_fails_the_poll_and_loses_nothing(invoicing_with, e
     assert refused.backoff_seconds() > 0
 
     mended = invoicing_with(token("feed-reader"), embedded)
-    result = mended.extensions["consumer"].poll()
+    result = parts.consumer(mended).poll()
     assert (result.status, result.imported, result.rejected) == (200, 3, 0)
     assert invoice_count(mended) == 3
 
@@ -84,7 +86,7 @@ def test_a_refused_credential_fails_the_poll_and_loses_nothing(invoicing_with, e
 def test_the_credential_goes_with_the_documents_and_never_with_the_thin_pages(invoicing_with, order):
     for embedded in (True, False):
         app = invoicing_with(token("feed-reader"), embedded)
-        assert app.extensions["consumer"].poll().ok
+        assert parts.consumer(app).poll().ok
     asked = order[1]
     thin = [credential for path, credential in asked if path.startswith("/feed") and "embed" not in path]
     documents = [credential for path, credential in asked
@@ -95,6 +97,6 @@ def test_the_credential_goes_with_the_documents_and_never_with_the_thin_pages(in
 
 def test_the_start_page_says_what_to_set(invoicing_with):
     app = invoicing_with(None, True)
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     page = app.test_client().get("/", headers={"Accept": "text/html", "Authorization": f"Bearer {token('admin')}"})
     assert "set ORDER_CREDENTIAL to a token of an account with the role feed-reader" in page.get_data(as_text=True)

@@ -14,6 +14,7 @@ import yaml
 from common.settings import Settings
 from common.web import TOO_LARGE
 from msatom import apache_errors
+from msatom.bootstrap import SERVICES
 from msatom.stack import PROXY_SOURCE, MissingProgram, check_apache_config
 from tests.conftest import missing, require_program
 
@@ -26,7 +27,6 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-SERVICES = ("account", "order", "invoicing", "shipping")
 SECRETS = ("SECRET_KEY", "AUTH_KEY", "POSTGRES_PASSWORD", "ACCOUNT_DB_PASSWORD", "ORDER_DB_PASSWORD",
            "INVOICING_DB_PASSWORD", "SHIPPING_DB_PASSWORD")
 

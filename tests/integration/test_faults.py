@@ -7,8 +7,10 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from common import parts
 from msatom.stack import PostgresCluster
-from tests.conftest import order_request, running
+from tests.conftest import running
+from tests.support.orders import order_request
 
 
 @pytest.fixture
@@ -61,7 +63,7 @@ def test_a_consumer_backs_off_while_the_order_service_is_down_and_catches_up_aft
     base = f"http://127.0.0.1:{order.port}"
     try:
         requests.post(f"{base}/", json=order_request(), timeout=5).raise_for_status()
-        consumer = consumer_app("invoicing", f"{base}/feed").extensions["consumer"]
+        consumer = parts.consumer(consumer_app("invoicing", f"{base}/feed"))
         order.stop()
 
         failed = consumer.poll()

@@ -13,7 +13,8 @@ from lxml import etree
 from common.proxies import TrustedProxyFix
 from common.settings import ConfigurationError, Settings
 from msatom import gunicorn_conf
-from tests.conftest import live_server, order_request
+from tests.conftest import live_server
+from tests.support.orders import order_request
 
 SPOOFED = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https", "X-Forwarded-Port": "6666",
            "X-Forwarded-Prefix": "/poisoned", "X-Forwarded-For": "203.0.113.66",

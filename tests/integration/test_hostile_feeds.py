@@ -6,6 +6,7 @@ import tracemalloc
 
 import pytest
 
+from common import parts
 from tests.conftest import live_server
 
 XXE = b"""<?xml version="1.0"?>
@@ -42,7 +43,7 @@ def test_a_hostile_feed_is_refused_without_reading_files_or_growing_memory(app, 
     with live_server(app) as base:
         invoicing = consumer_app("invoicing", f"{base}/feed")
         tracemalloc.start()
-        result = invoicing.extensions["consumer"].poll()
+        result = parts.consumer(invoicing).poll()
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         page = invoicing.test_client().get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
@@ -50,4 +51,4 @@ def test_a_hostile_feed_is_refused_without_reading_files_or_growing_memory(app, 
     assert result.status == "error" and reason in result.message
     assert peak < 32 * 1024 * 1024, f"the poll held {peak // 2**20} MiB at its peak"
     assert "root:" not in result.message and "root:" not in page
-    assert invoicing.extensions["consumer"].state().position == 0
+    assert parts.consumer(invoicing).state().position == 0

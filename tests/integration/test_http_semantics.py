@@ -11,9 +11,10 @@ import threading
 import pytest
 import requests
 
+from common import parts
 from msatom.cli import create_site, make_server
 from msatom.stack import free_port
-from tests.conftest import order_request
+from tests.support.orders import order_request
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 JSON = "application/json"
@@ -30,15 +31,15 @@ def site(tmp_path_factory):
     and cancelled, the next one placed, both imported by invoicing and shipping."""
     from common.settings import Settings
     from common.web import close_app
-    from msatom.services import FACTORIES, create_app
+    from msatom.bootstrap import FACTORIES, create_app, settings_from_env
 
     folder, port = tmp_path_factory.mktemp("site"), free_port()
     base = f"http://127.0.0.1:{port}"
 
     def settings(service: str) -> Settings:
-        return Settings.from_env(service, {}).but(
+        return settings_from_env(service, {}).but(
             database_url=f"sqlite:///{folder / service}.db", poll_interval_seconds=0, feed_page_size=2,
-            order_feed_url=f"{base}/order/feed")
+            feed_url=f"{base}/order/feed")
 
     apps = {name: create_app(name, settings(name)) for name in FACTORIES}
     server = make_server(create_site(apps), "127.0.0.1", port)
@@ -59,15 +60,14 @@ def site(tmp_path_factory):
 def routes():
     """(mount, rule) of every app `make run` serves, built as the site builds them."""
     from msatom.landing import create_landing_app
-    from msatom.services import FACTORIES
-    from common.settings import Settings
+    from msatom.bootstrap import FACTORIES, settings_from_env
 
     yield from (("", rule) for rule in create_landing_app().url_map.iter_rules())
     for name in FACTORIES:
-        settings = Settings.from_env(name, {}).but(database_url="sqlite://", poll_interval_seconds=0)
+        settings = settings_from_env(name, {}).but(database_url="sqlite://", poll_interval_seconds=0)
         app = FACTORIES[name](settings)
         yield from ((f"/{name}", rule) for rule in app.url_map.iter_rules())
-        app.extensions["db"].dispose()
+        parts.database(app).dispose()
 
 
 ROUTES = sorted({(mount, rule.rule, frozenset(rule.methods)) for mount, rule in routes()},

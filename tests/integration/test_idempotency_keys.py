@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 
 from common.idempotency import store
 from common.idempotency.keys import FORM_FIELD
+from common import parts
 from order.models import FeedEntry, IdempotencyKey, Order
 from order.openapi import document
-from tests.conftest import form_token, order_request
-from tests.integration.support import BROWSER_ACCEPT, assert_refused
+from tests.conftest import form_token
+from tests.support.orders import order_form, order_request
+from tests.integration.support import assert_refused, browser_of
 
 KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 
@@ -36,7 +38,7 @@ def api(app):
 
 def stored(app) -> dict[str, int]:
     """How many orders, feed entries and kept keys the database holds."""
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         return {table.__tablename__: session.scalar(select(func.count()).select_from(table))
                 for table in (Order, FeedEntry, IdempotencyKey)}
 
@@ -140,7 +142,7 @@ def test_keys_older_than_a_day_are_deleted_when_new_ones_are_stored(app, api, cl
 
     api.post("/", json=order_request(), headers=keyed("new"))
 
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         assert session.scalars(select(IdempotencyKey.key)).all() == ["new"]
 
 
@@ -164,17 +166,12 @@ def test_the_api_document_names_the_header_and_its_answers():
 
 # --- the order form ----------------------------------------------------------------------
 
-FORM = {"customerId": "1", "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-        "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
-        "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
-        "lines-0-itemId": "2", "lines-0-count": "3", "action": "place"}
+FORM = order_form()
 
 
 @pytest.fixture
 def browser(app):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
-    return client
+    return browser_of(app)
 
 
 def shown_form(html: str) -> dict:

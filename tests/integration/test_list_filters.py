@@ -5,7 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from tests.conftest import order_request
+from common import parts
+from tests.support.orders import order_request
 from tests.integration.support import BROWSER_ACCEPT
 
 JSON = {"Accept": "application/json"}
@@ -24,7 +25,7 @@ def lists(order_app, order_url, consumer_app):
     clients = {"order": orders}
     for service in ("invoicing", "shipping"):
         app = consumer_app(service, order_url + "/feed")
-        assert app.extensions["consumer"].poll().imported == 4
+        assert parts.consumer(app).poll().imported == 4
         clients[service] = app.test_client()
     return clients
 

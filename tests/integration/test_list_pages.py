@@ -4,7 +4,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from tests.conftest import order_request
+from tests.support.orders import order_request
 from tests.integration.support import BROWSER_ACCEPT
 
 JSON = {"Accept": "application/json"}

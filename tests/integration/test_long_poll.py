@@ -17,9 +17,11 @@ import requests
 from common.db import Database
 from common.feed import waiting
 from common.utc import utc_now
+from common import parts
 from msatom.stack import PostgresCluster, wait_until
 from order import service
-from tests.conftest import live_server, order_request, running
+from tests.conftest import live_server, running
+from tests.support.orders import order_request
 from tests.integration.support import place_order
 
 # How long a test waits for something that happens at once when all is well: long
@@ -37,7 +39,7 @@ def order_service(make_app, settings_for):
 
         def start(database_url: str, max_waiting: int = 4):
             app = make_app("order", settings_for("order", database_url=database_url, feed_max_waiting=max_waiting))
-            listener = long_poll(app).listener
+            listener = parts.long_poll(app).listener
             if listener is not None:  # PostgreSQL: news arrives once the listener listens
                 assert listener.listening.wait(SOON), "the listener did not connect"
             return app, servers.enter_context(live_server(app))
@@ -49,10 +51,6 @@ def order_service(make_app, settings_for):
 def feed_service(order_service, database_url):
     """Start the order service on the test's database (SQLite, PostgreSQL); (app, base URL)."""
     return lambda max_waiting=4: order_service(database_url, max_waiting)
-
-
-def long_poll(app) -> waiting.LongPoll:
-    return waiting.installed(app)
 
 
 def get_feed(url: str, etag: str | None = None, wait: int | None = None, timeout: float = 40) -> requests.Response:
@@ -89,7 +87,7 @@ class Waiter(threading.Thread):
 
 
 def held(app, count: int) -> None:
-    wait_until(lambda: long_poll(app).held == count, SOON, f"{count} request(s) held")
+    wait_until(lambda: parts.long_poll(app).held == count, SOON, f"{count} request(s) held")
 
 
 def current_etag(url: str) -> str:
@@ -116,7 +114,7 @@ def test_a_waiting_client_gets_the_new_entry_as_soon_as_an_order_commits(feed_se
     assert answer.headers["ETag"] != etag
     newest = feedparser.parse(answer.content).entries[0]
     assert newest.content[0]["src"] == f"{url}/{order['id']}/versions/1"
-    assert long_poll(app).held == 0
+    assert parts.long_poll(app).held == 0
 
 
 def test_without_news_the_wait_ends_with_304_and_says_it_waited(feed_service):
@@ -242,7 +240,7 @@ def test_stopping_answers_the_held_requests_at_once(feed_service):
     waiter.start()
     held(app, 1)
 
-    long_poll(app).stop()
+    parts.long_poll(app).stop()
 
     answer = waiter.result(SOON)
     assert answer.status_code == 304
@@ -257,7 +255,7 @@ def test_the_listener_listens_again_after_postgresql_restarts(order_service):
     with running(PostgresCluster) as cluster:
         database_url = cluster.create_database("restarted")
         app, url = order_service(database_url)
-        listener = long_poll(app).listener
+        listener = parts.long_poll(app).listener
         writer = Database(database_url)  # another process, as far as this one can tell
         try:
             cluster.pause()
@@ -279,7 +277,7 @@ def test_the_listener_listens_again_after_postgresql_restarts(order_service):
             assert waiter.answered_at - placed_at < SOON
         finally:
             writer.dispose()
-            long_poll(app).close()  # before the cluster goes
+            parts.long_poll(app).close()  # before the cluster goes
 
 
 def test_waiting_requests_do_not_hold_database_connections(feed_service):

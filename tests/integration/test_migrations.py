@@ -21,7 +21,7 @@ from account import models as account_models
 from invoicing import models as invoicing_models
 from order import models as order_models
 from shipping import models as shipping_models
-from tests.conftest import order_request
+from tests.support.orders import order_request
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"order": order_models, "invoicing": invoicing_models, "shipping": shipping_models,

@@ -11,7 +11,8 @@ from werkzeug.wrappers import Request
 from common.logs import LOG_FORMAT
 from common.request_id import RequestIdFilter
 from msatom.stack import free_port
-from tests.conftest import live_server, order_request
+from tests.conftest import live_server
+from tests.support.orders import order_request
 from tests.integration.support import Origin, place_order
 
 JSON = {"Accept": "application/json"}
@@ -150,7 +151,7 @@ def test_gauges_tell_the_positions_and_the_age_of_the_oldest_entry_not_applied(m
     order = make_app("order", settings_for("order", clock=clock))
     front = Origin(order)
     with live_server(front) as base:
-        app = make_app("shipping", settings_for("shipping", order_feed_url=base + "/feed", clock=clock,
+        app = make_app("shipping", settings_for("shipping", feed_url=base + "/feed", clock=clock,
                                                 embedded_documents=False))
         place_order(base)
         place_order(base)

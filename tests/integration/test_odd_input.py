@@ -7,7 +7,8 @@ import json
 import lxml.html
 import pytest
 
-from tests.conftest import form_token, order_request
+from tests.conftest import form_token
+from tests.support.orders import order_form, order_request
 from tests.integration.support import (BROWSER_ACCEPT, assert_nothing_changed, assert_refused, client_get,
                                        feed_state)
 
@@ -103,11 +104,7 @@ ODD_FORMS = {
 
 
 def form(changes: dict) -> dict:
-    data = {"customerId": "1", "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-            "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
-            "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
-            "lines-0-itemId": "1", "lines-0-count": "1", "action": "place", **changes}
-    return {key: value for key, value in data.items() if value is not None}
+    return order_form(lines=(("1", "1"),), **changes)
 
 
 @pytest.mark.parametrize("case", ODD_FORMS)
@@ -184,7 +181,7 @@ def test_cancelling_an_order_out_of_range_is_not_found_and_changes_nothing(api, 
 @pytest.mark.parametrize("service", ["invoicing", "shipping"])
 @pytest.mark.parametrize("method, path", [("GET", "/{}"), ("POST", "/rejected/{}/retry")])
 def test_a_consumer_finds_nothing_out_of_range(make_app, settings_for, database_url, service, method, path):
-    settings = settings_for(service, database_url=database_url, order_feed_url="http://127.0.0.1:9/feed")
+    settings = settings_for(service, database_url=database_url, feed_url="http://127.0.0.1:9/feed")
     client = make_app(service, settings).test_client()
 
     for number in OUT_OF_RANGE:

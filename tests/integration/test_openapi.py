@@ -9,14 +9,13 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from common.openapi.drift import operations, routes
 from common.openapi.security import with_security
 from common.openapi.serving import description
-from common.settings import Settings
 from common.web import close_app
-from msatom.services import FACTORIES, create_app
+from msatom.bootstrap import FACTORIES, create_app, settings_from_env
 
 
 @pytest.fixture(scope="module", params=sorted(FACTORIES))
 def app(request):
-    settings = Settings.from_env(request.param, {}).but(database_url="sqlite://", poll_interval_seconds=0)
+    settings = settings_from_env(request.param, {}).but(database_url="sqlite://", poll_interval_seconds=0)
     app = create_app(request.param, settings)
     yield app
     close_app(app)
@@ -55,7 +54,7 @@ def test_the_document_is_served_at_openapi_json_for_any_cache_to_revalidate(app)
 
 
 def test_the_document_says_which_operations_need_a_token_as_the_access_table_does():
-    app = create_app("order", Settings.from_env("order", {}).but(database_url="sqlite://"))
+    app = create_app("order", settings_from_env("order", {}).but(database_url="sqlite://"))
     try:
         paths = app.test_client().get("/openapi.json").get_json()["paths"]
     finally:

@@ -9,9 +9,9 @@ import pytest
 import requests
 from lxml import etree
 
-from tests.conftest import form_token, order_request
+from tests.support.orders import order_form, order_request
 from tests.integration.support import (ATOM, BROWSER_ACCEPT, assert_nothing_changed, assert_refused, client_get,
-                                       feed_state, place_order)
+                                       feed_state, place_order, post_form)
 
 MONEY = re.compile(r"^\d+\.\d{2}$")
 
@@ -150,31 +150,6 @@ def test_a_body_that_is_not_a_json_order_is_refused(order_url, body, content_typ
 
 # --- the HTML form flow -----------------------------------------------------------------
 
-def form_data(**changes) -> dict:
-    data = {
-        "customerId": "1",
-        "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-        "shippingAddress.city": "Berlin",
-        "billingAddress.street": "Krischerstr. 100", "billingAddress.zip": "40789",
-        "billingAddress.city": "Monheim am Rhein",
-        "lines-0-itemId": "2", "lines-0-count": "3",
-        "action": "place",
-    }
-    data.update(changes)
-    return {key: value for key, value in data.items() if value is not None}
-
-
-@pytest.fixture
-def browser(order_app):
-    client = order_app.test_client()
-    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
-    return client
-
-
-def post_form(browser, data: dict):
-    """Post the order form as a browser does: with the token of the form page it showed."""
-    token = form_token(browser.get("/new").get_data(as_text=True))
-    return browser.post("/", data={**data, "csrf_token": token})
 
 
 def line_rows(page) -> list[tuple[str, str]]:
@@ -188,7 +163,7 @@ def line_rows(page) -> list[tuple[str, str]]:
 
 
 def test_a_valid_form_redirects_to_the_list_with_a_link_to_the_new_order(browser):
-    response = post_form(browser, form_data())
+    response = post_form(browser, order_form())
 
     assert response.status_code == 303
     listing = browser.get(response.headers["Location"])
@@ -204,7 +179,7 @@ def test_a_valid_form_redirects_to_the_list_with_a_link_to_the_new_order(browser
 
 def test_an_invalid_form_shows_the_errors_next_to_the_fields_and_keeps_the_typed_values(browser):
     typed_street = "Grüner Weg 7 <Hinterhaus>"
-    data = form_data(**{"shippingAddress.street": typed_street, "billingAddress.city": "",
+    data = order_form(**{"shippingAddress.street": typed_street, "billingAddress.city": "",
                         "lines-0-itemId": None, "lines-0-count": None})
 
     response = post_form(browser, data)
@@ -223,7 +198,7 @@ def test_an_invalid_form_shows_the_errors_next_to_the_fields_and_keeps_the_typed
 
 
 def test_an_invalid_count_in_the_form_is_shown_on_that_line(browser):
-    response = post_form(browser, form_data(**{"lines-0-count": "0"}))
+    response = post_form(browser, order_form(**{"lines-0-count": "0"}))
 
     assert response.status_code == 400
     page = lxml.html.fromstring(response.get_data(as_text=True))
@@ -234,7 +209,7 @@ def test_an_invalid_count_in_the_form_is_shown_on_that_line(browser):
 
 
 def test_add_line_renders_the_form_with_one_more_line(browser):
-    response = post_form(browser, form_data(action="add-line"))
+    response = post_form(browser, order_form(action="add-line"))
 
     assert response.status_code == 200
     page = lxml.html.fromstring(response.get_data(as_text=True))
@@ -244,7 +219,7 @@ def test_add_line_renders_the_form_with_one_more_line(browser):
 
 
 def test_remove_line_renders_the_form_with_one_fewer_line(browser):
-    data = form_data(**{"lines-1-itemId": "4", "lines-1-count": "5", "action": "remove-line-0"})
+    data = order_form(**{"lines-1-itemId": "4", "lines-1-count": "5", "action": "remove-line-0"})
 
     response = post_form(browser, data)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import order_request
+from tests.support.orders import order_request
 
 # Characters a database or a reader trips over: NUL, halves of UTF-16 pairs, controls,
 # direction overrides and isolates, invisible ones, digits that are not ASCII.

@@ -6,7 +6,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from tests.integration.test_order_api import browser, form_data, post_form  # noqa: F401 (browser: a fixture)
+from tests.integration.support import post_form
+from tests.support.orders import order_form
 
 
 def page_of(response):
@@ -14,7 +15,7 @@ def page_of(response):
 
 
 def test_a_refused_form_lists_its_problems_as_links_to_fields_and_starts_there(browser):
-    response = post_form(browser, form_data(**{"customerId": "", "shippingAddress.zip": "", "lines-0-count": "0"}))
+    response = post_form(browser, order_form(**{"customerId": "", "shippingAddress.zip": "", "lines-0-count": "0"}))
 
     page = page_of(response)
     summary = page.get_element_by_id("error-summary")
@@ -31,7 +32,7 @@ def test_a_refused_form_lists_its_problems_as_links_to_fields_and_starts_there(b
 
 
 def test_the_box_same_as_shipping_bills_the_shipping_address(browser):
-    response = post_form(browser, form_data(**{"billingAddress.street": "", "billingAddress.city": "",
+    response = post_form(browser, order_form(**{"billingAddress.street": "", "billingAddress.city": "",
                                                "billingSameAsShipping": "yes"}))
 
     assert response.status_code == 303
@@ -40,7 +41,7 @@ def test_the_box_same_as_shipping_bills_the_shipping_address(browser):
 
 
 def test_a_refused_form_keeps_the_box_ticked_and_names_no_problem_of_the_copied_address(browser):
-    response = post_form(browser, form_data(**{"shippingAddress.city": "", "billingSameAsShipping": "yes"}))
+    response = post_form(browser, order_form(**{"shippingAddress.city": "", "billingSameAsShipping": "yes"}))
 
     page = page_of(response)
     assert page.get_element_by_id("billingSameAsShipping").get("checked") is not None
@@ -51,13 +52,13 @@ def test_a_refused_form_keeps_the_box_ticked_and_names_no_problem_of_the_copied_
 @pytest.mark.parametrize(("action", "focused"), [("add-line", "lines-2-itemId"), ("remove-line-0", "lines-0-itemId"),
                                                  ("remove-line-1", "add-line")])
 def test_after_adding_or_removing_a_line_focus_starts_where_the_form_goes_on(browser, action, focused):
-    response = post_form(browser, form_data(**{"lines-1-itemId": "4", "lines-1-count": "2", "action": action}))
+    response = post_form(browser, order_form(**{"lines-1-itemId": "4", "lines-1-count": "2", "action": action}))
 
     assert page_of(response).xpath("//*[@autofocus]/@id") == [focused]
 
 
 def test_the_page_shows_each_line_amount_and_the_total(browser):
-    response = post_form(browser, form_data(**{"lines-1-itemId": "4", "lines-1-count": "2", "lines-2-count": "1",
+    response = post_form(browser, order_form(**{"lines-1-itemId": "4", "lines-1-count": "2", "lines-2-count": "1",
                                                "action": "add-line"}))
 
     page = page_of(response)

@@ -8,6 +8,7 @@ from sqlalchemy import update
 from werkzeug.wrappers import Request, Response
 
 import invoicing.models
+from common import parts
 from invoicing.importer import import_order as import_invoice
 from order.models import Customer
 from tests.conftest import live_server
@@ -53,7 +54,7 @@ def test_a_version_answers_304_to_its_etag_and_404_when_it_does_not_exist(order_
 
 def test_a_later_change_of_the_catalog_changes_no_version_but_the_current_order(order_app, order_url):
     order = place_order(order_url)
-    with order_app.extensions["db"].session() as session:
+    with parts.database(order_app).session() as session:
         session.execute(update(Customer).where(Customer.id == 1).values(name="Renamed"))
 
     assert get(f"{order_url}/{order['id']}/versions/1").json()["customer"]["name"] == "Wolff"

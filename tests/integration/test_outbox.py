@@ -14,7 +14,7 @@ from common.schema import upgrade
 from common.utc import utc_now
 from order import service
 from order.models import MIGRATIONS, FeedEntry, OrderConflict
-from tests.conftest import order_request
+from tests.support.orders import order_request
 
 
 @pytest.fixture

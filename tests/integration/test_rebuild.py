@@ -16,6 +16,7 @@ import invoicing.models
 import shipping.models
 from common.feed.progress import STALE_SECONDS, RebuildMark, new_owner
 from common.utc import utc_now
+from common import parts
 from msatom import cli
 from tests.conftest import Clock, live_server
 from tests.e2e.running import PATIENCE
@@ -58,7 +59,7 @@ def rows(app, service: str) -> dict[str, list[tuple]]:
     numbers the database gives lines stand for their place within their parent."""
     models = MODELS[service]
     result = {}
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         for table in models.Base.metadata.sorted_tables:
             if table.name in ("rebuild", "poll_state"):
                 continue
@@ -75,12 +76,12 @@ def service_table(service: str) -> str:
 
 def written_at(app, service: str) -> list:
     model = {"invoicing": invoicing.models.Invoice, "shipping": shipping.models.Shipment}[service]
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         return list(session.scalars(select(model.imported_at).order_by(model.id)))
 
 
 def position(app) -> int:
-    return app.extensions["consumer"].state().position
+    return parts.consumer(app).state().position
 
 
 @pytest.mark.parametrize("service", ["invoicing", "shipping"])
@@ -91,18 +92,18 @@ def test_a_rebuild_gives_the_rows_the_incremental_import_made(shop, follower, se
     cancel_order(base, placed[3]["id"])
     gone.add(f"/{placed[2]['id']}/versions/1")  # its first entry is rejected
     app = follower(service, base)
-    consumer = app.extensions["consumer"]
+    consumer = parts.consumer(app)
     assert consumer.poll().rejected == 1
     imported, imported_at = rows(app, service), written_at(app, service)
     assert len(imported["rejected_entry"]) == 1 and len(imported[service_table(service)]) == 4
     # The data are lost or wrong: a row gone, a cancellation undone by hand.
     model = {"invoicing": invoicing.models.Invoice, "shipping": shipping.models.Shipment}[service]
-    with app.extensions["db"].session() as session:
+    with parts.database(app).session() as session:
         session.delete(session.get(model, placed[0]["id"]))
         session.get(model, placed[1]["id"]).status = "accepted"
     assert rows(app, service) != imported
 
-    done = app.extensions["rebuilder"].run()
+    done = parts.rebuilder(app).run()
 
     assert done.status == "done", done.message
     assert rows(app, service) == imported
@@ -116,8 +117,8 @@ def test_orders_placed_during_a_rebuild_are_in_its_result_and_the_current_data_a
     base, _ = shop
     first = [place_order(base) for _ in range(3)]
     app = follower("invoicing", base)
-    app.extensions["consumer"].poll()
-    rebuilder, seen_during = app.extensions["rebuilder"], []
+    parts.consumer(app).poll()
+    rebuilder, seen_during = parts.rebuilder(app), []
 
     def place_one_when_the_first_page_is_read(_position):
         if not seen_during:
@@ -138,7 +139,7 @@ def test_entries_the_consumer_imports_during_a_rebuild_are_never_undone_by_the_s
     base, _ = shop
     [place_order(base) for _ in range(2)]
     app = follower("invoicing", base)
-    consumer, rebuilder = app.extensions["consumer"], app.extensions["rebuilder"]
+    consumer, rebuilder = parts.consumer(app), parts.rebuilder(app)
     consumer.poll()
     swap, placed = rebuilder.copy.swap, []
 
@@ -164,7 +165,7 @@ def test_post_rebuild_answers_202_with_its_progress_and_409_while_it_runs(shop, 
     base, _ = shop
     place_order(base)
     app = follower("invoicing", base)
-    rebuilder, client = app.extensions["rebuilder"], app.test_client()
+    rebuilder, client = parts.rebuilder(app), app.test_client()
     reached, release = threading.Event(), threading.Event()
 
     def hold(_position):
@@ -204,7 +205,7 @@ def test_the_start_page_asks_for_confirmation_and_shows_the_progress(shop, follo
 
     unconfirmed = browser.post(form.get("action"), data=values)
     confirmed = browser.post(form.get("action"), data={**values, "confirm": "yes"})
-    assert app.extensions["rebuilder"].wait(PATIENCE)
+    assert parts.rebuilder(app).wait(PATIENCE)
     page = lxml.html.fromstring(browser.get("/").get_data(as_text=True))
     panel = " ".join(" ".join(page.xpath("//section[@id='rebuild']")[0].itertext()).split())
 
@@ -217,9 +218,9 @@ def test_a_failed_rebuild_leaves_the_current_data_and_the_next_one_completes(sho
     base, _ = shop
     [place_order(base) for _ in range(2)]
     app = follower("invoicing", base)
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     imported = rows(app, "invoicing")
-    rebuilder = app.extensions["rebuilder"]
+    rebuilder = parts.rebuilder(app)
 
     def fail(_position):
         raise RuntimeError("the process died")
@@ -245,10 +246,10 @@ def test_a_running_mark_left_by_a_dead_process_does_not_block(shop, follower, ow
     place_order(base)
     app = follower("invoicing", base)
     then = Clock(utc_now() - timedelta(seconds=silent_seconds))
-    assert RebuildMark(app.extensions["db"], invoicing.models.Rebuild, then).claim(owner)
+    assert RebuildMark(parts.database(app), invoicing.models.Rebuild, then).claim(owner)
 
-    shown = app.extensions["rebuilder"].progress()
-    done = app.extensions["rebuilder"].run()
+    shown = parts.rebuilder(app).progress()
+    done = parts.rebuilder(app).run()
 
     assert shown.status == "failed" and "stopped" in shown.message
     assert done is not None and done.status == "done"
@@ -257,9 +258,9 @@ def test_a_running_mark_left_by_a_dead_process_does_not_block(shop, follower, ow
 def test_a_running_mark_of_a_live_process_blocks_on_sqlite(shop, consumer_app):
     base, _ = shop
     app = consumer_app("invoicing", f"{base}/feed")
-    assert RebuildMark(app.extensions["db"], invoicing.models.Rebuild, utc_now).claim(new_owner())
+    assert RebuildMark(parts.database(app), invoicing.models.Rebuild, utc_now).claim(new_owner())
 
-    assert app.extensions["rebuilder"].run() is None
+    assert parts.rebuilder(app).run() is None
     assert app.test_client().post("/rebuild", headers=JSON).status_code == 409
 
 
@@ -268,7 +269,7 @@ def test_msatom_rebuild_prints_its_progress_and_exits_0(shop, settings_for, monk
     [place_order(base) for _ in range(3)]
     database_url = settings_for("shipping").database_url
     app = consumer_app("shipping", f"{base}/feed")  # the service, serving the same database
-    app.extensions["consumer"].poll()
+    parts.consumer(app).poll()
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("ORDER_FEED_URL", f"{base}/feed")
 
@@ -277,5 +278,5 @@ def test_msatom_rebuild_prints_its_progress_and_exits_0(shop, settings_for, monk
     out = capsys.readouterr().out
     assert status == 0, out
     assert re.search(r"^done: position 3, 0 entries left$", out, re.M), out
-    assert app.extensions["rebuilder"].progress().status == "done"
+    assert parts.rebuilder(app).progress().status == "done"
     assert len(app.test_client().get("/", headers=JSON).get_json()) == 3

@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 
+from common import parts
 from tests.conftest import live_server
 from tests.integration.support import BROWSER_ACCEPT, handmade_feed, place_order
 
@@ -47,13 +48,13 @@ def test_an_unusable_document_is_rejected_and_the_entries_behind_it_are_imported
     documents["/broken"] = answer
     documents["/handmade-feed"] = feed_of(base, f"/{first['id']}", "/broken", f"/{last['id']}")
 
-    result = invoicing.extensions["consumer"].poll()
+    result = parts.consumer(invoicing).poll()
     client = invoicing.test_client()
     page = client.get("/", headers={"Accept": BROWSER_ACCEPT}).get_data(as_text=True)
 
     assert (result.status, result.imported, result.rejected) == (200, 2, 1)
     assert client.get(f"/{last['id']}", headers={"Accept": "application/json"}).status_code == 200
-    [rejected] = invoicing.extensions["consumer"].rejected()
+    [rejected] = parts.consumer(invoicing).rejected()
     assert rejected.position == 2 and reason in rejected.reason
     assert "Rejected entries" in page and reason in page and "Retry" in page
 
@@ -66,10 +67,10 @@ def test_a_document_with_text_no_service_takes_is_rejected_and_the_entries_behin
     documents["/broken"] = ("200 OK", json.dumps(broken).encode(), "application/json")
     documents["/handmade-feed"] = feed_of(base, f"/{first['id']}", "/broken", f"/{last['id']}")
 
-    result = invoicing.extensions["consumer"].poll()
+    result = parts.consumer(invoicing).poll()
 
     assert (result.status, result.imported, result.rejected) == (200, 2, 1)
-    [rejected] = invoicing.extensions["consumer"].rejected()
+    [rejected] = parts.consumer(invoicing).rejected()
     assert rejected.position == 2 and "customer.name contains an invalid character" in rejected.reason
 
 
@@ -78,7 +79,7 @@ def test_a_rejected_entry_retried_once_its_document_is_mended_is_imported(shop):
     order = place_order(base)
     documents["/handmade-feed"] = feed_of(base, "/mended")
     documents["/mended"] = ("404 Not Found", b"gone", "text/plain")
-    consumer = invoicing.extensions["consumer"]
+    consumer = parts.consumer(invoicing)
     consumer.poll()
     client = invoicing.test_client()
 
@@ -100,7 +101,7 @@ def test_a_detail_that_fails_for_now_ends_the_poll_and_is_not_rejected(shop):
     documents["/handmade-feed"] = feed_of(base, "/flaky", f"/{order['id']}")
     documents["/flaky"] = ("503 Service Unavailable", b"busy", "text/plain")
 
-    result = invoicing.extensions["consumer"].poll()
+    result = parts.consumer(invoicing).poll()
 
     assert (result.status, result.imported, result.pending) == ("error", 0, 2)
-    assert invoicing.extensions["consumer"].rejected() == []
+    assert parts.consumer(invoicing).rejected() == []

@@ -12,8 +12,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
 from msatom.landing import create_landing_app
-from tests.conftest import form_token, order_request
-from tests.integration.support import BROWSER_ACCEPT, place_order
+from tests.conftest import form_token
+from tests.support.orders import order_form, order_request
+from tests.integration.support import BROWSER_ACCEPT, browser_of, place_order
 
 ROOT = Path(__file__).resolve().parents[2]
 JSON = {"Accept": "application/json"}
@@ -25,21 +26,7 @@ HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-FORM = {"customerId": "1", "shippingAddress.street": "Ohlauer Str. 43", "shippingAddress.zip": "10999",
-        "shippingAddress.city": "Berlin", "billingAddress.street": "Krischerstr. 100",
-        "billingAddress.zip": "40789", "billingAddress.city": "Monheim am Rhein",
-        "lines-0-itemId": "2", "lines-0-count": "3", "action": "place"}
-
-
-def browser_of(app):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT"] = BROWSER_ACCEPT
-    return client
-
-
-@pytest.fixture
-def browser(order_app):
-    return browser_of(order_app)
+FORM = order_form()
 
 
 def assert_refused_page(response) -> None:
@@ -129,7 +116,7 @@ def test_the_json_api_needs_no_token(order_url, consumer_app):
 
 def test_a_form_stays_valid_while_the_visitor_looks_at_the_other_services(make_app, settings_for):
     # As in `msatom run` and behind Apache: the three services share one host and its cookies.
-    apps = {name: make_app(name, settings_for(name, order_feed_url="http://127.0.0.1:9/feed"))
+    apps = {name: make_app(name, settings_for(name, feed_url="http://127.0.0.1:9/feed"))
             for name in ("order", "invoicing", "shipping")}
     browser = Client(DispatcherMiddleware(create_landing_app(), {f"/{n}": a for n, a in apps.items()}))
     html = {"Accept": BROWSER_ACCEPT}
@@ -144,7 +131,7 @@ def test_a_form_stays_valid_while_the_visitor_looks_at_the_other_services(make_a
 
 @pytest.fixture
 def clients(order_app, make_app, settings_for):
-    consumers = {name: make_app(name, settings_for(name, order_feed_url="http://127.0.0.1:9/feed"))
+    consumers = {name: make_app(name, settings_for(name, feed_url="http://127.0.0.1:9/feed"))
                  for name in ("invoicing", "shipping")}
     return {"order": order_app.test_client(), **{n: a.test_client() for n, a in consumers.items()},
             "landing": create_landing_app().test_client()}

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from common.utc import iso_utc
+from common import parts
 from msatom.stack import free_port, wait_until
 from tests.conftest import live_server
 from tests.integration.support import Origin, cancel_order, place_order
@@ -31,7 +32,7 @@ def shop(make_app, settings_for, clock):
     on the order service's clock; and the order service itself."""
 
     def consumer(service: str, feed_url: str, **settings):
-        return make_app(service, settings_for(service, order_feed_url=feed_url, clock=clock, **settings))
+        return make_app(service, settings_for(service, feed_url=feed_url, clock=clock, **settings))
 
     return consumer, make_app("order", settings_for("order", clock=clock))
 
@@ -61,7 +62,7 @@ def test_a_consumer_caught_up_tells_its_position_and_the_imports_a_minute(shop, 
         for _ in range(3):
             place_order(url)
         clock.advance(seconds=10)
-        assert app.extensions["consumer"].poll().imported == 3
+        assert parts.consumer(app).poll().imported == 3
 
     assert status(app) == {"service": service, "position": 3, "entriesBehind": 0, "secondsBehind": 0,
                            "state": "waiting", "reason": None, "retryInSeconds": None,
@@ -78,7 +79,7 @@ def test_a_consumer_behind_counts_the_seconds_while_the_order_service_is_stopped
         place_order(url)
         front.detail_failure = "500"  # the documents cannot be had: the poll ends before them
         clock.advance(seconds=6)
-        assert app.extensions["consumer"].poll().pending == 2
+        assert parts.consumer(app).poll().pending == 2
 
         behind = status(app)
         assert (behind["position"], behind["entriesBehind"], behind["secondsBehind"]) == (0, 2, 10)
@@ -88,14 +89,14 @@ def test_a_consumer_behind_counts_the_seconds_while_the_order_service_is_stopped
         assert status(app)["secondsBehind"] == 15  # as old as the answer, not as the poll
 
     clock.advance(seconds=15)
-    assert app.extensions["consumer"].poll().status == "error"  # the order service does not answer
+    assert parts.consumer(app).poll().status == "error"  # the order service does not answer
     stopped = status(app)
     assert (stopped["entriesBehind"], stopped["secondsBehind"]) == (2, 30)
     assert "cannot be reached" in stopped["reason"]
 
     front.detail_failure = None
     with live_server(front, port):
-        assert app.extensions["consumer"].poll().imported == 2
+        assert parts.consumer(app).poll().imported == 2
     caught_up = status(app)
     assert (caught_up["position"], caught_up["entriesBehind"], caught_up["secondsBehind"]) == (2, 0, 0)
     assert (caught_up["state"], caught_up["reason"]) == ("waiting", None)
@@ -122,7 +123,7 @@ def test_a_consumer_says_polling_while_a_poll_runs(shop):
         app = consumer("shipping", url + "/feed", embedded_documents=False)
         place_order(url)
         front.detail_failure = "hang"  # the document is held until released
-        poll = threading.Thread(target=app.extensions["consumer"].poll)
+        poll = threading.Thread(target=parts.consumer(app).poll)
         poll.start()
         try:
             wait_until(lambda: front.detail_requests > 0, 10, "the poll asking for the document")

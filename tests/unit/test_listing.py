@@ -7,6 +7,7 @@ from common.errors import InputError
 from common.listing import MAX_SEARCH, Listing, Search, search_from
 
 STATUSES = ("accepted", "cancelled")
+HINT = "an order number or a name"  # what the list is searched by, as its service says it
 
 
 def test_a_url_without_a_filter_asks_for_every_row():
@@ -44,7 +45,7 @@ def test_each_status_links_to_its_rows_with_the_same_words_from_the_first_page()
 ])
 def test_a_filter_the_list_cannot_apply_is_refused_with_a_sentence(args, sentence):
     with pytest.raises(InputError) as refused:
-        search_from(args, STATUSES)
+        search_from(args, STATUSES, HINT)
 
     assert refused.value.message == sentence
     assert set(refused.value.details) == set(args)

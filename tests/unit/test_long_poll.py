@@ -10,7 +10,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from common.feed.waiting import LongPoll, requested_wait
-from msatom.stack import wait_until
+from tests.support.waiting import until
 
 PATIENCE = 5.0
 
@@ -67,14 +67,10 @@ def respond_in_thread(long_poll: LongPoll, request: Request, feed: Feed) -> dict
     return result
 
 
-def until(condition) -> None:
-    wait_until(condition, PATIENCE, "the condition")
-
-
 def test_news_wakes_a_held_request_and_it_answers_anew():
     long_poll, feed = LongPoll(limit=2), Feed()
     result = respond_in_thread(long_poll, feed_request(), feed)
-    until(lambda: long_poll.held == 1)
+    until(lambda: long_poll.held == 1, "one request held", PATIENCE)
 
     feed.version = 2
     long_poll.notify()
@@ -88,10 +84,10 @@ def test_news_wakes_a_held_request_and_it_answers_anew():
 def test_news_that_changed_nothing_keeps_it_waiting():
     long_poll, feed = LongPoll(limit=2), Feed()
     result = respond_in_thread(long_poll, feed_request(), feed)
-    until(lambda: long_poll.held == 1)
+    until(lambda: long_poll.held == 1, "one request held", PATIENCE)
 
     long_poll.notify()
-    until(lambda: feed.reads == 2)
+    until(lambda: feed.reads == 2, "the feed read again", PATIENCE)
 
     assert result["thread"].is_alive()
     long_poll.stop()
@@ -147,11 +143,11 @@ def test_a_request_counts_as_held_only_once_its_first_answer_found_nothing_new()
     thread = threading.Thread(target=lambda: result.setdefault(
         "answer", long_poll.respond(feed_request(), first_read_takes_a_while)), daemon=True)
     thread.start()
-    until(reading.is_set)
+    until(reading.is_set, "the feed being read", PATIENCE)
 
     assert long_poll.held == 0
     may_answer.set()
-    until(lambda: long_poll.held == 1)
+    until(lambda: long_poll.held == 1, "one request held", PATIENCE)
     feed.version = 2
     long_poll.notify()
     thread.join(PATIENCE)

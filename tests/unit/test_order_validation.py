@@ -8,7 +8,7 @@ import pytest
 from common.errors import InputError
 from order.models import Address
 from order.service import InvalidOrder, parse_order_request
-from tests.conftest import order_request
+from tests.support.orders import order_request
 
 SENTENCE = re.compile(r"^[A-Z].*[a-z0-9)]\.$")
 

@@ -1,0 +1,162 @@
+"""The composition root: the one module that builds the services' apps, and the only
+one that knows them all. Each service's app is built from its settings here: its
+database (migrated), the feed client and the consumer of a service that follows the
+order feed, the loop or schedule that runs its polls, its rebuild, its metrics and the
+navigation between the services. A test hands in a part of its own (a database, a
+feed client) where it needs one."""
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+from flask import Flask
+
+import account.web
+import invoicing.web
+import order.web
+import shipping.web
+from account import models as account_models
+from common import metrics
+from common.auth.guard import check_rules
+from common.db import Database
+from common.feed.applying import ImportEntry
+from common.feed.copying import Copy
+from common.feed.progress import Progress
+from common.feed.following import FeedClient
+from common.feed.rebuilding import Rebuilder
+from common.feed.running import Consumer, Following, PollResult, start_schedule
+from common.feed.waiting import LongPoll
+from common.parts import parts
+from common.poll_words import FeedLabels
+from common.schema import upgrade
+from common.settings import FeedSource, Settings
+from common.web import Navigation, install_consumer, install_rebuilder
+from invoicing import access as invoicing_access
+from invoicing import models as invoicing_models
+from invoicing.importer import import_order as invoice_order
+from order import models as order_models
+from order.access import FEED_READER
+from shipping import access as shipping_access
+from shipping import models as shipping_models
+from shipping.importer import import_order as ship_order
+
+# Every service, in the order a stack starts them: sign-in first, then the feed's
+# writer, then its readers.
+SERVICES = ("account", "order", "invoicing", "shipping")
+CONSUMERS = ("invoicing", "shipping")
+# The header of every page: (the path of a service's pages under /, its title).
+NAVIGATION: Navigation = (("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments"))
+# The feed the consumers follow, as their environment names it.
+ORDER_FEED = FeedSource(url_variable="ORDER_FEED_URL", credential_variable="ORDER_CREDENTIAL",
+                        local_path="/order/feed", reader_role=FEED_READER,
+                        labels=FeedLabels(source="the order service", entries="order changes", title="Order feed",
+                                          news="new orders"))
+
+
+def settings_from_env(service: str, environ=None) -> Settings:
+    """The settings of `service` from the environment (or `environ`)."""
+    return Settings.from_env(service, environ, feed=ORDER_FEED if service in CONSUMERS else None)
+
+
+def create_app(service: str, settings: Settings | None = None) -> Flask:
+    """The app of `service`, from its settings (the environment's by default)."""
+    return FACTORIES[service](settings or settings_from_env(service))
+
+
+def migrated(settings: Settings, migrations: Path) -> Database:
+    """The service's database, its schema brought up to date."""
+    db = Database(settings.database_url)
+    upgrade(db, migrations)
+    return db
+
+
+def create_account(settings: Settings, db: Database | None = None) -> Flask:
+    db = db or migrated(settings, account_models.MIGRATIONS)
+    return check_rules(account.web.create_app(settings, db, NAVIGATION))
+
+
+def create_order(settings: Settings, db: Database | None = None) -> Flask:
+    """The order service, which holds the requests that wait on its feed until an entry commits."""
+    db = db or migrated(settings, order_models.MIGRATIONS)
+    app = order.web.create_app(settings, db, NAVIGATION)
+    waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app))
+    waits.watch(db, order_models.FeedEntry.__table__)
+    parts(app).long_poll = waits
+    return check_rules(app)
+
+
+def create_invoicing(settings: Settings, db: Database | None = None, client: FeedClient | None = None) -> Flask:
+    return _following(invoicing.web.create_app, invoicing_models, invoice_order, invoicing_access.OPERATORS,
+                      settings, db, client)
+
+
+def create_shipping(settings: Settings, db: Database | None = None, client: FeedClient | None = None) -> Flask:
+    return _following(shipping.web.create_app, shipping_models, ship_order, shipping_access.OPERATORS,
+                      settings, db, client)
+
+
+FACTORIES: dict[str, Callable[[Settings], Flask]] = {
+    "account": create_account, "order": create_order, "invoicing": create_invoicing, "shipping": create_shipping}
+
+
+def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], models: ModuleType,
+               import_entry: ImportEntry, operators: tuple[str, ...], settings: Settings,
+               db: Database | None, client: FeedClient | None) -> Flask:
+    """A service that follows the order feed: its pages, the consumer that imports
+    each entry with `import_entry` into `models` (its module with MIGRATIONS,
+    PollState, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild;
+    the roles `operators` may make it poll, retry and rebuild."""
+    client = client or feed_client(settings)
+    db = db or migrated(settings, models.MIGRATIONS)
+    app = create_pages(settings, db, NAVIGATION)
+    consumer = consumer_for(db, models, import_entry, client, settings, observe=metrics.poll_observer(app))
+    install_consumer(app, consumer, operators, _followed(settings).labels)
+    install_rebuilder(app, rebuilder_for(db, models, import_entry, settings, metrics.rebuild_observer(app)),
+                      operators)
+    _run(app, consumer, settings)
+    return check_rules(app)
+
+
+def consumer_for(db: Database, models: ModuleType, import_entry: ImportEntry, client: FeedClient,
+                 settings: Settings, observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
+                 ) -> Consumer:
+    """The consumer of a service whose `models` module has PollState and RejectedEntry."""
+    return Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
+                    observe=observe, embedded=settings.embedded_documents)
+
+
+def rebuilder_for(db: Database, models: ModuleType, import_entry: ImportEntry, settings: Settings,
+                  observe: Callable[[Progress], None]) -> Rebuilder:
+    """The rebuild of a service whose `models` module also has `Base` and `Rebuild`:
+    every table but the rebuild's mark is copied, every one but the state is swapped."""
+    tables = [table for table in models.Base.metadata.sorted_tables if table is not models.Rebuild.__table__]
+    swapped = [table for table in tables if table is not models.PollState.__table__]
+    return Rebuilder(db, Copy(db, tables, swapped), models.PollState, models.RejectedEntry, models.Rebuild,
+                     import_entry, feed_client(settings), settings.clock,
+                     embedded=settings.embedded_documents, observe=observe)
+
+
+def feed_client(settings: Settings) -> FeedClient:
+    """A client of the feed the settings name, that shows the service's credential."""
+    if settings.feed_url is None:
+        raise ValueError(f"{settings.service} follows a feed, and its settings name none (see settings_from_env)")
+    return FeedClient(settings.feed_url, credential=settings.feed_credential,
+                      refused=_followed(settings).refused_credential())
+
+
+def _followed(settings: Settings) -> FeedSource:
+    if settings.feed is None:
+        raise ValueError(f"{settings.service} follows a feed, and its settings name none (see settings_from_env)")
+    return settings.feed
+
+
+def _run(app: Flask, consumer: Consumer, settings: Settings) -> None:
+    """Follow the feed from now on: waiting on it (long-poll) between polls, or polls
+    on a schedule; neither with no interval (the polls are asked for)."""
+    interval, wait = settings.poll_interval_seconds, settings.poll_wait_seconds
+    if interval > 0 and wait > 0:
+        parts(app).following = Following(consumer, wait, interval).start()
+    elif interval > 0:
+        parts(app).schedule = start_schedule(partial(consumer.poll, wait=False), interval)
