@@ -90,9 +90,9 @@ def post_fork(server, worker) -> None:
 def post_worker_init(worker) -> None:
     """On SIGTERM (a stop or restart) the requests held waiting on the feed are answered
     at once, before the worker waits for its requests to end."""
-    from common.feed.waiting import installed
+    from common.parts import parts
 
-    long_poll = installed(worker.wsgi)
+    long_poll = parts(worker.wsgi).long_poll
     stopping = signal.getsignal(signal.SIGTERM)
     if long_poll is None or not callable(stopping):
         return
