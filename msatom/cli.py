@@ -16,6 +16,7 @@ from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from common.logs import configure_logging
+from common.numbers import whole_number
 from common.settings import MAKE_A_KEY, ConfigurationError, Settings, default_database_url
 from common.web import NAVIGATION, REBUILD_RUNNING, close_app
 from msatom import users, workspace
@@ -36,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="one service alone")
     serve_parser.add_argument("service", choices=sorted(FACTORIES))
     serve_parser.add_argument("--host", default="127.0.0.1")
-    commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
+    stack_parser = commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
+    stack_parser.add_argument("--order-replicas", type=replica_count, default=1, metavar="N",
+                              help="gunicorns of the order service, behind Apache's balancer (default 1)")
+    stack_parser.add_argument("--consumer-replicas", type=replica_count, default=1, metavar="N",
+                              help="gunicorns of invoicing and of shipping each (default 1)")
     poll_parser = commands.add_parser("poll", help="one poll cycle now")
     poll_parser.add_argument("service", choices=CONSUMERS)
     rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's data from the whole feed")
@@ -162,13 +167,22 @@ def rebuild(args) -> int:
         close_app(app)
 
 
+def replica_count(text: str) -> int:
+    """A number of replicas on the command line: a whole number from 1."""
+    count = whole_number(text)
+    if count is None or count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of replicas; give a whole number from 1.")
+    return count
+
+
 def stack(args) -> int:
     """PostgreSQL, the services under gunicorn and Apache on PORT, until Ctrl-C."""
     settings = Settings.from_env("order")
-    production = Stack(poll_interval=settings.poll_interval_seconds, port=settings.port).start()
+    production = Stack(poll_interval=settings.poll_interval_seconds, port=settings.port,
+                       order_replicas=args.order_replicas, consumer_replicas=args.consumer_replicas).start()
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Apache on {production.url}/ in front of", ", ".join(
-        f"{name} on {production.service_url(name)}" for name in SERVICES))
+        f"{name} on {production.service_url(name)}" for service in SERVICES for name in production.replicas(service)))
     print(f"Sign in at {production.url}/account/sign-in as admin with the password {production.admin_password}")
     print(f"logs in {production.folder}; Ctrl-C stops everything and removes the databases")
     try:
