@@ -133,6 +133,31 @@ def test_apache_accepts_its_configuration(tmp_path, proxy_source):
     assert "Syntax OK" in result.stderr
 
 
+def balancers(tmp_path, *services: str, **settings: str) -> subprocess.CompletedProcess:
+    """apache/balancers.sh for `services` with only `settings` of ours."""
+    env = {name: value for name, value in os.environ.items() if not re.match(r"[A-Z]+_URLS?$", name)}
+    return subprocess.run(["sh", str(APACHE / "balancers.sh"), str(tmp_path / "balancers.conf"), *services],
+                          env={**env, **settings}, capture_output=True, text=True)
+
+
+def test_apaches_balancers_have_a_member_per_replica_named(tmp_path):
+    result = balancers(tmp_path, "order", "invoicing", ORDER_URLS="http://order-1:8080  http://order-2:8080",
+                       INVOICING_URL="http://invoicing:8080")
+
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "balancers.conf").read_text()
+    members = dict(re.findall(r'<Proxy "balancer://(\w+)">\n((?:  BalancerMember .*\n)+)</Proxy>', written))
+    assert {name: re.findall(r'BalancerMember "(\S+)"', lines) for name, lines in members.items()} == {
+        "order": ["http://order-1:8080", "http://order-2:8080"], "invoicing": ["http://invoicing:8080"]}
+
+
+def test_apaches_balancers_name_the_setting_missing(tmp_path):
+    result = balancers(tmp_path, "shipping")
+
+    assert result.returncode == 2
+    assert "set SHIPPING_URLS or SHIPPING_URL" in result.stderr
+
+
 def test_apaches_error_documents_are_those_msatom_apache_errors_writes():
     """Both images serve them: the Apache image copies apache/htdocs/ whole."""
     documents = re.findall(r"^\s*ErrorDocument (\d{3}) (\S+)$", (APACHE / "httpd.conf").read_text(), re.M)
