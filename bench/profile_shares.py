@@ -60,7 +60,7 @@ def load(path: Path, main_thread_only: bool = False, within: str | None = None
         names.append(profile.get("name", ""))
         if main_thread_only and "MainThread" not in profile.get("name", ""):
             continue
-        for sample, weight in zip(profile["samples"], profile["weights"]):
+        for sample, weight in zip(profile["samples"], profile["weights"], strict=True):
             stack = [frames[index] for index in reversed(sample)]  # innermost first
             if within and not any(function.endswith(within) for _, function in stack):
                 continue
@@ -78,7 +78,7 @@ def report(path: Path, main_thread_only: bool = False, functions: int = 0, withi
         return f"{path.name}: no samples"
     parts: Counter = Counter()
     leaves: Counter = Counter()
-    for stack, weight in zip(stacks, weights):
+    for stack, weight in zip(stacks, weights, strict=True):
         parts[classify(stack)] += weight
         if stack:
             file, function = stack[0]

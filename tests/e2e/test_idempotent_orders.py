@@ -41,7 +41,7 @@ def order_processes(postgres, tmp_path_factory):
                  for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for process, url in zip(processes, urls):
+        for process, url in zip(processes, urls, strict=True):
             wait_for_health(process, url, "order")
         yield database_url, urls
         for process in processes:

@@ -81,7 +81,7 @@ def _document(order, lines, version: int, bind) -> str:
         "billingAddress": {"street": order["billing_street"], "zip": order["billing_zip"],
                            "city": order["billing_city"]},
         "lines": [{"count": line["count"], "item": {"id": line["item_id"], "name": line["name"], "price": price}}
-                  for line, price in zip(lines, prices)],
+                  for line, price in zip(lines, prices, strict=True)],
         "totalPrice": _total(lines, prices),
     }, ensure_ascii=False, separators=(",", ":"))
 
@@ -93,7 +93,7 @@ def _money(value, sqlite: bool) -> str:
 
 
 def _total(lines, prices) -> str:
-    return str(sum((Decimal(price) * line["count"] for line, price in zip(lines, prices)), Decimal("0.00")))
+    return str(sum((Decimal(price) * line["count"] for line, price in zip(lines, prices, strict=True)), Decimal("0.00")))
 
 
 def _iso(moment) -> str:
