@@ -120,7 +120,7 @@ class Applier:
 
     def still_rejected(self, position: int, reason: str) -> None:
         with self.db.session() as session:
-            rejected = session.get(self.rejected_model, position)
+            rejected = session.get_one(self.rejected_model, position)
             rejected.reason, rejected.attempts = reason, rejected.attempts + 1
 
     def _take(self, session: Session, change: Change, tally: Tally) -> None:

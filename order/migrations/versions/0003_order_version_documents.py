@@ -55,7 +55,7 @@ def _orders(bind, first: int, last: int):
     orders = {row["id"]: row for row in bind.execute(sa.text(
         "SELECT o.*, c.firstname, c.name, c.email FROM purchase_order o JOIN customer c ON c.id = o.customer_id "
         "WHERE o.id BETWEEN :first AND :last"), span).mappings()}
-    lines = {}
+    lines: dict[int, list] = {}
     for line in bind.execute(sa.text(
             "SELECT l.order_id, l.count, l.price, i.id AS item_id, i.name FROM order_line l "
             "JOIN item i ON i.id = l.item_id WHERE l.order_id BETWEEN :first AND :last ORDER BY l.id"),
