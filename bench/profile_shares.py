@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
+from typing import Callable
 
 # (what, test on (file, function)); the first match from the innermost frame out wins.
 DB_CALLS = {"do_execute", "do_executemany", "do_execute_no_params", "do_commit", "do_rollback", "do_begin",
             "do_ping", "connect", "_exec_single_context", "_exec_insertmany_context"}
-PARTS: list[tuple[str, callable]] = [
+PARTS: list[tuple[str, Callable[[str, str], bool]]] = [
     ("waiting: held request, idle thread", lambda f, fn: fn in ("wait", "_next", "select", "poll", "accept", "sleep")
      and ("threading.py" in f or "waiting.py" in f or "selectors.py" in f or "gunicorn" in f or "queue.py" in f)),
     ("database round trip (driver)", lambda f, fn: "psycopg2" in f
@@ -76,8 +77,8 @@ def report(path: Path, main_thread_only: bool = False, functions: int = 0, withi
     total = sum(weights)
     if not total:
         return f"{path.name}: no samples"
-    parts: Counter = Counter()
-    leaves: Counter = Counter()
+    parts: defaultdict[str, float] = defaultdict(float)
+    leaves: defaultdict[str, float] = defaultdict(float)
     for stack, weight in zip(stacks, weights, strict=True):
         parts[classify(stack)] += weight
         if stack:
@@ -85,11 +86,15 @@ def report(path: Path, main_thread_only: bool = False, functions: int = 0, withi
             leaves[f"{function} ({shorten(file)})"] += weight
     scope = ("main thread" if main_thread_only else "all threads") + (f", within {within}" if within else "")
     lines = [f"{path.name} ({scope}, {len(stacks)} samples):"]
-    lines += [f"  {share / total:6.1%}  {name}" for name, share in parts.most_common()]
+    lines += [f"  {share / total:6.1%}  {name}" for name, share in _largest_first(parts)]
     if functions:
         lines.append("  innermost functions:")
-        lines += [f"  {share / total:6.1%}  {name}" for name, share in leaves.most_common(functions)]
+        lines += [f"  {share / total:6.1%}  {name}" for name, share in _largest_first(leaves)[:functions]]
     return "\n".join(lines)
+
+
+def _largest_first(shares: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(shares.items(), key=lambda item: item[1], reverse=True)
 
 
 def shorten(file: str) -> str:

@@ -43,6 +43,6 @@ def answer_once(table: Table, key: str, body: Any, respond: Callable[[Session], 
     return response
 
 
-def _kept(response: Response) -> store.Answer:
+def _kept(response: werkzeug.Response) -> store.Answer:
     return store.Answer(response.status_code, response.content_type, response.get_data(as_text=True),
                         response.headers.get("Location"))
