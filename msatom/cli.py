@@ -253,7 +253,7 @@ class _Stop:
     def _close_apps(self) -> None:
         for app in self.apps:
             close_app(app)
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)  # type: ignore[arg-type]  # it has one: it runs
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)  # type: ignore[arg-type]  # set: it runs
 
 
 def _close(server, apps) -> None:

@@ -173,8 +173,8 @@ def probe(health_url: str, order_url: str, order: dict, until: Callable[[], bool
             answer = type(error).__name__
         probes.health.append((time.monotonic() - began, answer))
         try:
-            placed: int | str = session.post(order_url, json=order, headers={"Connection": "close", "Accept": "application/json"},
-                                  timeout=10).status_code
+            placed: int | str = session.post(order_url, json=order, timeout=10,
+                                             headers={"Connection": "close", "Accept": "application/json"}).status_code
         except requests.RequestException as error:
             placed = type(error).__name__
         probes.orders.append(placed)

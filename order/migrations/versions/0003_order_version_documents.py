@@ -93,7 +93,8 @@ def _money(value, sqlite: bool) -> str:
 
 
 def _total(lines, prices) -> str:
-    return str(sum((Decimal(price) * line["count"] for line, price in zip(lines, prices, strict=True)), Decimal("0.00")))
+    return str(sum((Decimal(price) * line["count"] for line, price in zip(lines, prices, strict=True)),
+                   Decimal("0.00")))
 
 
 def _iso(moment) -> str:
