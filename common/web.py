@@ -75,7 +75,7 @@ def create_page_app(import_name: str, service: str, title: str) -> Flask:
     """An app with the shared layout and stylesheet, and nothing else yet."""
     app = Flask(import_name, static_folder=None)
     app.url_map.converters["id"] = IdConverter
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's documented switch; typed as the base provider
     app.register_blueprint(plumbing)
     caching.install(app)
     app.jinja_env.globals.update(service=service, service_title=title, navigation=NAVIGATION)
@@ -93,7 +93,7 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*, believed
     # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask's way
     app.extensions["db"] = db
     install_guard(app, {**PLUMBING_RULES, **access}, settings, revocations)  # before the form check: 401 first
     secure(app, settings)
@@ -133,7 +133,8 @@ def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any
         abort(404, f"There is no page {page.number}; the list has {page.count}.")
     body, status = respond(lambda: [item_json(item) for item in page.items], template, page=page, search=search,
                            **context)
-    links = [f'<{url_for(request.endpoint, **request.view_args, **search.args(page=number), _external=True)}>; '
+    endpoint, arguments = request.endpoint or "", request.view_args or {}  # a routed request has both
+    links = [f'<{url_for(endpoint, **arguments, **search.args(page=number), _external=True)}>; '
              f'rel="{rel}"' for rel, number in (("prev", page.newer), ("next", page.older)) if number]
     return body, status, {"Link": ", ".join(links)} if links else {}
 

@@ -87,14 +87,15 @@ def run(args) -> int:
 def _sign_in(settings: dict[str, Settings], host: str) -> str:
     """What `msatom run` says of signing in. With AUTH_KEY the consumers get credentials
     it signs itself; without, sign-in is off, which only a loopback address may be."""
-    if settings["order"].auth_key is None:
+    key = settings["order"].auth_key  # the one the order service checks the consumers' credentials with
+    if key is None:
         if not _loopback(host):
             raise ConfigurationError(f"msatom run listens on {host}, which others can reach, and AUTH_KEY is not "
                                      f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
         return "Sign-in is off: anyone who reaches this port may do anything. Set AUTH_KEY to require it."
     for name in CONSUMERS:
         if settings[name].order_credential is None:
-            settings[name] = settings[name].but(order_credential=feed_credential(settings[name].auth_key, name))
+            settings[name] = settings[name].but(order_credential=feed_credential(key, name))
     return "Sign-in is on: add accounts with `msatom user add NAME --role ROLE` (see the README)."
 
 
@@ -266,7 +267,7 @@ class _Stop:
     def _close_apps(self) -> None:
         for app in self.apps:
             close_app(app)
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)  # type: ignore[arg-type]  # set: it runs
 
 
 def _close(server, apps) -> None:

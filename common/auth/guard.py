@@ -44,7 +44,10 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
             rule = app.extensions["access"].get(request.endpoint)
         if rule is None:  # never open by default
             raise ConfigurationError(f"The endpoint {request.endpoint} has no access rule.")
-        return None if key is None else _decide(rule, *_identify(key, settings, revocations))
+        if key is None:
+            return None
+        assert revocations is not None  # made above whenever sign-in is on
+        return _decide(rule, *_identify(key, settings, revocations))
 
     app.before_request(check)
     app.after_request(_keep_private)
