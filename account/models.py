@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import UTCDateTime
@@ -15,7 +16,7 @@ NAME_LENGTH = 64
 
 
 class Base(DeclarativeBase):
-    pass
+    __table__: ClassVar[Table]  # each model maps a table (DeclarativeBase types it as any FROM clause)
 
 
 class Account(Base):

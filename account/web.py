@@ -3,6 +3,7 @@ reads, tokens for programs, who is signed in, and the list of revoked tokens."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, url_for
 
@@ -29,6 +30,7 @@ SESSION_LIFETIME = timedelta(hours=8)  # the browser's cookie: a working day
 TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
 REVOKED = "The token was revoked: it was signed out, or its account removed; sign in again."
+SIGNED_OUT: dict[str, Any] = {"signed-out": ""}  # the query that makes the sign-in page say so
 SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
 
 
@@ -105,7 +107,7 @@ def sign_out():
         with database().session() as session:
             service.revoke(session, identity.token_id, identity.expires_at, _now())
     response = (Response(status=204) if asks_for_json()
-                else redirect(url_for("account.sign_in_page", **{"signed-out": ""}), code=303))
+                else redirect(url_for("account.sign_in_page", **SIGNED_OUT), code=303))
     response.delete_cookie(COOKIE, path="/", secure=request.is_secure, httponly=True, samesite="Lax")
     return response
 
@@ -115,6 +117,7 @@ def whoami():
     """Who the request's token names (the guard let only a signed-in caller in): a page
     with a sign-out button, or JSON."""
     identity = current_identity()
+    assert identity is not None  # the guard lets only a signed-in caller in
     name, roles = identity.name, sorted(identity.roles)
     body, status = respond(lambda: {"name": name, "roles": roles}, "account.html", name=name, roles=roles,
                            sign_in_off=identity is ANYONE, sign_in_off_text=SIGN_IN_OFF)
@@ -150,7 +153,9 @@ def _signed_in(name: str, password: str, lifetime: timedelta):
         found = service.sign_in(session, name, password, request.remote_addr or "unknown", now)
         if found is None:
             return None, None, None
-        return found, *service.token_for(_key(), found, lifetime, now)
+        key = _key()
+        assert key is not None  # the views answer 404 while sign-in is off
+        return found, *service.token_for(key, found, lifetime, now)
 
 
 def _credentials(body) -> tuple[str, str]:

@@ -152,7 +152,7 @@ def catch_up(cluster: PostgresCluster, order_url: str, server_pid: int, size: in
         "first": first_at - started,
         "rate": (imported - first_count) / (last_at - first_at) if last_at > first_at else float("nan"),
         "imported": imported, "caught_up": result.status == 200, "seconds": ended - started,
-        "cpu": [(after - before) / (ended - started) for before, after in zip(cpu_before, cpu_after)],
+        "cpu": [(after - before) / (ended - started) for before, after in zip(cpu_before, cpu_after, strict=True)],
         "statements": statements[0] / imported,
         # Of the poll's time, the shares: fetching pages (HTTP and the server), parsing them, applying
         # (ORM and database; of that, the time inside the driver's calls: the statements' round trips);

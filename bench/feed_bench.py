@@ -84,7 +84,7 @@ def timed(url: str, count: int, conditional: bool = False, budget: float = 30) -
     warm_up = time.perf_counter() + 1
     while time.perf_counter() < warm_up:
         session.get(url, headers=headers, timeout=600)
-    samples, started = [], time.perf_counter()
+    samples, started = list[float](), time.perf_counter()
     while len(samples) < count and (len(samples) < 5 or time.perf_counter() - started < budget):
         begin = time.perf_counter()
         response = session.get(url, headers=headers, timeout=600)

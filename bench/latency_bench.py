@@ -129,7 +129,7 @@ class ApacheStack:
         self.stack.stop()
 
 
-SETUPS = {"run": MsatomRun, "stack": ApacheStack}
+SETUPS: dict[str, type[MsatomRun] | type[ApacheStack]] = {"run": MsatomRun, "stack": ApacheStack}
 
 
 def main() -> None:
@@ -155,7 +155,7 @@ def measure(setup: str, round_number: int, args) -> dict:
         for system in systems.values():
             system.start()
         time.sleep(2)  # the consumers' first polls are done
-        samples = {variant: [] for variant in systems}
+        samples: dict[str, list[float]] = {variant: [] for variant in systems}
         interval_done = threading.Event()
         threads = [
             threading.Thread(target=place_orders, args=(

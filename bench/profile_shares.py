@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
+from typing import Callable
 
 # (what, test on (file, function)); the first match from the innermost frame out wins.
 DB_CALLS = {"do_execute", "do_executemany", "do_execute_no_params", "do_commit", "do_rollback", "do_begin",
             "do_ping", "connect", "_exec_single_context", "_exec_insertmany_context"}
-PARTS: list[tuple[str, callable]] = [
+PARTS: list[tuple[str, Callable[[str, str], bool]]] = [
     ("waiting: held request, idle thread", lambda f, fn: fn in ("wait", "_next", "select", "poll", "accept", "sleep")
      and ("threading.py" in f or "waiting.py" in f or "selectors.py" in f or "gunicorn" in f or "queue.py" in f)),
     ("database round trip (driver)", lambda f, fn: "psycopg2" in f
@@ -60,7 +61,7 @@ def load(path: Path, main_thread_only: bool = False, within: str | None = None
         names.append(profile.get("name", ""))
         if main_thread_only and "MainThread" not in profile.get("name", ""):
             continue
-        for sample, weight in zip(profile["samples"], profile["weights"]):
+        for sample, weight in zip(profile["samples"], profile["weights"], strict=True):
             stack = [frames[index] for index in reversed(sample)]  # innermost first
             if within and not any(function.endswith(within) for _, function in stack):
                 continue
@@ -76,20 +77,24 @@ def report(path: Path, main_thread_only: bool = False, functions: int = 0, withi
     total = sum(weights)
     if not total:
         return f"{path.name}: no samples"
-    parts: Counter = Counter()
-    leaves: Counter = Counter()
-    for stack, weight in zip(stacks, weights):
+    parts: defaultdict[str, float] = defaultdict(float)
+    leaves: defaultdict[str, float] = defaultdict(float)
+    for stack, weight in zip(stacks, weights, strict=True):
         parts[classify(stack)] += weight
         if stack:
             file, function = stack[0]
             leaves[f"{function} ({shorten(file)})"] += weight
     scope = ("main thread" if main_thread_only else "all threads") + (f", within {within}" if within else "")
     lines = [f"{path.name} ({scope}, {len(stacks)} samples):"]
-    lines += [f"  {share / total:6.1%}  {name}" for name, share in parts.most_common()]
+    lines += [f"  {share / total:6.1%}  {name}" for name, share in _largest_first(parts)]
     if functions:
         lines.append("  innermost functions:")
-        lines += [f"  {share / total:6.1%}  {name}" for name, share in leaves.most_common(functions)]
+        lines += [f"  {share / total:6.1%}  {name}" for name, share in _largest_first(leaves)[:functions]]
     return "\n".join(lines)
+
+
+def _largest_first(shares: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(shares.items(), key=lambda item: item[1], reverse=True)
 
 
 def shorten(file: str) -> str:

@@ -47,7 +47,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--interval", default="2,5", help="seconds between two bytes of a slow client: low,high")
     args = parser.parse_args()
-    interval = tuple(float(part) for part in args.interval.split(","))
+    low, high = (float(part) for part in args.interval.split(","))
+    interval = (low, high)
 
     stack = Stack(poll_interval=1.0, auth_key=AUTH_KEY).start()  # the probes sign in with the tests' key
     rows = []

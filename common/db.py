@@ -6,11 +6,11 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 from sqlalchemy import BigInteger, DateTime, Numeric, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import CursorResult, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -60,7 +60,7 @@ class Database:
                 connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
                 taken = True
             else:
-                taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar()
+                taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar())
             connection.commit()
             try:
                 yield taken
@@ -114,7 +114,7 @@ def insert_or_ignore(session: Session, table: Table, values: dict) -> bool:
     dialect = session.get_bind().dialect.name
     module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
     statement = module.insert(table).values(**values).on_conflict_do_nothing()
-    return session.execute(statement).rowcount == 1
+    return cast(CursorResult, session.execute(statement)).rowcount == 1  # an INSERT's result is a cursor's
 
 
 def store_newer(session: Session, record, changing: tuple[str, ...]) -> bool:

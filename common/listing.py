@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Mapping
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, Select, func, or_
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, func, or_
 from sqlalchemy.orm import Session
 
 from common.errors import InputError
@@ -24,10 +24,10 @@ class Columns:
     """What a list is searched by: the column its status filter reads (one of `statuses`),
     the number a word of digits finds, the text columns where any word is looked for,
     and what to search by in the words of a refusal ("a number or a name")."""
-    status: ColumnElement
+    status: SQLColumnExpression
     statuses: tuple[str, ...]
-    number: ColumnElement
-    text: tuple[ColumnElement, ...]
+    number: SQLColumnExpression
+    text: tuple[SQLColumnExpression, ...]
     hint: str = ANY_HINT
 
 
@@ -78,7 +78,7 @@ def matching(query: Select, columns: Columns, search: Search) -> Select:
     """The rows of `query` that hold every word of the search, whatever their status."""
     for word in search.words:
         pattern = "%" + _escaped(word) + "%"
-        found = [column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns.text]
+        found: list[ColumnElement[bool]] = [column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns.text]
         number = whole_number(word)
         if number is not None:
             found.append(columns.number == number)
@@ -111,7 +111,7 @@ def listing(session: Session, query: Select, columns: Columns, search: Search) -
     """The counts of each status among the rows the search's words find, and the query
     of the rows to show."""
     found = matching(query, columns, search)
-    counted = dict(session.execute(
+    counted: dict[str, int] = dict(session.execute(
         found.with_only_columns(columns.status, func.count()).group_by(columns.status).order_by(None)).all())
     counts = {status: counted.get(status, 0) for status in columns.statuses}
     return Listing(search, counts), with_status(found, columns, search)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -31,6 +31,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class Metrics:
+    feed_answers: Counter  # the feed's service's alone (count_feed_answers)
+
     def __init__(self):
         self.folder = os.environ.get(MULTIPROCESS)
         if self.folder:
@@ -48,7 +50,7 @@ class Metrics:
         return kind(name, documentation, labels, registry=self.registry, **options)
 
     def exposition(self) -> bytes:
-        if not self.folder:
+        if self.registry is not None:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
         MultiProcessCollector(registry, self.folder)
@@ -90,7 +92,7 @@ def _count(response: Response) -> Response:
     metrics.requests.labels(method, route, str(response.status_code)).inc()
     if "msatom_started" in g:
         metrics.durations.labels(method, route).observe(time.perf_counter() - g.msatom_started)
-    page = metrics.feed_pages.get(request.endpoint)
+    page = metrics.feed_pages.get(request.endpoint or "")
     if page is not None:
         metrics.feed_answers.labels(page, str(response.status_code)).inc()
     return response
@@ -144,7 +146,7 @@ def poll_observer(app: Flask) -> Callable[[PollResult, float], None]:
 
 
 # A figure of GET /status as a gauge: (its documentation, the figure from what is read).
-Figure = tuple[str, Callable[[object], float]]
+Figure = tuple[str, Callable[[Any], float]]
 CONSUMER_GAUGES: dict[str, Figure] = {
     "msatom_feed_consumer_position": ("The last feed position that took effect", lambda p: p.position),
     "msatom_feed_consumer_lag_entries": ("Entries of the feed not yet applied, as the last poll that could tell "

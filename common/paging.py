@@ -58,6 +58,6 @@ def page_number(raw: str | None) -> int:
 
 def fetch_page(session: Session, query: Select, number: int, size: int = PAGE_SIZE) -> Page:
     """Page `number` of what `query` selects, in its order."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     items = list(session.scalars(query.limit(size).offset((number - 1) * size)))
     return Page(items, number, size, total)

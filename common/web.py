@@ -70,7 +70,7 @@ def create_page_app(import_name: str, service: str, title: str, navigation: Navi
     and nothing else yet."""
     app = Flask(import_name, static_folder=None)
     app.url_map.converters["id"] = IdConverter
-    app.json.sort_keys = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # Flask's documented switch; typed as the base provider
     app.register_blueprint(plumbing)
     caching.install(app)
     app.jinja_env.globals.update(service=service, service_title=title, navigation=navigation)
@@ -88,7 +88,7 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*, believed
     # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)
+    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask's way
     hold(app, db)
     install_guard(app, {**PLUMBING_RULES, **access}, settings, revocations)  # before the form check: 401 first
     secure(app, settings)
@@ -128,7 +128,8 @@ def respond_page(session: Session, query: Select, item_json: Callable[[Any], Any
         abort(404, f"There is no page {page.number}; the list has {page.count}.")
     body, status = respond(lambda: [item_json(item) for item in page.items], template, page=page, search=search,
                            **context)
-    links = [f'<{url_for(request.endpoint, **request.view_args, **search.args(page=number), _external=True)}>; '
+    endpoint, arguments = request.endpoint or "", request.view_args or {}  # a routed request has both
+    links = [f'<{url_for(endpoint, **arguments, **search.args(page=number), _external=True)}>; '
              f'rel="{rel}"' for rel, number in (("prev", page.newer), ("next", page.older)) if number]
     return body, status, {"Link": ", ".join(links)} if links else {}
 
@@ -270,11 +271,14 @@ def retry_rejected(position: int):
 @polling.post("/poll")
 def poll_now():
     result = consumer().poll()
+    if result is None:  # it waits for another process's poll: none only once the app closes
+        abort(503, STOPPING)
     if asks_for_json():
         return jsonify(result.as_json())
     return redirect(request.script_root + "/", code=303)
 
 
+STOPPING = "The service is stopping; poll again once it is back."
 rebuilding = Blueprint("rebuilding", __name__)
 REBUILD_RUNNING = "A rebuild is running already; its progress is on the service's start page."
 CONFIRM_REBUILD = "Tick the box to confirm the rebuild, then press the button again."

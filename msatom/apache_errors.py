@@ -63,7 +63,7 @@ def documents() -> dict[str, str]:
     for status, sentence in SENTENCES.items():
         written[f"{status}.json"] = json.dumps({"error": sentence}, separators=(",", ":")) + "\n"
         written[f"{status}.html"] = PAGE.substitute(status=status, name=default_exceptions[status]().name,
-                                                    sentence=html.escape(sentence, quote=False))
+                                                    sentence=html.escape(sentence or "", quote=False))
     return written
 
 

@@ -16,9 +16,10 @@ from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from common.logs import configure_logging
+from common.numbers import whole_number
 from common.parts import consumer, rebuilder
 from common.settings import MAKE_A_KEY, ConfigurationError, Settings, default_database_url
-from common.web import REBUILD_RUNNING, close_app
+from common.web import REBUILD_RUNNING, STOPPING, close_app
 from msatom import users, workspace
 from msatom.access_log import access_log_mode, with_access_log
 from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, create_app, settings_from_env
@@ -37,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser = commands.add_parser("serve", help="one service alone")
     serve_parser.add_argument("service", choices=sorted(SERVICES))
     serve_parser.add_argument("--host", default="127.0.0.1")
-    commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
+    stack_parser = commands.add_parser("stack", help="the production stack without Docker: PostgreSQL, gunicorn, Apache")
+    stack_parser.add_argument("--order-replicas", type=replica_count, default=1, metavar="N",
+                              help="gunicorns of the order service, behind Apache's balancer (default 1)")
+    stack_parser.add_argument("--consumer-replicas", type=replica_count, default=1, metavar="N",
+                              help="gunicorns of invoicing and of shipping each (default 1)")
     poll_parser = commands.add_parser("poll", help="one poll cycle now")
     poll_parser.add_argument("service", choices=CONSUMERS)
     rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's data from the whole feed")
@@ -83,14 +88,15 @@ def run(args) -> int:
 def _sign_in(settings: dict[str, Settings], host: str) -> str:
     """What `msatom run` says of signing in. With AUTH_KEY the consumers get credentials
     it signs itself; without, sign-in is off, which only a loopback address may be."""
-    if settings["order"].auth_key is None:
+    key = settings["order"].auth_key  # the one the order service checks the consumers' credentials with
+    if key is None:
         if not _loopback(host):
             raise ConfigurationError(f"msatom run listens on {host}, which others can reach, and AUTH_KEY is not "
                                      f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
         return "Sign-in is off: anyone who reaches this port may do anything. Set AUTH_KEY to require it."
     for name in CONSUMERS:
         if settings[name].feed_credential is None:
-            settings[name] = settings[name].but(feed_credential=feed_credential(settings[name].auth_key, name))
+            settings[name] = settings[name].but(feed_credential=feed_credential(key, name))
     return "Sign-in is on: add accounts with `msatom user add NAME --role ROLE` (see the README)."
 
 
@@ -135,6 +141,9 @@ def poll(args) -> int:
         result = consumer(app).poll()
     finally:
         close_app(app)
+    if result is None:  # it waits for another process's poll: none only once the app closes
+        print(f"msatom: {STOPPING}", file=sys.stderr)
+        return 1
     print(json.dumps(result.as_json()))
     return 0 if result.ok else 1
 
@@ -163,13 +172,22 @@ def rebuild(args) -> int:
         close_app(app)
 
 
+def replica_count(text: str) -> int:
+    """A number of replicas on the command line: a whole number from 1."""
+    count = whole_number(text)
+    if count is None or count < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of replicas; give a whole number from 1.")
+    return count
+
+
 def stack(args) -> int:
     """PostgreSQL, the services under gunicorn and Apache on PORT, until Ctrl-C."""
     settings = Settings.from_env("order")
-    production = Stack(poll_interval=settings.poll_interval_seconds, port=settings.port).start()
+    production = Stack(poll_interval=settings.poll_interval_seconds, port=settings.port,
+                       order_replicas=args.order_replicas, consumer_replicas=args.consumer_replicas).start()
     signal.signal(signal.SIGTERM, _interrupt)
     print(f"Apache on {production.url}/ in front of", ", ".join(
-        f"{name} on {production.service_url(name)}" for name in SERVICES))
+        f"{name} on {production.service_url(name)}" for service in SERVICES for name in production.replicas(service)))
     print(f"Sign in at {production.url}/account/sign-in as admin with the password {production.admin_password}")
     print(f"logs in {production.folder}; Ctrl-C stops everything and removes the databases")
     try:
@@ -253,7 +271,7 @@ class _Stop:
     def _close_apps(self) -> None:
         for app in self.apps:
             close_app(app)
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)  # type: ignore[arg-type]  # set: it runs
 
 
 def _close(server, apps) -> None:

@@ -30,6 +30,7 @@ from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
 APACHE_CONF = PROJECT / "apache" / "httpd.conf"
+APACHE_BALANCERS = PROJECT / "apache" / "balancers.sh"
 APACHE_HTDOCS = PROJECT / "apache" / "htdocs"
 STYLESHEETS = PROJECT / "common" / "static"
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
@@ -148,12 +149,16 @@ class Process:
     def running(self) -> bool:
         return self.process.poll() is None
 
-    def send(self, sig: int) -> None:
+    def send(self, sig: int, group: bool = False) -> None:
+        """Signal the process, or with `group` every process it started as well."""
         if self.running():
-            self.process.send_signal(sig)
+            if group:
+                os.killpg(self.process.pid, sig)
+            else:
+                self.process.send_signal(sig)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
-        self.send(sig)
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15, group: bool = False) -> int:
+        self.send(sig, group)
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -191,7 +196,7 @@ def feed_credential(auth_key: str, consumer: str) -> str:
     return tokens.issue(auth_key, consumer, [FEED_READER], timedelta(days=365), utc_now())
 
 
-def start_apache(port: int, folder: Path, proxy_source: str | None = None, **upstreams: str) -> Process:
+def start_apache(port: int, folder: Path, proxy_source: str | None = None, **upstreams: str | list[str]) -> Process:
     """A private Apache httpd with apache/httpd.conf, on a loopback port; it connects
     to the upstreams from `proxy_source` when given."""
     run_dir = folder / f"apache-{port}"
@@ -215,8 +220,10 @@ def proxy_source_flag(proxy_source: str | None) -> list[str]:
     return ["-D", "APACHE_PROXY_SOURCE"] if proxy_source else []
 
 
-def apache_environment(port: int, run_dir: Path, proxy_source: str | None, **upstreams: str) -> dict[str, str]:
-    """Apache's settings; `upstreams` says where each service answers (`order=URL`)."""
+def apache_environment(port: int, run_dir: Path, proxy_source: str | None,
+                       **upstreams: str | list[str]) -> dict[str, str]:
+    """Apache's settings, its balancers written where it reads them; `upstreams` says
+    where each service answers (`order=URL`, or `order=[URL, ...]` for replicas)."""
     unknown = set(upstreams) - set(SERVICES)
     if unknown:
         raise ValueError(f"no such service: {', '.join(sorted(unknown))}")
@@ -226,16 +233,26 @@ def apache_environment(port: int, run_dir: Path, proxy_source: str | None, **ups
     shutil.copytree(STYLESHEETS, site / "static", dirs_exist_ok=True)
     for folder in (run_dir.parent, run_dir, *site.rglob("*"), site):
         folder.chmod(0o755 if folder.is_dir() else 0o644)
+    cache = run_dir / "cache"
+    cache.mkdir(exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(cache, "nobody")  # where its workers write
     env = {k: v for k, v in os.environ.items() if k != "APACHE_PROXY_SOURCE"}
     if proxy_source:
         env["APACHE_PROXY_SOURCE"] = proxy_source
-    return {
-        **env,
+    env.update({
         "APACHE_MODULES": str(APACHE_MODULES), "APACHE_LISTEN": f"127.0.0.1:{port}",
-        "APACHE_RUN_DIR": str(run_dir), "APACHE_ERROR_LOG": "/proc/self/fd/2",
+        "APACHE_RUN_DIR": str(run_dir), "APACHE_ERROR_LOG": "/proc/self/fd/2", "APACHE_CACHE_DIR": str(cache),
         "MSATOM_HTDOCS": str(site / "htdocs"), "MSATOM_STATIC": str(site / "static"),
-        **{f"{name.upper()}_URL": upstreams.get(name, NOWHERE) for name in SERVICES},
-    }
+        **{f"{name.upper()}_URLS": " ".join(members(upstreams.get(name, NOWHERE))) for name in SERVICES},
+    })
+    subprocess.run(["sh", str(APACHE_BALANCERS), str(run_dir / "balancers.conf"), *SERVICES], env=env, check=True)
+    return env
+
+
+def members(upstream: str | list[str]) -> list[str]:
+    """The addresses of a service's replicas: one given alone, or a list."""
+    return [upstream] if isinstance(upstream, str) else list(upstream)
 
 
 def answers(url: str, headers: dict | None = None) -> bool:
@@ -245,21 +262,38 @@ def answers(url: str, headers: dict | None = None) -> bool:
         return False
 
 
+def replica(service: str, index: int) -> str:
+    """The name of a service's replica in a Stack: the service's own for the first
+    (index 0), then `order-1`, `order-2`, ..."""
+    return service if index == 0 else f"{service}-{index}"
+
+
 class Stack:
     """PostgreSQL, the account service and the three services under gunicorn, and Apache
     in front of them; the services believe X-Forwarded-* headers from Apache alone
     (PROXY_SOURCE). Its first account, `admin`, has a password of its own
-    (`admin_password`); the consumers read the order documents with tokens of theirs."""
+    (`admin_password`); the consumers read the order documents with tokens of theirs.
+
+    The order service runs as `order_replicas` gunicorns, invoicing and shipping as
+    `consumer_replicas` each, every one on a port of its own and the replicas of a
+    service on its one database; Apache balances over them. `ports`, `processes` and
+    `service_url` name them as `replica` does: the first by the service's name."""
 
     def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None,
-                 poll_wait: float | None = None, auth_key: str | None = None):
+                 poll_wait: float | None = None, auth_key: str | None = None,
+                 order_replicas: int = 1, consumer_replicas: int = 1):
+        if order_replicas < 1 or consumer_replicas < 1:
+            raise ValueError("a stack runs at least one replica of each service")
         self.poll_interval = poll_interval
         self.poll_wait = poll_wait  # None: the services' default (waiting on the feed)
         self.workers = workers
         self.apache = apache_binary()
         self.postgres = PostgresCluster()
         self.folder = Path(tempfile.mkdtemp(prefix="msatom-stack-"))
-        self.ports = {name: free_port() for name in SERVICES}
+        self.replica_count = {"account": 1, "order": order_replicas, **dict.fromkeys(CONSUMERS, consumer_replicas)}
+        self.service_of = {replica(service, index): service
+                           for service in SERVICES for index in range(self.replica_count[service])}
+        self.ports = {name: free_port() for name in self.service_of}
         self.ports["apache"] = port or free_port()
         self.processes: dict[str, Process] = {}
         self.secret_key = secrets.token_hex(32)  # one for the stack: its services share a host
@@ -267,8 +301,21 @@ class Stack:
         self.admin_password = secrets.token_urlsafe(12)
         self.url = f"http://127.0.0.1:{self.ports['apache']}"
 
-    def service_url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def service_url(self, name: str) -> str:
+        """Where a service (its first replica) or a replica (`order-1`) answers directly."""
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def replicas(self, service: str) -> list[str]:
+        """The names of a service's replicas: `["order", "order-1", ...]`."""
+        return [replica(service, index) for index in range(self.replica_count[service])]
+
+    @property
+    def order_feed_url(self) -> str:
+        """What the consumers follow: the order service itself when it runs alone; through
+        Apache's balancer when it has replicas, so that any one of them may stop."""
+        if self.replica_count["order"] == 1:
+            return f"{self.service_url('order')}/feed"
+        return f"{self.url}/order/feed"
 
     def token(self, *roles: str, name: str = "admin", lifetime: timedelta = timedelta(hours=1)) -> str:
         """A bearer token signed with the stack's key, as the account service signs them;
@@ -291,12 +338,18 @@ class Stack:
         self.users("add", "admin", "--role", ADMIN, "--password-stdin", stdin=self.admin_password)
         for consumer in CONSUMERS:  # accounts of their own, so that removing one refuses its credential
             self.users("add", consumer, "--role", FEED_READER, "--password-stdin", stdin=secrets.token_urlsafe(16))
-        for service in SERVICES[1:]:
-            self.start_service(service)
+        for name in self.replicas("order"):
+            self.start_service(name)
         self.processes["apache"] = start_apache(
-            self.ports["apache"], self.folder, PROXY_SOURCE, **{name: self.service_url(name) for name in SERVICES})
-        for service in SERVICES[1:]:
-            self.wait_until_healthy(service)
+            self.ports["apache"], self.folder, PROXY_SOURCE,
+            **{service: [self.service_url(name) for name in self.replicas(service)] for service in SERVICES})
+        if self.replica_count["order"] > 1:  # the consumers follow the feed through Apache
+            self.wait_until_healthy("apache", f"{self.url}/order/health")
+        consumers = [name for name in self.service_of if self.service_of[name] in CONSUMERS]
+        for name in consumers:
+            self.start_service(name)
+        for name in [*self.replicas("order"), *consumers]:
+            self.wait_until_healthy(name)
         self.wait_until_healthy("apache", f"{self.url}/order/health")
 
     def users(self, *args: str, stdin: str = "") -> str:
@@ -308,16 +361,24 @@ class Stack:
             raise RuntimeError(f"msatom user {' '.join(args)} failed: {done.stderr or done.stdout}")
         return done.stdout
 
-    def start_service(self, service: str) -> Process:
-        """(Re)start one service under gunicorn on its port and database."""
-        self.processes[service] = start_gunicorn(
-            service, self.ports[service], self.folder, self.workers,
-            DATABASE_URL=self.databases[service], ORDER_FEED_URL=f"{self.service_url('order')}/feed",
+    def start_service(self, name: str) -> Process:
+        """(Re)start a service, or one replica of it (`order-1`), under gunicorn on its
+        port and its service's database."""
+        service = self.service_of[name]
+        self.processes[name] = start_gunicorn(
+            service, self.ports[name], self.folder, self.workers,
+            DATABASE_URL=self.databases[service], ORDER_FEED_URL=self.order_feed_url,
             POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key,
             AUTH_KEY=self.auth_key, ACCOUNT_URL=self.service_url("account"),
             **({} if self.poll_wait is None else {"POLL_WAIT_SECONDS": str(self.poll_wait)}),
             TRUSTED_PROXIES=PROXY_SOURCE)
-        return self.processes[service]
+        return self.processes[name]
+
+    def stop_replica(self, service: str, index: int, sig: int = signal.SIGTERM) -> int:
+        """Stop one replica of a service, its workers with it: SIGTERM lets them finish
+        what they are doing, SIGKILL ends them mid-request. Its exit code."""
+        process = self.processes[replica(service, index)]
+        return process.stop(sig, group=True)
 
     def wait_until_healthy(self, name: str, url: str | None = None) -> None:
         process = self.processes[name]

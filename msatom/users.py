@@ -83,6 +83,7 @@ def _token(session, args, settings: Settings) -> str:
         raise service.AccountError(f"There is no account named {args.name}.")
     if args.hours <= 0:
         raise service.AccountError("--hours must be more than 0.")
+    assert settings.auth_key is not None  # run refuses to make a token without one
     issued, expires_at = service.token_for(settings.auth_key, found, timedelta(hours=args.hours), settings.clock())
     print(f"msatom: a token for {found.name}, valid until {iso_utc(expires_at)}", file=sys.stderr)
     return issued

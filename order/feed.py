@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
@@ -67,7 +67,7 @@ def placed_per_minute(session: Session, now: datetime) -> float:
               .order_by(FeedEntry.position.desc()).limit(1).scalar_subquery())
     placed = session.scalar(select(func.count()).select_from(FeedEntry)
                             .where(FeedEntry.position > func.coalesce(before, 0), FeedEntry.event == "placed"))
-    return per_minute(placed)
+    return per_minute(placed or 0)
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     return Page(feed, validators, complete)
 
 
-def _documents(session: Session, rows: list[FeedEntry]) -> dict[tuple[int, int], str]:
+def _documents(session: Session, rows: Sequence[FeedEntry]) -> dict[tuple[int, int], str]:
     """The documents of the versions the entries tell of, in one query."""
     wanted = [(row.order_id, row.order_version) for row in rows]
     if not wanted:

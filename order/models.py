@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
@@ -19,7 +20,7 @@ CURRENCY = "EUR"
 
 
 class Base(DeclarativeBase):
-    pass
+    __table__: ClassVar[Table]  # each model maps a table (DeclarativeBase types it as any FROM clause)
 
 
 @dataclass

@@ -37,7 +37,7 @@ def form_values(posted) -> dict:
     indexes = {whole_number(key.split("-")[1], MAX_LINES - 1)
                for key in posted if key.startswith("lines-") and key.count("-") == 2}
     form["lines"] = [{"itemId": posted.get(f"lines-{i}-itemId", ""), "count": posted.get(f"lines-{i}-count", "")}
-                     for i in sorted(indexes - {None})]
+                     for i in sorted(index for index in indexes if index is not None)]
     return form
 
 
@@ -72,6 +72,5 @@ def line_amounts(form: dict, items: list[Item]) -> tuple[list[Decimal | None], D
     amounts = []
     for line in form["lines"]:
         count = whole_number(line["count"].strip(), MAX_COUNT)
-        known = line["itemId"] in prices and count
-        amounts.append(prices[line["itemId"]] * count if known else None)
+        amounts.append(prices[line["itemId"]] * count if line["itemId"] in prices and count else None)
     return amounts, sum((amount for amount in amounts if amount is not None), Decimal("0.00"))

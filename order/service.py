@@ -66,7 +66,7 @@ def place_order(session: Session, data: Any, clock: Callable[[], datetime]) -> O
     request = parse_order_request(data, problems)
     if request is not None:
         customer, catalog = _look_up(session, request, problems)
-    if problems:
+    if request is None or problems:
         raise InvalidOrder.from_details("The order", problems)
     now = clock()
     order = Order(
@@ -117,7 +117,7 @@ def parse_order_request(data: Any, problems: dict[str, str]) -> OrderRequest | N
     shipping = _address(data, "shippingAddress", problems)
     billing = _address(data, "billingAddress", problems)
     lines = _lines(data.get("lines"), problems)
-    if problems:
+    if problems or customer_id is None or shipping is None or billing is None:  # each None said its problem
         return None
     return OrderRequest(customer_id, shipping, billing, lines)
 
@@ -151,7 +151,8 @@ def _lines(raw: Any, problems: dict[str, str]) -> list[tuple[int, int]]:
             problems[f"lines[{index}].itemId"] = "Choose an item."
         if count is None or not 1 <= count <= MAX_COUNT:
             problems[f"lines[{index}].count"] = f"The count must be a whole number from 1 to {MAX_COUNT}."
-        lines.append((item_id, count))
+        if item_id is not None and count is not None:
+            lines.append((item_id, count))
     return lines
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import werkzeug
 from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from common.db import Database
@@ -148,7 +149,7 @@ def order_feed():
     return response
 
 
-def _subscription(embedded: bool) -> Response:
+def _subscription(embedded: bool) -> werkzeug.Response:
     """The subscription document, or 304: asked anew each time a held request wakes."""
     size, now = settings().feed_page_size, _now()  # the time first: see outbox.writing
     with database().session() as session:
@@ -275,7 +276,7 @@ def _remove_line(form: dict, key: str | None, index: int | None):
     return _order_form(form, key=key, focus=f"lines-{index}-itemId" if index < len(form["lines"]) else "add-line")
 
 
-def _placed_from_form(session, form: dict) -> Response:
+def _placed_from_form(session, form: dict) -> werkzeug.Response:
     order = service.place_order(session, form, settings().clock)
     return redirect(url_for("order.index", placed=order.id), code=303)
 

@@ -41,13 +41,14 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
     def check():
         if key is None:
             g.identity = ANYONE
-        if request.endpoint is None:  # no route: Flask answers 404 or 405 by itself
-            rule = PUBLIC
-        else:
-            rule = access_rules(app).get(request.endpoint)
+        # No route: Flask answers 404 or 405 by itself.
+        rule = PUBLIC if request.endpoint is None else access_rules(app).get(request.endpoint)
         if rule is None:  # never open by default
             raise ConfigurationError(f"The endpoint {request.endpoint} has no access rule.")
-        return None if key is None else _decide(rule, *_identify(key, settings, revocations))
+        if key is None:
+            return None
+        assert revocations is not None  # made above whenever sign-in is on
+        return _decide(rule, *_identify(key, settings, revocations))
 
     app.before_request(check)
     app.after_request(_keep_private)

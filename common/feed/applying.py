@@ -121,7 +121,8 @@ class Applier:
     def still_rejected(self, position: int, reason: str) -> None:
         with self.db.session() as session:
             rejected = session.get(self.rejected_model, position)
-            rejected.reason, rejected.attempts = reason, rejected.attempts + 1
+            if rejected is not None:  # gone when a retry running alongside imported it
+                rejected.reason, rejected.attempts = reason, rejected.attempts + 1
 
     def _take(self, session: Session, change: Change, tally: Tally) -> None:
         """Import one entry's document, or keep the entry as rejected with the reason."""

@@ -24,9 +24,10 @@ class Copy:
 
     def __init__(self, db: Database, tables: list[Table], swapped: list[Table]):
         self.engine = make_engine(db.url)
-        self.in_memory = self.engine.dialect.name == "sqlite" and _copy_file(db.url) is None
-        if self.engine.dialect.name == "sqlite" and not self.in_memory:
-            event.listen(self.engine, "connect", _attacher(_copy_file(db.url)))
+        copy_file = _copy_file(db.url)
+        self.in_memory = self.engine.dialect.name == "sqlite" and copy_file is None
+        if self.engine.dialect.name == "sqlite" and copy_file is not None:
+            event.listen(self.engine, "connect", _attacher(copy_file))
         self.metadata = MetaData()
         self.tables = {table.name: table.to_metadata(self.metadata, schema=SCHEMA) for table in tables}
         self.swapped = swapped

@@ -27,7 +27,7 @@ def field(document: Any, path: str, kind: type = str) -> Any:
         raise DocumentError(f"The document's {path} is not a {kind.__name__}.")
     # Text the order service refuses, from older data or another publisher: copying it
     # could fail in the database (NUL on PostgreSQL) and hold up every entry behind it.
-    found = flaw(value) if kind is str else None
+    found = flaw(value) if isinstance(value, str) else None
     if found:
         raise DocumentError(f"The document's {path} contains {found}.")
     return value

@@ -217,7 +217,7 @@ def parse_page(body: bytes, url: str) -> FeedPage:
 
 
 def _entry(item, prefix: str | None, url: str) -> FeedEntry:
-    content = next(iter(item.get("content", [])), {})
+    content: dict = next(iter(item.get("content", [])), {})
     inline = None if content.get("src") else content.get("value")
     src = content.get("src") or next((link.href for link in item.get("links", [])
                                       if link.get("rel") == "related" and inline is not None), None)

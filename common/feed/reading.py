@@ -42,7 +42,7 @@ class FeedReader:
         self.embedded = embedded
         self.subscription_url = client.feed_url  # the embedded variant, once the feed named it
 
-    def subscription(self, etag: str | None, last_modified: str | None, wait: float = 0) -> FeedResponse:
+    def subscription(self, etag: str | None, last_modified: str | None, wait: int = 0) -> FeedResponse:
         """The subscription document if it changed since the validators (else a 304)."""
         response = self.client.get_feed(etag, last_modified, self.subscription_url, wait)
         if response.status == 200 and self.embedded and self.subscription_url == self.client.feed_url:
@@ -105,7 +105,7 @@ class FeedReader:
             fetched = {entry.position: fetcher.submit(self.client.get_document, entry) for entry in linked}
             for entry in entries:
                 try:
-                    changes.append(Change(entry, _inline(entry) if entry.inline is not None
+                    changes.append(Change(entry, _inline(entry, entry.inline) if entry.inline is not None
                                           else fetched[entry.position].result()))
                 except UnusableDocument as unusable:
                     changes.append(Change(entry, unusable))
@@ -135,9 +135,9 @@ def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:
     return entries
 
 
-def _inline(entry: FeedEntry) -> Any:
+def _inline(entry: FeedEntry, text: str) -> Any:
     try:
-        document = json_body.loads(entry.inline)
+        document = json_body.loads(text)
     except ValueError:
         raise UnusableDocument(f"The document of entry {entry.position} in the feed is not JSON.") from None
     if older(document, entry.version):

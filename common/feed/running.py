@@ -177,10 +177,10 @@ class Consumer:
                 tally.add(self.applier.apply(changes))
                 position = max(position, changes[-1].entry.position)
         except Exception as error:  # noqa: BLE001 - reported with what was done
-            stopped = isinstance(error, Stopped)
-            seen = [change.entry for change in changes] + ([error.entry] if stopped else []) + subscription.entries
+            stopped = error if isinstance(error, Stopped) else None
+            seen = [change.entry for change in changes] + ([stopped.entry] if stopped else []) + subscription.entries
             return PollResult("error", tally.imported, max(0, subscription.newest - position),
-                              self._describe(error.error if stopped else error), tally.rejected,
+                              self._describe(stopped.error if stopped else error), tally.rejected,
                               _written_first_after(position, seen))
         self.applier.save_validators(response.etag, response.last_modified)
         return PollResult(200, tally.imported, rejected=tally.rejected)

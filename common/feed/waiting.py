@@ -26,7 +26,7 @@ import select
 import socket
 import threading
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
@@ -286,7 +286,7 @@ class Listener:
     def _connect(self):
         """A psycopg2 connection of its own (not the pool's) listening on the channel."""
         pooled = self._engine.raw_connection()
-        connection = pooled.driver_connection
+        connection: Any = pooled.driver_connection  # psycopg2's, which has no types
         pooled.detach()  # it stays open for good: the pool's size is for requests
         try:
             connection.rollback()  # the pool's ping may have begun a transaction

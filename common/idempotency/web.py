@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
+import werkzeug
 from flask import Response, request
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-def answer_once(table: Table, key: str, body: Any, respond: Callable[[Session], Response],
+def answer_once(table: Table, key: str, body: Any, respond: Callable[[Session], werkzeug.Response],
                 wait: bool = False) -> Response:
     """`respond(session)`, committed with its answer under `key`; to a retry of the same
     request (method, path, media type, `body` as parsed), that answer again."""
@@ -42,6 +43,6 @@ def answer_once(table: Table, key: str, body: Any, respond: Callable[[Session], 
     return response
 
 
-def _kept(response: Response) -> store.Answer:
+def _kept(response: werkzeug.Response) -> store.Answer:
     return store.Answer(response.status_code, response.content_type, response.get_data(as_text=True),
                         response.headers.get("Location"))

@@ -20,4 +20,4 @@ def routes(app: Flask) -> set[tuple[str, str]]:
     `/rejected/<int:entry_position>/retry` becomes `/rejected/{entryPosition}/retry`."""
     left_out = PLUMBING | description(app).pages
     return {(method, openapi_path(rule.rule)) for rule in app.url_map.iter_rules() if rule.endpoint not in left_out
-            for method in rule.methods - SKIPPED_METHODS}
+            for method in (rule.methods or set()) - SKIPPED_METHODS}

@@ -24,7 +24,7 @@ def response(name: str) -> dict:
 def answer(description: str, body: dict | None = None, media_type: str = JSON,
            headers: dict[str, dict] | None = None) -> dict:
     """A response: `body` the schema of its content (None: no body), `headers` by name."""
-    described = {"description": description}
+    described: dict = {"description": description}
     if headers:
         described["headers"] = headers
     if body is not None:
@@ -59,7 +59,7 @@ def operation(summary: str, responses: dict, *parameters: dict, body: dict | Non
               database: bool = True) -> dict:
     """One operation; any may meet a URL too long to read, and one that reads the
     database answers 503 when it does not answer."""
-    described = {"summary": summary}
+    described: dict = {"summary": summary}
     if parameters:
         described["parameters"] = list(parameters)
     if body is not None:

@@ -26,7 +26,7 @@ def with_security(document: dict, app: Flask) -> dict:
     for rule in app.url_map.iter_rules():
         path = openapi_path(rule.rule)
         access = rules.get(rule.endpoint)
-        for method in rule.methods - SKIPPED_METHODS:
+        for method in (rule.methods or set()) - SKIPPED_METHODS:
             operation = secured["paths"].get(path, {}).get(method.lower())
             if operation is None or access is None or access.public:
                 continue

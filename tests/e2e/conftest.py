@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import BrowserContext, expect, sync_playwright
 
 from common.auth.rules import ADMIN
 from common.auth.tokens import COOKIE
@@ -18,7 +18,7 @@ from tests.e2e.running import AUTH_KEY, MsatomRun, token
 def msatom_running(folder, **settings: str):
     """`msatom run` in `folder` on a free port, until the generator is closed: then
     stopped with Ctrl-C (SIGINT)."""
-    system = MsatomRun(folder, **settings)
+    system = MsatomRun(folder, None, **settings)
     try:
         system.wait_until_healthy()
     except RuntimeError as error:
@@ -96,7 +96,7 @@ def browse(request, chromium, ui_system):
     browser profile (no cookies), checked when the test ends."""
     folder = ARTIFACTS / request.node.name
     shutil.rmtree(folder, ignore_errors=True)
-    contexts, tabs = [], []
+    contexts, tabs = list[BrowserContext](), list[Tab]()
 
     def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin", script: bool = True,
                  bypass_csp: bool = False, signed_in: tuple[str, ...] | None = (ADMIN,)) -> Tab:

@@ -168,13 +168,13 @@ def probe(health_url: str, order_url: str, order: dict, until: Callable[[], bool
     while not until() and time.monotonic() < deadline:
         began = time.monotonic()
         try:
-            answer = session.get(health_url, headers={"Connection": "close"}, timeout=5).status_code
+            answer: int | str = session.get(health_url, headers={"Connection": "close"}, timeout=5).status_code
         except requests.RequestException as error:
             answer = type(error).__name__
         probes.health.append((time.monotonic() - began, answer))
         try:
-            placed = session.post(order_url, json=order, headers={"Connection": "close", "Accept": "application/json"},
-                                  timeout=10).status_code
+            placed: int | str = session.post(order_url, json=order, timeout=10,
+                                             headers={"Connection": "close", "Accept": "application/json"}).status_code
         except requests.RequestException as error:
             placed = type(error).__name__
         probes.orders.append(placed)

@@ -30,7 +30,7 @@ class Shopper(threading.Thread):
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
-        self.url, self.stopping, self.placed = url, threading.Event(), []
+        self.url, self.stopping, self.placed = url, threading.Event(), list[int]()
 
     def run(self):
         session = http()

@@ -55,10 +55,11 @@ def test_invoicing_killed_five_times_while_importing_invoices_every_order_once_i
             before = count(invoices_in_db)
             invoicing = start_invoicing()
             wait_until_grown(invoices_in_db, before, invoicing)
-            if KILLS[crash] == "in a transaction":
+            kill = KILLS[crash]
+            if kill == "in a transaction":
                 wait_until_writing(invoices_in_db, invoicing)
-            elif KILLS[crash] != "at once":
-                time.sleep(KILLS[crash])
+            elif isinstance(kill, float):
+                time.sleep(kill)
             kill_group(invoicing.process)
             wait_until_disconnected(invoices_in_db)  # what it was writing is rolled back
             after = count(invoices_in_db)

@@ -40,7 +40,7 @@ def order_processes(postgres, tmp_path_factory):
                  for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for process, url in zip(processes, urls):
+        for process, url in zip(processes, urls, strict=True):
             wait_for_health(process, url, "order")
         yield database_url, urls
         for process in processes:
@@ -50,7 +50,7 @@ def order_processes(postgres, tmp_path_factory):
             process.stop()
 
 
-def counts(database_url: str) -> tuple[int, int, int]:
+def counts(database_url: str) -> tuple[int, ...]:
     db = Database(database_url)
     with db.session() as session:
         found = tuple(session.scalar(select(func.count()).select_from(table))
@@ -68,12 +68,12 @@ def test_an_api_retry_while_the_first_runs_gets_409_and_afterwards_the_first_ans
     key, before = str(uuid.uuid4()), counts(database_url)
 
     with ThreadPoolExecutor(2) as pool, HeldFeed(database_url) as feed:
-        first = pool.submit(post_order, a, key)
+        first_sent = pool.submit(post_order, a, key)
         until(lambda: feed.waiting() == 1, "the first request waiting inside its transaction")
-        second = pool.submit(post_order, b, key)
-        until(lambda: second.done() or feed.waiting() == 2, "the second request answered or waiting")
-        answered_while_the_first_ran = second.done()
-    first, second = first.result(), second.result()
+        second_sent = pool.submit(post_order, b, key)
+        until(lambda: second_sent.done() or feed.waiting() == 2, "the second request answered or waiting")
+        answered_while_the_first_ran = second_sent.done()
+    first, second = first_sent.result(), second_sent.result()
     retry = post_order(b, key)
 
     assert answered_while_the_first_ran, f"the second request waited for the first and got {second.status_code}"
@@ -98,12 +98,12 @@ def test_a_form_posted_to_two_processes_at_once_places_one_order_and_both_show_i
                            headers={"Accept": BROWSER_ACCEPT}, timeout=60)
 
     with ThreadPoolExecutor(2) as pool, HeldFeed(database_url) as feed:
-        first = pool.submit(post_form, a)
+        first_sent = pool.submit(post_form, a)
         until(lambda: feed.waiting() == 1, "the first post waiting inside its transaction")
-        second = pool.submit(post_form, b)
-        until(lambda: second.done() or feed.waiting() == 2, "the second post answered or waiting")
+        second_sent = pool.submit(post_form, b)
+        until(lambda: second_sent.done() or feed.waiting() == 2, "the second post answered or waiting")
         second_waits_for_the_key = feed.waiting("advisory") == 1
-    first, second = first.result(), second.result()
+    first, second = first_sent.result(), second_sent.result()
 
     assert [first.status_code, second.status_code] == [303, 303], (first.text[:300], second.text[:300])
     assert first.headers["Location"] == second.headers["Location"]

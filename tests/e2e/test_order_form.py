@@ -163,7 +163,7 @@ class FilledForm:
         button = self.page.get_by_role("button", name="Place order")
         button.scroll_into_view_if_needed()
         self.box = button.bounding_box()
-        self.posts = []
+        self.posts: list[str] = []
         self.page.on("request", lambda request: self.posts.append(request.url) if request.method == "POST" else None)
 
     def click(self) -> None:

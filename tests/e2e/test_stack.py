@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 import feedparser
 import pytest
+import requests
 from lxml import etree
 
 from tests.conftest import form_token
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.e2e
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def place_json(session, stack) -> dict:
+def place_json(session, stack) -> requests.Response:
     response = session.post(f"{stack.url}/order/", json=order_request(lines=((1, 1), (3, 4))),
                             allow_redirects=False, timeout=10)
     assert response.status_code == 201, response.text

@@ -158,7 +158,7 @@ def test_an_unchanged_feed_after_a_restart_gets_304(order_url, consumer_app):
 def test_a_repeated_order_version_imports_once(origin, consumer_app):
     front, base = origin
     order = place_order(base)
-    entry = ("tag:example.org,2026:order/%d/version/1" % order["id"], f"{base}/{order['id']}")
+    entry = (f"tag:example.org,2026:order/{order['id']}/version/1", f"{base}/{order['id']}")
     front.feed = handmade_feed([(*entry, 2), (*entry, 1)])  # the same version at two positions
     app = consumer_app("invoicing", base + "/handmade-feed")
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 from ipaddress import ip_address, ip_network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -116,8 +117,8 @@ def test_the_services_believe_forwarded_headers_from_apache_alone():
     assert any(apache in ip_network(pool["subnet"]) for pool in pools)
     assert all("ip_range" in pool and apache not in ip_network(pool["ip_range"]) for pool in pools), \
         "another container could be given Apache's address"
-    for name in ("order", "invoicing", "shipping"):
-        assert "networks" not in services[name], name  # on the default network, with Apache
+    for name in ("order", "order-2", "invoicing", "shipping"):
+        assert set(services[name].get("networks", ["default"])) == {"default"}, name  # with Apache
         trusted = services[name]["environment"]["TRUSTED_PROXIES"]
         assert Settings.from_env(name, {"TRUSTED_PROXIES": trusted}).trusted_proxies == (ip_network(apache),)
 
@@ -132,6 +133,31 @@ def test_apache_accepts_its_configuration(tmp_path, proxy_source):
     assert "Syntax OK" in result.stderr
 
 
+def balancers(tmp_path, *services: str, **settings: str) -> subprocess.CompletedProcess:
+    """apache/balancers.sh for `services` with only `settings` of ours."""
+    env = {name: value for name, value in os.environ.items() if not re.match(r"[A-Z]+_URLS?$", name)}
+    return subprocess.run(["sh", str(APACHE / "balancers.sh"), str(tmp_path / "balancers.conf"), *services],
+                          env={**env, **settings}, capture_output=True, text=True)
+
+
+def test_apaches_balancers_have_a_member_per_replica_named(tmp_path):
+    result = balancers(tmp_path, "order", "invoicing", ORDER_URLS="http://order-1:8080  http://order-2:8080",
+                       INVOICING_URL="http://invoicing:8080")
+
+    assert result.returncode == 0, result.stderr
+    written = (tmp_path / "balancers.conf").read_text()
+    members = dict(re.findall(r'<Proxy "balancer://(\w+)">\n((?:  BalancerMember .*\n)+)</Proxy>', written))
+    assert {name: re.findall(r'BalancerMember "(\S+)"', lines) for name, lines in members.items()} == {
+        "order": ["http://order-1:8080", "http://order-2:8080"], "invoicing": ["http://invoicing:8080"]}
+
+
+def test_apaches_balancers_name_the_setting_missing(tmp_path):
+    result = balancers(tmp_path, "shipping")
+
+    assert result.returncode == 2
+    assert "set SHIPPING_URLS or SHIPPING_URL" in result.stderr
+
+
 def test_apaches_error_documents_are_those_msatom_apache_errors_writes():
     """Both images serve them: the Apache image copies apache/htdocs/ whole."""
     documents = re.findall(r"^\s*ErrorDocument (\d{3}) (\S+)$", (APACHE / "httpd.conf").read_text(), re.M)
@@ -142,6 +168,23 @@ def test_apaches_error_documents_are_those_msatom_apache_errors_writes():
     assert {403, 404, 413, 502, 503, 504} <= set(apache_errors.SENTENCES)
     assert apache_errors.SENTENCES[413] == TOO_LARGE
     assert "COPY apache/htdocs/ " in (APACHE / "Dockerfile").read_text()
+
+
+def test_apache_balances_over_both_order_replicas_which_the_consumers_follow_by_one_name():
+    services = compose()["services"]
+    replicas = {name: service for name, service in services.items()
+                if service.get("command", [""])[-1] == "msatom.wsgi:order()"}
+    aliases = {name: set(service["networks"]["default"]["aliases"]) for name, service in replicas.items()}
+
+    assert sorted(replicas) == ["order", "order-2"]
+    assert replicas["order"] | {"networks": None} == replicas["order-2"] | {"networks": None}, "the same but the name"
+    members = {urlsplit(url).hostname for url in services["apache"]["environment"]["ORDER_URLS"].split()}
+    assert len(members) == 2
+    assert [len(names & members) for names in aliases.values()] == [1, 1], "each replica a member by a name of its own"
+    assert all(name == "order" or "order" in names for name, names in aliases.items()), "each answers to order"
+    for consumer in ("invoicing", "shipping"):
+        assert urlsplit(services[consumer]["environment"]["ORDER_FEED_URL"]).hostname == "order"
+    assert set(replicas) <= set(services["apache"]["depends_on"])
 
 
 def copied_sources(dockerfile: Path) -> list[str]:

@@ -153,7 +153,7 @@ def walk_back(shop: str) -> list[int]:
 
 def walk_forward(shop: str) -> list[int]:
     """Every position, from the first page along next-archive links, newest first."""
-    seen, url = [], shop + "/feed/archive/1"
+    seen, url = list[int](), shop + "/feed/archive/1"
     for _ in range(20):
         page = fetch(url)
         seen = page.positions + seen

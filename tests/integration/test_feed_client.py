@@ -8,6 +8,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
+from requests.adapters import HTTPAdapter
 
 from common.feed.following import FeedClient, FeedError
 from msatom.stack import free_port
@@ -29,6 +30,8 @@ class ClosingKeptConnections(socketserver.ThreadingTCPServer):
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    server: ClosingKeptConnections
+
     def handle(self):
         self.server.connections += 1
         self._read_request()
@@ -70,6 +73,7 @@ def test_without_the_retry_the_same_server_breaks_a_poll():
     with serving(ClosingKeptConnections()) as base:
         client = FeedClient(base + "/feed")
         for adapter in client.http.adapters.values():
+            assert isinstance(adapter, HTTPAdapter)
             adapter.max_retries = adapter.max_retries.new(total=0, connect=0, read=0)
         client.get_page(f"{base}/feed/archive/1")
 

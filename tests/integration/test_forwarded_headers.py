@@ -33,7 +33,7 @@ def links(base_url: str, headers: dict[str, str]) -> dict[str, list[str]]:
     """Every absolute URL the order service writes, asked with `headers`: the
     Location of a new order and every href and src in /feed and /feed/archive/1."""
     session = http()
-    found = {}
+    found: dict[str, list[str]] = {}
     for _ in range(5):  # with 2 entries a page: archives 1 and 2 full, the feed holds the fifth
         placed = session.post(f"{base_url}/", json=order_request(), headers=headers, timeout=5)
         assert placed.status_code == 201, placed.text

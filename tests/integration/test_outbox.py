@@ -40,7 +40,7 @@ def log(db: Database) -> list[tuple[int, int, int, str]]:
     with db.session() as session:
         rows = session.execute(select(FeedEntry.position, FeedEntry.order_id, FeedEntry.order_version,
                                       FeedEntry.event).order_by(FeedEntry.position))
-        return [tuple(row) for row in rows]
+        return [(row.position, row.order_id, row.order_version, row.event) for row in rows]
 
 
 def test_each_change_takes_the_next_position(db):

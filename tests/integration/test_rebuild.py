@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from typing import Any
 from datetime import timedelta
 
 import lxml.html
@@ -75,7 +76,7 @@ def service_table(service: str) -> str:
 
 
 def written_at(app, service: str) -> list:
-    model = {"invoicing": invoicing.models.Invoice, "shipping": shipping.models.Shipment}[service]
+    model: Any = {"invoicing": invoicing.models.Invoice, "shipping": shipping.models.Shipment}[service]
     with parts.database(app).session() as session:
         return list(session.scalars(select(model.imported_at).order_by(model.id)))
 
@@ -97,7 +98,7 @@ def test_a_rebuild_gives_the_rows_the_incremental_import_made(shop, follower, se
     imported, imported_at = rows(app, service), written_at(app, service)
     assert len(imported["rejected_entry"]) == 1 and len(imported[service_table(service)]) == 4
     # The data are lost or wrong: a row gone, a cancellation undone by hand.
-    model = {"invoicing": invoicing.models.Invoice, "shipping": shipping.models.Shipment}[service]
+    model: Any = {"invoicing": invoicing.models.Invoice, "shipping": shipping.models.Shipment}[service]
     with parts.database(app).session() as session:
         session.delete(session.get(model, placed[0]["id"]))
         session.get(model, placed[1]["id"]).status = "accepted"
@@ -118,7 +119,7 @@ def test_orders_placed_during_a_rebuild_are_in_its_result_and_the_current_data_a
     first = [place_order(base) for _ in range(3)]
     app = follower("invoicing", base)
     parts.consumer(app).poll()
-    rebuilder, seen_during = parts.rebuilder(app), []
+    rebuilder, seen_during = parts.rebuilder(app), list[Any]()
 
     def place_one_when_the_first_page_is_read(_position):
         if not seen_during:
@@ -141,7 +142,7 @@ def test_entries_the_consumer_imports_during_a_rebuild_are_never_undone_by_the_s
     app = follower("invoicing", base)
     consumer, rebuilder = parts.consumer(app), parts.rebuilder(app)
     consumer.poll()
-    swap, placed = rebuilder.copy.swap, []
+    swap, placed = rebuilder.copy.swap, list[Any]()
 
     def consumer_first():  # an order, imported by the consumer, just before the swap
         if not placed:

@@ -15,7 +15,7 @@ from tests.integration.support import BROWSER_ACCEPT, handmade_feed, place_order
 @pytest.fixture
 def shop(order_app, consumer_app):
     """A live order app, a hand-made feed on its origin, and an invoicing app following it."""
-    documents = {}
+    documents: dict[str, bytes] = {}
 
     def app(environ, start_response):
         path = environ["PATH_INFO"]

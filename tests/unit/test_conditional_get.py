@@ -17,7 +17,7 @@ CURRENT = Validators(etag="order-7-1795426215250000", changed_at=CHANGED)
 
 
 def get(**headers) -> Request:
-    return Request(EnvironBuilder(path="/feed", headers=headers).get_environ())
+    return Request(EnvironBuilder(path="/feed", headers=list(headers.items())).get_environ())
 
 
 class Renderer:

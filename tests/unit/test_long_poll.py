@@ -3,6 +3,7 @@ until news, its wait's end, or the server's stop; answers come from a stand-in."
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
 from werkzeug.datastructures import Headers
@@ -55,11 +56,11 @@ def feed_request(wait: int | None = 10, etag: str | None = '"v1"') -> Request:
         headers["Prefer"] = f"wait={wait}"
     if etag is not None:
         headers["If-None-Match"] = etag
-    return Request(EnvironBuilder(path="/feed", headers=headers).get_environ())
+    return Request(EnvironBuilder(path="/feed", headers=list(headers.items())).get_environ())
 
 
 def respond_in_thread(long_poll: LongPoll, request: Request, feed: Feed) -> dict:
-    result = {}
+    result: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: result.setdefault("answer", long_poll.respond(request, feed.answer)),
                               daemon=True)
     thread.start()
@@ -139,7 +140,7 @@ def test_a_request_counts_as_held_only_once_its_first_answer_found_nothing_new()
         may_answer.wait(PATIENCE)
         return feed.answer()
 
-    result = {}
+    result: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: result.setdefault(
         "answer", long_poll.respond(feed_request(), first_read_takes_a_while)), daemon=True)
     thread.start()

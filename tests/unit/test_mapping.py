@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect
@@ -29,7 +30,7 @@ def order(**changes) -> dict:
     document = copy.deepcopy(ORDER)
     for path, value in changes.items():
         *parents, key = path.split(".")
-        target = document
+        target: Any = document
         for parent in parents:
             target = target[int(parent)] if isinstance(target, list) else target[parent]
         if value is None:

@@ -32,7 +32,7 @@ def with_line(**line) -> dict:
 
 
 def test_a_valid_request_is_parsed():
-    problems = {}
+    problems: dict[str, str] = {}
 
     request = parse_order_request(order_request(customer_id=2, lines=((1, 2), (4, 1))), problems)
 
@@ -47,7 +47,7 @@ def test_numbers_as_a_form_sends_them_are_accepted():
     data = order_request()
     data["customerId"] = "1"
     data["lines"] = [{"itemId": "3", "count": " 5 "}]
-    problems = {}
+    problems: dict[str, str] = {}
 
     request = parse_order_request(data, problems)
 
@@ -148,7 +148,7 @@ def test_every_address_field_takes_only_plain_text(address, label, part, name):
 def test_address_text_is_stored_trimmed_and_composed():
     data = order_request()
     data["shippingAddress"]["street"] = " Gru\u0308ner Weg 7 "
-    problems = {}
+    problems: dict[str, str] = {}
 
     request = parse_order_request(data, problems)
 

@@ -22,7 +22,7 @@ def test_the_last_page_holds_the_rest_and_has_only_a_newer_neighbour():
 
 
 def test_an_empty_list_is_one_empty_page():
-    page = Page(items=[], number=1, size=50, total=0)
+    page: Page[int] = Page(items=[], number=1, size=50, total=0)
 
     assert (page.count, page.first_index, page.last_index, page.newer, page.older) == (1, 0, 0, None, None)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from common.feed import AFTER_REL, EMBEDDED_REL
-from common.feed.following import FeedEntry, FeedError, FeedResponse, UnusableDocument
+from common.feed.following import FeedClient, FeedEntry, FeedError, FeedResponse, UnusableDocument
 from common.feed.publishing import Entry, Feed, render_atom
 from common.feed.reading import FeedReader, Stopped
 
@@ -15,7 +15,7 @@ BASE = "http://feed.test"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 
 
-class FakeFeed:
+class FakeFeed(FeedClient):
     """An archived feed of `length` entries in pages of `size`, as the order service
     lays it out, served to the reader without HTTP. It notes every page asked for."""
 

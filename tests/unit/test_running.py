@@ -5,17 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from types import SimpleNamespace
+from typing import Any
 
-from common.feed.running import Following
+from common.feed.running import Consumer, Following
 from msatom.stack import wait_until
 
 
-class FakeConsumer:
+class FakeConsumer(Consumer):
     """Notes what the loop asks of it; `waits` says what each wait_for_news answers
     (True: the feed held the request) and `backoff` the back-off after each poll."""
 
     def __init__(self, waits: list[bool], backoff: list[float] | None = None):
-        self.client = SimpleNamespace(feed_url="http://feed.test/feed")
+        self.client: Any = SimpleNamespace(feed_url="http://feed.test/feed")
         self.calls: list[str] = []
         self.waits, self.backoff = list(waits), list(backoff or [])
         self.resume_at = 0.0

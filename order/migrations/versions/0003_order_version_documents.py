@@ -55,7 +55,7 @@ def _orders(bind, first: int, last: int):
     orders = {row["id"]: row for row in bind.execute(sa.text(
         "SELECT o.*, c.firstname, c.name, c.email FROM purchase_order o JOIN customer c ON c.id = o.customer_id "
         "WHERE o.id BETWEEN :first AND :last"), span).mappings()}
-    lines = {}
+    lines: dict[int, list] = {}
     for line in bind.execute(sa.text(
             "SELECT l.order_id, l.count, l.price, i.id AS item_id, i.name FROM order_line l "
             "JOIN item i ON i.id = l.item_id WHERE l.order_id BETWEEN :first AND :last ORDER BY l.id"),
@@ -81,7 +81,7 @@ def _document(order, lines, version: int, bind) -> str:
         "billingAddress": {"street": order["billing_street"], "zip": order["billing_zip"],
                            "city": order["billing_city"]},
         "lines": [{"count": line["count"], "item": {"id": line["item_id"], "name": line["name"], "price": price}}
-                  for line, price in zip(lines, prices)],
+                  for line, price in zip(lines, prices, strict=True)],
         "totalPrice": _total(lines, prices),
     }, ensure_ascii=False, separators=(",", ":"))
 
@@ -93,7 +93,8 @@ def _money(value, sqlite: bool) -> str:
 
 
 def _total(lines, prices) -> str:
-    return str(sum((Decimal(price) * line["count"] for line, price in zip(lines, prices)), Decimal("0.00")))
+    return str(sum((Decimal(price) * line["count"] for line, price in zip(lines, prices, strict=True)),
+                   Decimal("0.00")))
 
 
 def _iso(moment) -> str:
