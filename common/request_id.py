@@ -1,5 +1,5 @@
 """Request ids: one id follows a request from Apache into a service's log, and one
-poll's requests from a poller into the order service's log (header X-Request-Id)."""
+poll's requests from a poller into the log of the service it polls (header X-Request-Id)."""
 from __future__ import annotations
 
 import logging

@@ -25,7 +25,7 @@ def field(document: Any, path: str, kind: type = str) -> Any:
         value = value[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise DocumentError(f"The document's {path} is not a {kind.__name__}.")
-    # Text the order service refuses, from older data or another publisher: copying it
+    # Text a publisher of ours refuses, from older data or another publisher: copying it
     # could fail in the database (NUL on PostgreSQL) and hold up every entry behind it.
     found = flaw(value) if isinstance(value, str) else None
     if found:
