@@ -75,17 +75,22 @@ def once(session: Session, table: Table, key: str, fingerprint: str, now: dateti
     if kept is not None:  # expired: beyond the clean-up's batch, or deleted by it unseen (PostgreSQL)
         session.execute(delete(table).where(table.c.key == key))
     answer = perform()
-    session.execute(insert(table).values(key=key, fingerprint=fingerprint, stored_at=now, **asdict(answer)))
+    session.execute(insert(table), {"key": key, "fingerprint": fingerprint, "stored_at": now, **asdict(answer)})
     return answer
+
+
+# The two-number form of advisory locks: a number for the table, one for the key.
+_WAIT_FOR_LOCK = select(func.pg_advisory_xact_lock(bindparam("space"), bindparam("id")))
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("space"), bindparam("id")))
 
 
 def _hold(session: Session, table: Table, key: str, wait: bool) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
-    lock = (_lock_id(table.name), _lock_id(key))  # the two-number form: apart from other advisory locks
+    lock = {"space": _lock_id(table.name), "id": _lock_id(key)}  # apart from other advisory locks
     if wait:
-        session.execute(select(func.pg_advisory_xact_lock(*lock)))
-    elif not session.scalar(select(func.pg_try_advisory_xact_lock(*lock))):
+        session.execute(_WAIT_FOR_LOCK, lock)
+    elif not session.scalar(_TRY_LOCK, lock):
         raise KeyInUse()
 
 
