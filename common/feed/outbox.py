@@ -7,8 +7,10 @@ library does on PostgreSQL). So a transaction that got position n+1 committed af
 the one that got n: a reader never sees n+1 while n is still missing, and a consumer
 that remembers the last position it took can never skip one. A sequence could not
 promise that: its numbers are handed out in start order and lost on rollback. The
-lock is taken as late as possible, so writers queue only for the insert and commit.
-Plain readers are not blocked by it. SQLite lets one writer in at a time anyway.
+lock is taken as late as possible: `append` only notes the entry, and it is written
+when the transaction commits, after everything else the transaction writes, so
+writers queue only for the lock, the insert and the commit. Plain readers are not
+blocked by it. SQLite lets one writer in at a time anyway.
 
 An entry's time (`recorded_at`, what Last-Modified is made of) is read under the
 lock too and never lies before the previous entry's, so times follow positions. A
@@ -25,30 +27,79 @@ process that appended.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Callable
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Select, Table, TextClause, bindparam, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from common.db import Database
 
-# session.info: the names of the logs its transaction appended to, for when_appended.
+# session.info: the entries its transaction will write when it commits (append), and
+# the names of the logs it appended to (for when_appended).
+_PENDING = "outbox.pending"
 _APPENDED = "outbox.appended"
 
 
-def append(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> int:
-    """Insert `values` into `log` (columns `position`, `recorded_at` and theirs) at
-    the next position; that position."""
+def append(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:
+    """Have `values` inserted into `log` (columns `position`, `recorded_at` and theirs)
+    at the next position when the session's transaction commits."""
+    session.info.setdefault(_PENDING, []).append((log, values, clock))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # the change's own rows before the lock: nobody waits for them
+    for log, values, clock in pending:
+        _write(session, log, values, clock)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_pending(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+
+
+def _write(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:
     if _postgresql(session):
-        session.execute(text(f'LOCK TABLE "{log.name}" IN EXCLUSIVE MODE'))
-    last = session.execute(select(log.c.position, log.c.recorded_at).order_by(log.c.position.desc()).limit(1)).first()
-    position = last.position + 1 if last else 1
-    recorded_at = max(clock(), last.recorded_at) if last else clock()
-    session.execute(insert(log).values(position=position, recorded_at=recorded_at, **values))
-    if _postgresql(session):
-        session.execute(select(func.pg_notify(channel(log), str(position))))
+        _append_announced(session, log, values, clock)
+    else:
+        last = session.execute(_newest(log)).first()
+        position = last.position + 1 if last else 1
+        recorded_at = max(clock(), last.recorded_at) if last else clock()
+        session.execute(insert(log).values(position=position, recorded_at=recorded_at, **values))
     session.info.setdefault(_APPENDED, set()).add(log.name)
-    return position
+
+
+def _append_announced(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:
+    """PostgreSQL: the lock, then the entry and its NOTIFY in one statement. Every
+    statement while the lock is held makes every appending transaction wait longer."""
+    session.execute(text(f'LOCK TABLE "{log.name}" IN EXCLUSIVE MODE'))
+    session.execute(_announced_entry(log, tuple(values)), {**values, "now": clock()})
+
+
+@lru_cache
+def _announced_entry(log: Table, names: tuple[str, ...]) -> TextClause:
+    """INSERT of the entry after the newest at the next position, its time never before
+    the newest's, and pg_notify of its position: written once per log and columns (a
+    statement built anew for each entry costs more than the round trips it saves)."""
+    columns = ", ".join(f'"{name}"' for name in names)
+    placeholders = ", ".join(f":{name}" for name in names)
+    return text(
+        f'WITH newest AS (SELECT position, recorded_at FROM "{log.name}" ORDER BY position DESC LIMIT 1), '
+        f'added AS (INSERT INTO "{log.name}" (position, recorded_at, {columns}) '
+        f'SELECT COALESCE((SELECT position FROM newest), 0) + 1, GREATEST(:now, (SELECT recorded_at FROM newest)), '
+        f'{placeholders} RETURNING position) '
+        f"SELECT position, pg_notify('{channel(log)}', CAST(position AS text)) FROM added"
+    ).bindparams(bindparam("now", type_=log.c.recorded_at.type),
+                 *(bindparam(name, type_=log.c[name].type) for name in names))
+
+
+def _newest(log: Table) -> Select:
+    return select(log.c.position, log.c.recorded_at).order_by(log.c.position.desc()).limit(1)
 
 
 def channel(log: Table) -> str:

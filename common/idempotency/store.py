@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Delete, Row, Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Conflict, UnprocessableEntity
 
@@ -66,33 +67,55 @@ def once(session: Session, table: Table, key: str, fingerprint: str, now: dateti
     kept before for the same request. Call it first in its transaction."""
     _hold(session, table, key, wait)
     cutoff = now - RETENTION
-    _forget_expired(session, table, cutoff)
-    kept = session.execute(select(table).where(table.c.key == key)).first()
+    kept = _look_up(session, table, key, cutoff)
     if kept is not None and kept.stored_at > cutoff:
         if kept.fingerprint != fingerprint:
             raise KeyReused()
         return Answer(kept.status, kept.content_type, kept.body, kept.location)
-    if kept is not None:  # expired, and beyond this clean-up's batch
+    if kept is not None:  # expired: beyond the clean-up's batch, or deleted by it unseen (PostgreSQL)
         session.execute(delete(table).where(table.c.key == key))
     answer = perform()
-    session.execute(insert(table).values(key=key, fingerprint=fingerprint, stored_at=now, **asdict(answer)))
+    session.execute(insert(table), {"key": key, "fingerprint": fingerprint, "stored_at": now, **asdict(answer)})
     return answer
+
+
+# The two-number form of advisory locks: a number for the table, one for the key.
+_WAIT_FOR_LOCK = select(func.pg_advisory_xact_lock(bindparam("space"), bindparam("id")))
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(bindparam("space"), bindparam("id")))
 
 
 def _hold(session: Session, table: Table, key: str, wait: bool) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
-    lock = (_lock_id(table.name), _lock_id(key))  # the two-number form: apart from other advisory locks
+    lock = {"space": _lock_id(table.name), "id": _lock_id(key)}  # apart from other advisory locks
     if wait:
-        session.execute(select(func.pg_advisory_xact_lock(*lock)))
-    elif not session.scalar(select(func.pg_try_advisory_xact_lock(*lock))):
+        session.execute(_WAIT_FOR_LOCK, lock)
+    elif not session.scalar(_TRY_LOCK, lock):
         raise KeyInUse()
 
 
-def _forget_expired(session: Session, table: Table, cutoff: datetime) -> None:
-    expired = (select(table.c.key).where(table.c.stored_at <= cutoff).limit(CLEANUP_BATCH)
+def _look_up(session: Session, table: Table, key: str, cutoff: datetime) -> Row | None:
+    """The row kept for `key`, after a clean-up of expired ones: on PostgreSQL both in
+    one statement (the clean-up in a CTE), one round trip less for every request with
+    a key. The look-up does not see the clean-up's deletions; an expired row it finds
+    is forgotten by the caller all the same."""
+    forget, look_up, both = _statements(table)
+    values = {"key": key, "cutoff": cutoff, "batch": CLEANUP_BATCH}
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(both, values).first()
+    session.execute(forget, values)  # SQLite: the write that takes its one write lock first
+    return session.execute(look_up, values).first()
+
+
+@lru_cache
+def _statements(table: Table) -> tuple[Delete, Select, Select]:
+    """The clean-up, the look-up and both in one of `table`, built once: building them
+    for every request cost more than running them."""
+    expired = (select(table.c.key).where(table.c.stored_at <= bindparam("cutoff")).limit(bindparam("batch"))
                .with_for_update(skip_locked=True))
-    session.execute(delete(table).where(table.c.key.in_(expired)))
+    forget = delete(table).where(table.c.key.in_(expired))
+    look_up = select(table).where(table.c.key == bindparam("key"))
+    return forget, look_up, look_up.add_cte(forget.returning(table.c.key).cte("cleaned"))
 
 
 def _lock_id(text: str) -> int:
