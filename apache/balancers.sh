@@ -20,8 +20,10 @@ shift
     echo "<Proxy \"balancer://$service\">"
     for url in $urls; do
       # A member that cannot be reached within 3 s is left out for 5 s (retry), then
-      # tried again; its requests go to the other members meanwhile.
-      echo "  BalancerMember \"$url\" connectiontimeout=3 retry=5"
+      # tried again; its requests go to the other members meanwhile. A connection idle
+      # for 1 s is not used again (ttl): gunicorn closes one after 2 s (its keepalive),
+      # and a request sent on a connection as it closes would fail.
+      echo "  BalancerMember \"$url\" connectiontimeout=3 retry=5 ttl=1"
     done
     echo "</Proxy>"
   done
