@@ -44,6 +44,30 @@ class FeedSource:
 
 
 @dataclass(frozen=True)
+class SignInService:
+    """The service where people sign in and get tokens, as the settings and the pages
+    name it: the environment variable of its URL as this service reaches it, and the
+    path of its pages from the root of every site (where it also is on this port when
+    no URL is set). Its routes under that path: sign-in, sign-out and token (and
+    revoked, which common/auth/revocations.py reads)."""
+
+    url_variable: str
+    path: str  # beginning with /, without a / at its end
+
+    @property
+    def sign_in_page(self) -> str:
+        return f"{self.path}/sign-in"
+
+    @property
+    def sign_out(self) -> str:
+        return f"{self.path}/sign-out"
+
+    @property
+    def token(self) -> str:
+        return f"{self.path}/token"
+
+
+@dataclass(frozen=True)
 class Settings:
     service: str
     database_url: str
@@ -66,8 +90,10 @@ class Settings:
     # Signs and checks sign-in tokens (common/auth/tokens.py), the same for every service;
     # None: sign-in is off and anyone may do anything (`make run` on loopback only).
     auth_key: str | None = None
-    # The account service, as this service reaches it (its list of revoked tokens).
-    account_url: str = "http://127.0.0.1:8080/account"
+    # Where people sign in, and its URL as this service reaches it (its list of revoked
+    # tokens); needed while sign-in is on.
+    sign_in: SignInService | None = None
+    sign_in_service_url: str | None = None
     # A consumer's bearer token for the documents of the feed it follows; None: it sends none.
     feed_credential: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py); none by default.
@@ -77,8 +103,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, service: str, environ: Mapping[str, str] | None = None,
-                 feed: FeedSource | None = None) -> Settings:
-        """The settings of `service`, which follows `feed` if given one."""
+                 feed: FeedSource | None = None, sign_in: SignInService | None = None) -> Settings:
+        """The settings of `service`, which follows `feed` if given one and lets people
+        sign in at `sign_in`."""
         env = os.environ if environ is None else environ
         port = _number(env, "PORT", int, 8080)
         return cls(
@@ -95,7 +122,8 @@ class Settings:
             embedded_documents=_switch(env, "EMBEDDED_DOCUMENTS", True),
             secret_key=_secret(env, "SECRET_KEY"),
             auth_key=_secret(env, "AUTH_KEY"),
-            account_url=env.get("ACCOUNT_URL") or f"http://127.0.0.1:{port}/account",
+            sign_in=sign_in,
+            sign_in_service_url=(env.get(sign_in.url_variable) or f"http://127.0.0.1:{port}{sign_in.path}") if sign_in else None,
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
         )
 

@@ -31,7 +31,7 @@ from common.feed.waiting import LongPoll
 from common.parts import parts
 from common.poll_words import FeedLabels
 from common.schema import upgrade
-from common.settings import FeedSource, Settings
+from common.settings import FeedSource, Settings, SignInService
 from common.web import Navigation, install_consumer, install_rebuilder
 from invoicing import access as invoicing_access
 from invoicing import models as invoicing_models
@@ -54,10 +54,14 @@ ORDER_FEED = FeedSource(url_variable="ORDER_FEED_URL", credential_variable="ORDE
                         labels=FeedLabels(source="the order service", entries="order changes", title="Order feed",
                                           news="new orders"))
 
+# Where everyone signs in: the account service's pages on every site, and the variable
+# naming it as each service reaches it.
+ACCOUNT_SERVICE = SignInService(url_variable="ACCOUNT_URL", path="/account")
+
 
 def settings_from_env(service: str, environ=None) -> Settings:
     """The settings of `service` from the environment (or `environ`)."""
-    return Settings.from_env(service, environ, feed=ORDER_FEED if service in CONSUMERS else None)
+    return Settings.from_env(service, environ, feed=ORDER_FEED if service in CONSUMERS else None, sign_in=ACCOUNT_SERVICE)
 
 
 def create_app(service: str, settings: Settings | None = None) -> Flask:

@@ -10,6 +10,7 @@ in varies by `Cookie` and `Authorization`."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import partial
 
 from flask import Flask, g, request
 
@@ -17,7 +18,7 @@ from common.auth import refusals, tokens
 from common.auth.revocations import RevocationClient, Revocations
 from common.auth.rules import ADMIN, PUBLIC, Rule
 from common.auth.tokens import COOKIE, Identity, TokenError
-from common.settings import ConfigurationError, Settings
+from common.settings import ConfigurationError, Settings, SignInService
 
 # Who every request is while sign-in is off.
 ANYONE = Identity("anyone", frozenset({ADMIN}), token_id="", issued_at=datetime.min.replace(tzinfo=timezone.utc),
@@ -35,8 +36,10 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
     added with `add_rules`, and `check_rules` refuses an app with a route left out."""
     app.extensions[_KEY] = dict(rules)
     key = settings.auth_key
+    sign_in = _sign_in_service(settings) if key is not None else None
     if key is not None and revocations is None:
-        revocations = RevocationClient(f"{settings.account_url}/revoked", key, settings.service, settings.clock)
+        revocations = RevocationClient(f"{settings.sign_in_service_url}/revoked", key, settings.service,
+                                       settings.clock)
 
     def check():
         if key is None:
@@ -47,12 +50,20 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
             raise ConfigurationError(f"The endpoint {request.endpoint} has no access rule.")
         if key is None:
             return None
-        assert revocations is not None  # made above whenever sign-in is on
-        return _decide(rule, *_identify(key, settings, revocations))
+        assert revocations is not None and sign_in is not None  # made above whenever sign-in is on
+        return _decide(rule, sign_in, *_identify(key, settings, revocations))
 
     app.before_request(check)
     app.after_request(_keep_private)
-    app.context_processor(lambda: _caller_context(key is not None))
+    app.context_processor(lambda: _caller_context(sign_in))
+
+
+def _sign_in_service(settings: Settings) -> SignInService:
+    """Where the people a service checks sign in: its settings must say while sign-in is on."""
+    if settings.sign_in is None or settings.sign_in_service_url is None:
+        raise ConfigurationError(f"Sign-in is on (AUTH_KEY is set), and the settings of {settings.service} "
+                                 "name no service to sign in at.")
+    return settings.sign_in
 
 
 def add_rules(app: Flask, rules: dict[str, Rule]) -> None:
@@ -104,15 +115,15 @@ def _token() -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def _decide(rule: Rule, identity: Identity | None, problem: str | None):
+def _decide(rule: Rule, sign_in: SignInService, identity: Identity | None, problem: str | None):
     g.identity = identity
     if rule.opens(request):
         g.public = True  # a bad token does not shut a public page
         return None
     if problem is not None:
-        return refusals.bad_token(problem)
+        return refusals.bad_token(problem, sign_in)
     if identity is None:
-        return refusals.not_signed_in()
+        return refusals.not_signed_in(sign_in)
     if not rule.admits(identity.roles):
         return refusals.not_allowed(identity, rule)
     return None
@@ -139,9 +150,11 @@ def _private(cache_control: str) -> str:
     return ", ".join(["private"] + [part for part in directives if part != "public"])
 
 
-def _caller_context(sign_in: bool) -> dict:
-    """`sign_in` (whether sign-in is on) and `caller` (who is signed in) for the layout."""
-    if not sign_in:
+def _caller_context(sign_in: SignInService | None) -> dict:
+    """For the layout: `sign_in` (whether sign-in is on), `caller` (who is signed in)
+    and where to sign in and out; None: sign-in is off."""
+    if sign_in is None:
         return {"sign_in": False, "caller": None}
     g.caller_shown = True
-    return {"sign_in": True, "caller": current_identity(), "sign_in_url": refusals.sign_in_url}
+    return {"sign_in": True, "caller": current_identity(), "sign_in_url": partial(refusals.sign_in_url, sign_in),
+            "sign_out_url": sign_in.sign_out}

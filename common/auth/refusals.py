@@ -11,26 +11,29 @@ from common.auth.rules import ADMIN, Rule
 from common.auth.tokens import Identity
 from common.caching import NOT_STORED
 from common.negotiation import wants_html
+from common.settings import SignInService
 
-SIGN_IN = "/account/sign-in"  # the account service's page, at the same place on every site
-SIGN_IN_FIRST = "Sign in first: send Authorization: Bearer <token>; POST /account/token gives one."
 SIGN_IN_PAGE_FIRST = "Sign in first to see this page."
 
 
-def not_signed_in():
+def sign_in_first(sign_in: SignInService) -> str:
+    return f"Sign in first: send Authorization: Bearer <token>; POST {sign_in.token} gives one."
+
+
+def not_signed_in(sign_in: SignInService):
     """A request without a token on a route that needs one."""
     if wants_html():
         if request.method in ("GET", "HEAD"):
-            return redirect(sign_in_url(), code=303), {"Cache-Control": NOT_STORED}
-        return _page("Sign in first", SIGN_IN_PAGE_FIRST, 401, 'Bearer')
-    return _json(SIGN_IN_FIRST, 401, 'Bearer')
+            return redirect(sign_in_url(sign_in), code=303), {"Cache-Control": NOT_STORED}
+        return _page("Sign in first", SIGN_IN_PAGE_FIRST, 401, 'Bearer', sign_in)
+    return _json(sign_in_first(sign_in), 401, 'Bearer')
 
 
-def bad_token(reason: str):
+def bad_token(reason: str, sign_in: SignInService):
     """A token that was not signed here, has expired or was revoked."""
     challenge = f'Bearer error="invalid_token", error_description="{reason.replace(chr(34), chr(39))}"'
     if wants_html():
-        return _page("Sign in again", reason, 401, challenge)
+        return _page("Sign in again", reason, 401, challenge, sign_in)
     return _json(reason, 401, challenge)
 
 
@@ -41,20 +44,21 @@ def not_allowed(identity: Identity, rule: Rule):
     sentence = f"Your account ({identity.name}: {held}) may not {rule.doing}; that needs the role {needed}."
     challenge = 'Bearer error="insufficient_scope"'
     if wants_html():
-        return _page("Not allowed", sentence, 403, challenge, sign_in=False)
+        return _page("Not allowed", sentence, 403, challenge, sign_in=None)
     return _json(sentence, 403, challenge)
 
 
-def sign_in_url() -> str:
+def sign_in_url(sign_in: SignInService) -> str:
     """The sign-in page, back to where the request wanted to go."""
     query = request.query_string.decode("latin-1")
     wanted = request.script_root + request.path + (f"?{query}" if query else "")
-    return f"{SIGN_IN}?next={quote(wanted, safe='/')}"
+    return f"{sign_in.sign_in_page}?next={quote(wanted, safe='/')}"
 
 
-def _page(title: str, sentence: str, status: int, challenge: str, sign_in: bool = True):
+def _page(title: str, sentence: str, status: int, challenge: str, sign_in: SignInService | None):
+    """The refusal as a page, with a link to sign in at `sign_in` if given."""
     body = render_template("refused.html", title=title, sentence=sentence,
-                           sign_in_href=sign_in_url() if sign_in else None)
+                           sign_in_href=sign_in_url(sign_in) if sign_in else None)
     return body, status, _headers(challenge)
 
 

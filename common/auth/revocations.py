@@ -1,8 +1,8 @@
 """Which valid tokens are no longer accepted: those signed out before they expire, and
-those of accounts removed since they were issued. The account service keeps the list
-(GET /account/revoked); every service keeps a copy, asked for again at most every few
-seconds and only when it checks a token, so that no request waits on the account
-service more than that. While the account service cannot be reached the last copy
+those of accounts removed since they were issued. The sign-in service keeps the list
+(GET <its URL>/revoked); every service keeps a copy, asked for again at most every few
+seconds and only when it checks a token, so that no request waits on the sign-in
+service more than that. While the sign-in service cannot be reached the last copy
 stays in force."""
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class Revocations(Protocol):
 
 @dataclass(frozen=True)
 class RevokedList:
-    """The list as the account service sent it."""
+    """The list as the sign-in service sent it."""
     token_ids: frozenset[str] = frozenset()
     removed_accounts: dict[str, datetime] = field(default_factory=dict)  # name -> when removed
 
@@ -49,7 +49,7 @@ class RevokedList:
 
     @classmethod
     def from_json(cls, data) -> RevokedList:
-        """The list from GET /account/revoked's JSON; ValueError when it is not one."""
+        """The list from GET <sign-in service>/revoked's JSON; ValueError when it is not one."""
         try:
             ids = frozenset(str(item["id"]) for item in data["tokens"])
             removed = {str(item["name"]): datetime.fromisoformat(item["removedAt"]) for item in data["accounts"]}
@@ -61,7 +61,7 @@ class RevokedList:
 
 
 class RevocationClient:
-    """The account service's list as this service last had it, asked for again (a
+    """The sign-in service's list as this service last had it, asked for again (a
     conditional GET) when a token is checked and the copy is older than FRESH_FOR."""
 
     def __init__(self, url: str, key: str, service: str, clock: Callable[[], datetime],

@@ -1,4 +1,4 @@
-"""Sign-in tokens: JSON Web Tokens (RFC 7519) signed with HMAC-SHA256 by the account
+"""Sign-in tokens: JSON Web Tokens (RFC 7519) signed with HMAC-SHA256 by the sign-in
 service, with the key that every service is given (AUTH_KEY), so that any service can
 check one on its own without asking another. A token names an account and its roles,
 and carries its own id, so that signing out can revoke it before it expires."""

@@ -11,9 +11,9 @@ from flask import Flask
 from common.auth.guard import access_rules
 from common.openapi.paths import SKIPPED_METHODS, openapi_path
 from common.openapi.parts import answer, schema
+from common.settings import SignInService
+from common.web import settings_of
 
-BEARER = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-          "description": "A token from `POST /account/token`, or the sign-in cookie of a browser."}
 NOT_SIGNED_IN = answer("No usable token: sign in first (the sentence says why).", schema("Error"))
 NOT_ALLOWED = answer("The account's roles do not allow this.", schema("Error"))
 
@@ -21,7 +21,7 @@ NOT_ALLOWED = answer("The account's roles do not allow this.", schema("Error"))
 def with_security(document: dict, app: Flask) -> dict:
     """`document` with what signing in takes for each of its operations."""
     secured = copy.deepcopy(document)
-    secured["components"]["securitySchemes"] = {"bearer": BEARER}
+    secured["components"]["securitySchemes"] = {"bearer": bearer(settings_of(app).sign_in)}
     rules = access_rules(app)
     for rule in app.url_map.iter_rules():
         path = openapi_path(rule.rule)
@@ -34,3 +34,10 @@ def with_security(document: dict, app: Flask) -> dict:
             operation["responses"].setdefault("401", NOT_SIGNED_IN)
             operation["responses"].setdefault("403", NOT_ALLOWED)
     return secured
+
+
+def bearer(sign_in: SignInService | None) -> dict:
+    """The bearer scheme, with where its tokens come from when the settings say."""
+    source = f"`POST {sign_in.token}`" if sign_in else "the sign-in service"
+    return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+            "description": f"A token from {source}, or the sign-in cookie of a browser."}

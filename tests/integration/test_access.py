@@ -23,7 +23,7 @@ def signed_in_app(settings_for):
     apps = []
 
     def make(service: str):
-        apps.append(APPS[service](settings_for(service, auth_key=KEY, account_url=NO_ACCOUNT_SERVICE,
+        apps.append(APPS[service](settings_for(service, auth_key=KEY, sign_in_service_url=NO_ACCOUNT_SERVICE,
                                                feed_url="http://127.0.0.1:9/order/feed")))
         return apps[-1]
 

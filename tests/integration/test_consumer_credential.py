@@ -42,7 +42,7 @@ class Recorder:
 @pytest.fixture
 def order(make_app, settings_for):
     """(the order service's URL, what it was asked) with three orders, sign-in on."""
-    app = make_app("order", settings_for("order", auth_key=KEY, account_url=NO_ACCOUNT_SERVICE))
+    app = make_app("order", settings_for("order", auth_key=KEY, sign_in_service_url=NO_ACCOUNT_SERVICE))
     recorder = Recorder(app)
     with live_server(recorder) as url:
         for _ in range(3):
@@ -56,7 +56,7 @@ def order(make_app, settings_for):
 def invoicing_with(make_app, settings_for, order):
     def make(credential: str | None, embedded: bool):
         return make_app("invoicing", settings_for(
-            "invoicing", auth_key=KEY, account_url=NO_ACCOUNT_SERVICE, feed_url=order[0] + "/feed",
+            "invoicing", auth_key=KEY, sign_in_service_url=NO_ACCOUNT_SERVICE, feed_url=order[0] + "/feed",
             feed_credential=credential, embedded_documents=embedded))
     return make
 

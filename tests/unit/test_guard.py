@@ -17,6 +17,7 @@ from common.caching import PUBLIC_IMMUTABLE
 from common.db import Database
 from common.settings import ConfigurationError, Settings
 from common.web import close_app, create_service_app
+from msatom.bootstrap import ACCOUNT_SERVICE
 
 KEY = "k" * 32
 OTHER_KEY = "o" * 32
@@ -78,8 +79,8 @@ def make(tmp_path, revoked):
     apps = []
 
     def build(key=KEY, rules=RULES):
-        settings = Settings.from_env("shop", {}).but(database_url=f"sqlite:///{tmp_path}/shop.db", auth_key=key,
-                                                     clock=lambda: NOW)
+        settings = Settings.from_env("shop", {}, sign_in=ACCOUNT_SERVICE).but(
+            database_url=f"sqlite:///{tmp_path}/shop.db", auth_key=key, clock=lambda: NOW)
         app = create_service_app(__name__, settings, Database(settings.database_url), "Shop", rules, revoked)
         app.register_blueprint(routes)
         apps.append(app)
