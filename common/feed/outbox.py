@@ -26,12 +26,13 @@ process that appended.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Callable
 
 from sqlalchemy import Select, Table, TextClause, bindparam, event, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from common.db import Database
 
@@ -41,26 +42,49 @@ _PENDING = "outbox.pending"
 _APPENDED = "outbox.appended"
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """An entry noted by `append`, with the savepoint it was noted in (None: none):
+    rolling that savepoint back takes the entry back too."""
+
+    savepoint: SessionTransaction | None
+    log: Table
+    values: dict
+    clock: Callable[[], datetime]
+
+    def within(self, transaction: SessionTransaction) -> bool:
+        noted_in = self.savepoint
+        while noted_in is not None and noted_in is not transaction:
+            noted_in = noted_in.parent
+        return noted_in is transaction
+
+
 def append(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:
     """Have `values` inserted into `log` (columns `position`, `recorded_at` and theirs)
     at the next position when the session's transaction commits."""
-    session.info.setdefault(_PENDING, []).append((log, values, clock))
+    session.info.setdefault(_PENDING, []).append(_Pending(session.get_nested_transaction(), log, values, clock))
 
 
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     session.flush()  # the change's own rows before the lock: nobody waits for them
-    for log, values, clock in pending:
-        _write(session, log, values, clock)
+    for entry in pending:
+        _write(session, entry.log, entry.values, entry.clock)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, previous_transaction) -> None:
+def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back transaction takes its entries along; a rolled-back savepoint
+    only those noted within it."""
     if not previous_transaction.nested:
         session.info.pop(_PENDING, None)
+    elif _PENDING in session.info:
+        session.info[_PENDING] = [entry for entry in session.info[_PENDING] if not entry.within(previous_transaction)]
 
 
 def _write(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:

@@ -7,9 +7,10 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from common.db import Database
+from common.feed import outbox
 from common.schema import upgrade
 from common.utc import utc_now
 from order import service
@@ -68,6 +69,31 @@ def test_a_change_that_is_not_committed_leaves_no_gap(db):
     second = place(db)
 
     assert log(db) == [(1, first, 1, "placed"), (2, first, 2, "cancelled"), (3, second, 1, "placed")]
+
+
+def test_an_order_placed_in_a_savepoint_that_rolls_back_leaves_no_entry(db):
+    with db.session() as session:
+        kept = service.place_order(session, order_request(), utc_now).id
+        with pytest.raises(RuntimeError):
+            with session.begin_nested():
+                service.place_order(session, order_request(), utc_now)
+                raise RuntimeError("the savepoint's part of the work fails")
+        with session.begin_nested():  # a savepoint released keeps what it noted
+            also_kept = service.place_order(session, order_request(), utc_now).id
+
+    assert log(db) == [(1, kept, 1, "placed"), (2, also_kept, 1, "placed")]
+
+
+def test_a_released_savepoint_writes_no_entry_and_takes_no_lock_before_the_commit(db):
+    with db.session() as session:
+        with session.begin_nested():
+            order_id = service.place_order(session, order_request(), utc_now).id
+        entries_before_commit = session.scalar(select(func.count()).select_from(FeedEntry))
+        with db.session() as other:
+            locked = outbox.writing(other, FeedEntry.__table__)
+
+    assert (entries_before_commit, locked) == (0, False)
+    assert log(db) == [(1, order_id, 1, "placed")]
 
 
 def test_concurrent_writers_commit_positions_without_gaps_and_readers_never_see_one(db):
