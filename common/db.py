@@ -1,6 +1,7 @@
 """Database plumbing: engine and sessions from a URL, schema set-up, portable types."""
 from __future__ import annotations
 
+import logging
 import zlib
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -10,11 +11,13 @@ from typing import Callable, Iterator, cast
 
 from sqlalchemy import BigInteger, DateTime, Numeric, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 CENT = Decimal("0.01")
+log = logging.getLogger(__name__)
 
 
 class Database:
@@ -66,8 +69,7 @@ class Database:
                 yield taken
             finally:
                 if taken:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
-                    connection.commit()
+                    _unlock(connection, key)
 
     def after_commit(self, callback: Callable[[Session], None]) -> None:
         """Call `callback(session)` after every commit of this database's sessions, in
@@ -84,6 +86,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _unlock(connection: Connection, key: dict) -> None:
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+        connection.commit()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        log.warning("the lock's connection was lost, and the lock with it")
 
 
 def make_engine(url: str) -> Engine:

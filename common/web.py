@@ -262,9 +262,9 @@ polling = Blueprint("polling", __name__)
 
 @polling.post("/rejected/<id:position>/retry")
 def retry_rejected(position: int):
-    problem = consumer().retry(position)
+    retried = consumer().retry(position)
     if asks_for_json():
-        return jsonify(imported=problem is None, message=problem or "Imported.")
+        return jsonify(imported=retried.imported, message=retried.message)
     return redirect(request.script_root + "/", code=303)
 
 

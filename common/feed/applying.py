@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,22 @@ log = logging.getLogger(__name__)
 
 # (session, document, now) -> whether it stored something new for the service.
 ImportEntry = Callable[[Session, Any, datetime], bool]
+# Asked first in every transaction that applies something, once the state row is
+# locked: raises to refuse it (a rebuild's copy that another rebuild took over).
+Guard = Callable[[Session], None]
+
+IMPORTED = "Imported."
+
+
+@dataclass(frozen=True)
+class Retried:
+    """What a retry of a rejected entry came to: imported (now, or already before it),
+    or still rejected, and the sentence that says which. `lasting`: the document is
+    gone or will not map, so asking again as it is will not mend it."""
+
+    imported: bool
+    message: str
+    lasting: bool = False
 
 
 @dataclass
@@ -38,12 +55,13 @@ class Applier:
     it is given, and keeps the entries whose documents will not do as rejected."""
 
     def __init__(self, db: Database, state_model, rejected_model, import_entry: ImportEntry,
-                 clock: Callable[[], datetime]):
+                 clock: Callable[[], datetime], guard: Guard = lambda session: None):
         self.db = db
         self.state_model = state_model
         self.rejected_model = rejected_model
         self.import_entry = import_entry
         self.clock = clock
+        self.guard = guard
 
     def apply(self, changes: list[Change]) -> Tally:
         """In one transaction: lock the state row, check that the changes follow its
@@ -53,6 +71,7 @@ class Applier:
         tally = Tally()
         with self.db.session() as session:
             state = self.state_row(session)
+            self.guard(session)
             position = state.position
             for change in changes:
                 if position >= change.entry.position:
@@ -107,26 +126,59 @@ class Applier:
         with self.db.session() as session:
             return list(session.scalars(select(self.rejected_model).order_by(self.rejected_model.position)))
 
-    def rejected_source(self, position: int) -> str | None:
+    def _rejected_source(self, position: int) -> str | None:
         with self.db.session() as session:
             rejected = session.get(self.rejected_model, position)
             return rejected.content_src if rejected else None
 
-    def import_rejected(self, position: int, document: Any) -> None:
-        """A rejected entry's document, imported now; the rejection is gone."""
-        with self.db.session() as session:
-            self.import_entry(session, document, self.clock())
-            session.delete(session.get(self.rejected_model, position))
+    def retry(self, position: int, fetch: Callable[[str], Any]) -> Retried:
+        """Import a rejected entry's document again, as `fetch(url)` gives it now.
+        While the document was asked for, another retry or a rebuild's swap may have
+        imported it: then it says so, and nothing is imported twice."""
+        url = self._rejected_source(position)
+        if url is None:
+            return self._not_rejected(position)
+        try:
+            document = fetch(url)
+            imported = self._import_rejected(position, document)
+        except (FeedError, DocumentError, requests.RequestException) as error:
+            lasting = isinstance(error, (UnusableDocument, DocumentError))
+            return Retried(False, str(error), lasting) if self._still_rejected(position, str(error)) \
+                else self._not_rejected(position)
+        return Retried(True, IMPORTED) if imported else self._not_rejected(position)
 
-    def still_rejected(self, position: int, reason: str) -> None:
+    def _not_rejected(self, position: int) -> Retried:
+        if position <= self.state().position:
+            return Retried(True, f"Entry {position} was imported already.")
+        return Retried(False, f"There is no rejected entry at position {position}.")
+
+    def _import_rejected(self, position: int, document: Any) -> bool:
+        """In one transaction with the state row locked, as an import (so also after
+        polls, other retries and a rebuild's swap, and on SQLite with the one write
+        lock taken before the stored version is compared): the document imported and
+        the rejection gone. False when the entry is no longer rejected."""
         with self.db.session() as session:
-            rejected = session.get(self.rejected_model, position)
-            if rejected is not None:  # gone when a retry running alongside imported it
-                rejected.reason, rejected.attempts = reason, rejected.attempts + 1
+            self.state_row(session)
+            self.guard(session)
+            rejected = session.get(self.rejected_model, position, populate_existing=True)
+            if rejected is None:
+                return False
+            self.import_entry(session, document, self.clock())
+            session.delete(rejected)
+            return True
+
+    def _still_rejected(self, position: int, reason: str) -> bool:
+        """The reason of the latest attempt; False when the entry is no longer rejected."""
+        with self.db.session() as session:
+            rejected = session.get(self.rejected_model, position, with_for_update=True)
+            if rejected is None:
+                return False
+            rejected.reason, rejected.attempts = reason, rejected.attempts + 1
+            return True
 
     def _take(self, session: Session, change: Change, tally: Tally) -> None:
         """Import one entry's document, or keep the entry as rejected with the reason."""
-        if isinstance(change.document, UnusableDocument):
+        if isinstance(change.document, FeedError):
             self._reject(session, change.entry, str(change.document), tally)
             return
         try:

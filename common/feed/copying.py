@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import MetaData, Table, delete, event, insert, select, text
+from sqlalchemy import Column, MetaData, String, Table, delete, event, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -30,14 +30,19 @@ class Copy:
             event.listen(self.engine, "connect", _attacher(copy_file))
         self.metadata = MetaData()
         self.tables = {table.name: table.to_metadata(self.metadata, schema=SCHEMA) for table in tables}
+        # Which rebuild made the copy: a rebuild that lost its lock finds another's
+        # copy here and leaves it alone.
+        self.made_by = Table("copy_made_by", self.metadata, Column("owner", String(64), primary_key=True),
+                             schema=SCHEMA)
         self.swapped = swapped
         # Both the current tables and the copy, as the swap needs them.
         self.both = Database(db.url, self.engine)
         # The models' own tables read and written in the copy: what the import uses.
         self.db = self.both.translated(SCHEMA)
 
-    def create(self) -> None:
-        """Fresh, empty copies of the tables; whatever an earlier rebuild left goes."""
+    def create(self, owner: str) -> None:
+        """Fresh, empty copies of the tables, made by the rebuild `owner`; whatever an
+        earlier rebuild left goes."""
         if self.in_memory:
             raise ValueError("A rebuild needs the service's SQLite database in a file, not in memory.")
         with self.engine.begin() as connection:
@@ -45,6 +50,14 @@ class Copy:
                 connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
             self.metadata.drop_all(connection)
             self.metadata.create_all(connection)
+            connection.execute(insert(self.made_by).values(owner=owner))
+
+    def check_made_by(self, session: Session, owner: str) -> None:
+        """Raise CopyTakenOver unless the copy is the one the rebuild `owner` made.
+        Within a transaction that writes to the copy: another rebuild's drop of it
+        waits for that transaction (PostgreSQL), or cannot come between (SQLite)."""
+        if session.scalar(select(self.made_by.c.owner)) != owner:
+            raise CopyTakenOver()
 
     @contextmanager
     def swap(self) -> Iterator[Session]:
@@ -66,12 +79,26 @@ class Copy:
                 rows = rows.order_by(copy.c[numbered.name])
             session.execute(insert(table).from_select(names, rows))
 
-    def drop(self) -> None:
+    def drop(self, owner: str) -> None:
+        """Drop the copy the rebuild `owner` made; another rebuild's copy stays."""
         with self.engine.begin() as connection:
-            self.metadata.drop_all(connection)
+            if self._made_by(connection) == owner:
+                self.metadata.drop_all(connection)
+
+    def _made_by(self, connection) -> str | None:
+        if not inspect(connection).has_table(self.made_by.name, schema=SCHEMA):
+            return None
+        return connection.scalar(select(self.made_by.c.owner))
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class CopyTakenOver(Exception):
+    """Another rebuild took over: the mark, or the copy this one filled."""
+
+    def __init__(self) -> None:
+        super().__init__("Another rebuild took over; this one stopped, and the current data stay as they were.")
 
 
 def _copy_file(url: str) -> str | None:

@@ -76,11 +76,19 @@ class RebuildMark:
             row.finished_at, row.position, row.newest, row.message = None, 0, 0, None
             return True
 
-    def report(self, owner: str, position: int, newest: int) -> None:
+    def report(self, owner: str, position: int, newest: int) -> bool:
+        """How far `owner` got; False when it no longer holds the mark."""
         with self.db.session() as session:
             row = self._row(session)
-            if row.owner == owner:
-                row.position, row.newest, row.reported_at = position, max(newest, position), self.clock()
+            if not self._held(row, owner):
+                return False
+            row.position, row.newest, row.reported_at = position, max(newest, position), self.clock()
+            return True
+
+    def holds(self, session: Session, owner: str) -> bool:
+        """Whether `owner` still holds the mark (locked until `session` ends): another
+        rebuild takes it over from one that lost its lock or stopped reporting."""
+        return self._held(self._row(session), owner)
 
     def finish(self, session: Session, owner: str, position: int) -> None:
         """Done, in the transaction of the swap."""
@@ -94,6 +102,10 @@ class RebuildMark:
             row = self._row(session)
             if row.owner == owner:
                 row.status, row.message, row.finished_at = "failed", message, self.clock()
+
+    @staticmethod
+    def _held(row, owner: str) -> bool:
+        return row.owner == owner and row.status == "running"
 
     def _row(self, session: Session):
         """The row, locked until the transaction ends (on SQLite the insert attempt

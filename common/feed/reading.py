@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from common import json_body, request_id
-from common.feed.following import FeedClient, FeedEntry, FeedError, FeedPage, FeedResponse, UnusableDocument, \
-    older, parse_page
+from common.feed.following import CredentialRefused, FeedClient, FeedEntry, FeedError, FeedPage, FeedResponse, \
+    UnusableDocument, older, parse_page
 
 # Catching up by links, documents are fetched a few at a time.
 FETCHES_AT_ONCE = 4
@@ -20,7 +20,7 @@ class Change:
     """An entry and its document, or why the document will never do."""
 
     entry: FeedEntry
-    document: Any  # the parsed JSON, or an UnusableDocument
+    document: Any  # the parsed JSON, or the FeedError that says why it is not to be had
 
 
 class Stopped(Exception):
@@ -37,9 +37,14 @@ class FeedReader:
     each entry's document inline where the feed offers them (one request a page
     instead of one an entry), and follows links where it does not."""
 
-    def __init__(self, client: FeedClient, embedded: bool = True):
+    def __init__(self, client: FeedClient, embedded: bool = True, passes_unavailable: bool = False):
         self.client = client
         self.embedded = embedded
+        # A document that cannot be had now ends the reading (a poll goes on from it
+        # later), or with `passes_unavailable` it is handed out as rejected with the
+        # reason and reading goes on (a rebuild). A refused credential always ends it:
+        # then no document is at fault.
+        self.passes_unavailable = passes_unavailable
         self.subscription_url = client.feed_url  # the embedded variant, once the feed named it
 
     def subscription(self, etag: str | None, last_modified: str | None, wait: int = 0) -> FeedResponse:
@@ -110,8 +115,10 @@ class FeedReader:
                 except UnusableDocument as unusable:
                     changes.append(Change(entry, unusable))
                 except Exception as failure:  # noqa: BLE001 - reported with what was done
-                    stopped = Stopped(failure, entry)
-                    break
+                    if not self.passes_unavailable or isinstance(failure, CredentialRefused):
+                        stopped = Stopped(failure, entry)
+                        break
+                    changes.append(Change(entry, FeedError(f"{entry.content_src} could not be had: {failure}")))
             for future in fetched.values():
                 future.cancel()
         if changes:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from typing import Callable
+
+from sqlalchemy import select
 
 from common import request_id
 from common.db import Database
 from common.feed.applying import Applier, ImportEntry
-from common.feed.copying import Copy
+from common.feed.copying import Copy, CopyTakenOver
 from common.feed.following import FeedClient
 from common.feed.progress import Progress, RebuildMark, new_owner
 from common.feed.reading import FeedReader, Stopped
@@ -28,16 +31,25 @@ class Rebuilder:
     (on PostgreSQL an advisory lock held for its whole length, which dies with its
     process) and the mark in the service's database (progress.py): one rebuild at a
     time, and every process shows its progress. It makes fresh, empty copies of the
-    service's tables (copying.py) and reads the feed from its first entry into them
-    with the same Applier the consumer uses: each batch and the copy's position
-    commit in one transaction of the copy's own, and the mark reports how far it got.
-    Meanwhile the service serves its current data, and its consumer goes on importing
-    new entries into them.
+    service's tables, marked as its own (copying.py), and reads the feed from its
+    first entry into them with the same Applier the consumer uses: each batch and the
+    copy's position commit in one transaction of the copy's own, and the mark reports
+    how far it got. A document it cannot have is kept in the copy as rejected, with
+    the reason, as a poller keeps one that is gone. Meanwhile the service serves its
+    current data, and its consumer goes on importing new entries into them, and
+    people may retry rejected entries there.
 
     After a pass over the feed that brought nothing new, the swap, one transaction:
-    lock the consumer's state row (no import commits meanwhile), check that the copy
-    reached the consumer's position (when the consumer took entries the copy has not,
-    another pass first), replace the current rows by the copy's, move the consumer's
+    lock the consumer's state row (no import or retry commits meanwhile), check that
+    the rebuild still holds the mark and that the copy is the one it made (a rebuild
+    that lost its lock to another stops here, or at its next batch, and touches
+    nothing), then compare the copy's own position and rejected entries with the
+    current ones. When the consumer took entries the copy has not: another pass.
+    When the current data hold an entry the copy rejected (a retry imported it, or
+    its document could not be had during the rebuild): that entry is tried again in
+    the copy first; if its document is gone, the rejection is carried over, and if it
+    cannot be had now, the rebuild fails and the current data stay. Otherwise: replace
+    the current rows by the copy's, rejected entries included, move the consumer's
     position to the copy's, mark the rebuild done, commit. Then the copy is dropped.
     A failure or a crash before that commit leaves the current data as they were, and
     the next rebuild starts from a fresh copy.
@@ -49,10 +61,12 @@ class Rebuilder:
         self.db, self.copy, self.client = db, copy, client
         self.mark = RebuildMark(db, mark_model, clock)
         self.current = Applier(db, state_model, rejected_model, import_entry, clock)
-        self.applier = Applier(copy.db, state_model, rejected_model, import_entry, clock)
-        self.reader = FeedReader(client, embedded)
+        self.copied = partial(Applier, copy.db, state_model, rejected_model, import_entry, clock)
+        self.reader = FeedReader(client, embedded, passes_unavailable=True)
         self.observe = observe  # told of its progress after every batch (metrics)
         self.after_batch: Callable[[int], None] = lambda position: None  # a hook for tests
+        self._state_table = copy.tables[state_model.__table__.name]
+        self._rejected_table = copy.tables[rejected_model.__table__.name]
         self._lock = threading.Lock()
         self._lock_name = f"rebuild {client.feed_url}"
         self._stopping = threading.Event()
@@ -118,36 +132,74 @@ class Rebuilder:
         finally:
             self.observe(self.progress())
             try:
-                self.copy.drop()
+                self.copy.drop(owner)
             except Exception:  # noqa: BLE001 - the next rebuild makes it fresh anyway
                 log.exception("could not drop the copy of a rebuild")
 
     def _rebuild(self, owner: str) -> None:
-        self.copy.create()
-        position = 0
+        self.copy.create(owner)
+        applier = self.copied(guard=partial(self.copy.check_made_by, owner=owner))
+        position, carried = 0, set[int]()
         while True:
             subscription = self.reader.parse(self.reader.subscription(None, None).body)
             before = position
             for changes in self.reader.changes_after(position, subscription, BATCH):
                 self._stop_if_asked()
-                self.applier.apply(changes)
+                applier.apply(changes)
                 position = max(position, changes[-1].entry.position)
-                self.mark.report(owner, position, subscription.newest)
+                if not self.mark.report(owner, position, subscription.newest):
+                    raise CopyTakenOver()
                 self.observe(self.progress())
                 self.after_batch(position)
-            if position == before and self._swap(owner, position):
-                return
+            if position == before:
+                again = self._swap(owner, carried)
+                if again is None:
+                    return
+                carried |= self._try_again(applier, again)
             self._stop_if_asked()
 
-    def _swap(self, owner: str, position: int) -> bool:
+    def _swap(self, owner: str, carried: set[int]) -> set[int] | None:
+        """Put the copy in place of the current data; None when done, else the entries
+        to try again in the copy first (none: the consumer is ahead, another pass)."""
         with self.copy.swap() as session:
             state = self.current.state_row(session)
+            if not self.mark.holds(session, owner):
+                raise CopyTakenOver()
+            self.copy.check_made_by(session, owner)
+            position = session.scalar(select(self._state_table.c.position).where(self._state_table.c.id == 1)) or 0
             if state.position > position:
-                return False  # the consumer took entries the copy has not: another pass
+                return set()
+            again = self._rejected_only_in_copy(session, state.position) - carried
+            if again:
+                return again
             self.copy.replace(session)
             state.position, state.etag, state.last_modified = position, None, None
             self.mark.finish(session, owner, position)
-            return True
+            return None
+
+    def _rejected_only_in_copy(self, session, reached: int) -> set[int]:
+        """Entries up to the consumer's position `reached` that the copy rejected and the
+        current data hold: imported there, by the consumer or by a retry."""
+        in_copy = session.scalars(select(self._rejected_table.c.position)
+                                  .where(self._rejected_table.c.position <= reached))
+        current = self.current.rejected_model
+        rejected_now = set(session.scalars(select(current.position).where(current.position <= reached)))
+        return set(in_copy) - rejected_now
+
+    def _try_again(self, applier: Applier, positions: set[int]) -> set[int]:
+        """Retry `positions` in the copy; those whose documents are gone stay rejected
+        and are carried over. One that cannot be had now fails the rebuild: the current
+        data hold it, and the swap would put a passing failure in its place."""
+        gone = set()
+        for position in sorted(positions):
+            retried = applier.retry(position, self.client.get_json)
+            if retried.imported:
+                continue
+            if not retried.lasting:
+                raise RuntimeError(f"Entry {position} is imported in the current data, but its document could "
+                                   f"not be had for the rebuild: {retried.message} Start the rebuild again later.")
+            gone.add(position)
+        return gone
 
     def _stop_if_asked(self) -> None:
         if self._stopping.is_set():

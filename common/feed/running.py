@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common import request_id
 from common.db import Database
-from common.feed.applying import Applier, ImportEntry, Tally
+from common.feed.applying import Applier, ImportEntry, Retried, Tally
 from common.feed.documents import DocumentError
 from common.feed.following import FeedClient, FeedEntry, FeedError
 from common.feed.standing import Standing, standing
@@ -135,17 +135,10 @@ class Consumer:
     def rejected(self) -> list:
         return self.applier.rejected()
 
-    def retry(self, position: int) -> str | None:
-        """Try a rejected entry again; None when it was imported now, else why not."""
-        url = self.applier.rejected_source(position)
-        if url is None:
-            return f"There is no rejected entry at position {position}."
-        try:
-            self.applier.import_rejected(position, self.client.get_json(url))
-            return None
-        except (FeedError, DocumentError, requests.RequestException) as error:
-            self.applier.still_rejected(position, str(error))
-            return str(error)
+    def retry(self, position: int) -> Retried:
+        """Try a rejected entry again, in turn with polls, other retries and a
+        rebuild's swap."""
+        return self.applier.retry(position, self.client.get_json)
 
     def _poll_and_record(self) -> PollResult:
         started = time.perf_counter()

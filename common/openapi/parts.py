@@ -123,7 +123,8 @@ FOLLOWING = {
                                     "303": SEE_OTHER})},
     "/rejected/{position}/retry": {"post": operation(
         "Import a rejected entry's document again",
-        {"200": answer("Whether it was imported now, and if not why.", schema("Retried")), "303": SEE_OTHER,
+        {"200": answer("Whether it is imported (now, or already by another retry or a rebuild), and if not why.",
+                       schema("Retried")), "303": SEE_OTHER,
          "404": NOT_FOUND},
         identifier("position", "The feed position of the rejected entry."))},
     "/status": status_of("ConsumerStatus"),

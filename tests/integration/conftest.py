@@ -52,3 +52,30 @@ def make_consumer(tmp_path):
     yield make
     for db in databases:
         db.dispose()
+
+
+@pytest.fixture
+def order_site(order_app):
+    """(its URL, failing): a live order app whose paths named in `failing` answer
+    with the status given there instead ("404 Not Found": a document gone)."""
+    failing: dict[str, str] = {}
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"] in failing:
+            start_response(failing[environ["PATH_INFO"]], [("Content-Type", "text/plain")])
+            return [b"not now"]
+        return order_app(environ, start_response)
+
+    with live_server(app) as base:
+        yield base, failing
+
+
+@pytest.fixture
+def follower(consumer_app, database_url):
+    """A consumer app on each database engine, reading documents by their links; two
+    made in one test share the database, as two processes of the service do."""
+
+    def make(service: str, base: str):
+        return consumer_app(service, f"{base}/feed", database_url=database_url, embedded_documents=False)
+
+    return make

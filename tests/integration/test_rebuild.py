@@ -19,7 +19,7 @@ from common.feed.progress import STALE_SECONDS, RebuildMark, new_owner
 from common.utc import utc_now
 from common import parts
 from msatom import cli
-from tests.conftest import Clock, live_server
+from tests.conftest import Clock
 from tests.e2e.running import PATIENCE
 from tests.integration.support import BROWSER_ACCEPT, cancel_order, place_order
 
@@ -27,32 +27,6 @@ JSON = {"Accept": "application/json"}
 MODELS = {"invoicing": invoicing.models, "shipping": shipping.models}
 # Columns that say when a row was written, not what it holds: a rebuild writes anew.
 WHEN_WRITTEN = {"imported_at", "rejected_at"}
-
-
-@pytest.fixture
-def shop(order_app):
-    """A live order app whose order documents can be made to answer 404 (one entry
-    rejected), and its URL."""
-    gone: set[str] = set()
-
-    def app(environ, start_response):
-        if environ["PATH_INFO"] in gone:
-            start_response("404 Not Found", [("Content-Type", "text/plain")])
-            return [b"gone"]
-        return order_app(environ, start_response)
-
-    with live_server(app) as base:
-        yield base, gone
-
-
-@pytest.fixture
-def follower(consumer_app, database_url):
-    """A consumer app on each database engine, reading documents by their links."""
-
-    def make(service: str, base: str):
-        return consumer_app(service, f"{base}/feed", database_url=database_url, embedded_documents=False)
-
-    return make
 
 
 def rows(app, service: str) -> dict[str, list[tuple]]:
@@ -86,12 +60,12 @@ def position(app) -> int:
 
 
 @pytest.mark.parametrize("service", ["invoicing", "shipping"])
-def test_a_rebuild_gives_the_rows_the_incremental_import_made(shop, follower, service):
-    base, gone = shop
+def test_a_rebuild_gives_the_rows_the_incremental_import_made(order_site, follower, service):
+    base, failing = order_site
     placed = [place_order(base, customer_id=1 + n % 2, lines=((1 + n % 4, 1 + n),)) for n in range(5)]
     cancel_order(base, placed[1]["id"])
     cancel_order(base, placed[3]["id"])
-    gone.add(f"/{placed[2]['id']}/versions/1")  # its first entry is rejected
+    failing[f"/{placed[2]['id']}/versions/1"] = "404 Not Found"  # its first entry is rejected
     app = follower(service, base)
     consumer = parts.consumer(app)
     assert consumer.poll().rejected == 1
@@ -114,8 +88,8 @@ def test_a_rebuild_gives_the_rows_the_incremental_import_made(shop, follower, se
 
 
 def test_orders_placed_during_a_rebuild_are_in_its_result_and_the_current_data_are_served_meanwhile(
-        shop, follower):
-    base, _ = shop
+        order_site, follower):
+    base, _ = order_site
     first = [place_order(base) for _ in range(3)]
     app = follower("invoicing", base)
     parts.consumer(app).poll()
@@ -136,8 +110,8 @@ def test_orders_placed_during_a_rebuild_are_in_its_result_and_the_current_data_a
     assert position(app) == done.position == 4
 
 
-def test_entries_the_consumer_imports_during_a_rebuild_are_never_undone_by_the_swap(shop, follower, monkeypatch):
-    base, _ = shop
+def test_entries_the_consumer_imports_during_a_rebuild_are_never_undone_by_the_swap(order_site, follower, monkeypatch):
+    base, _ = order_site
     [place_order(base) for _ in range(2)]
     app = follower("invoicing", base)
     consumer, rebuilder = parts.consumer(app), parts.rebuilder(app)
@@ -162,8 +136,8 @@ def ids(app) -> list[int]:
     return sorted(invoice["id"] for invoice in app.test_client().get("/", headers=JSON).get_json())
 
 
-def test_post_rebuild_answers_202_with_its_progress_and_409_while_it_runs(shop, follower):
-    base, _ = shop
+def test_post_rebuild_answers_202_with_its_progress_and_409_while_it_runs(order_site, follower):
+    base, _ = order_site
     place_order(base)
     app = follower("invoicing", base)
     rebuilder, client = parts.rebuilder(app), app.test_client()
@@ -195,8 +169,8 @@ def test_post_rebuild_answers_202_with_its_progress_and_409_while_it_runs(shop, 
     assert re.search(r"^msatom_rebuild_running 0\.0$", client.get("/metrics").get_data(as_text=True), re.M)
 
 
-def test_the_start_page_asks_for_confirmation_and_shows_the_progress(shop, follower):
-    base, _ = shop
+def test_the_start_page_asks_for_confirmation_and_shows_the_progress(order_site, follower):
+    base, _ = order_site
     place_order(base)
     app = follower("shipping", base)
     browser = app.test_client()
@@ -215,8 +189,8 @@ def test_the_start_page_asks_for_confirmation_and_shows_the_progress(shop, follo
     assert "Last rebuild done" in panel and "Position reached 1" in panel and "Entries left 0" in panel
 
 
-def test_a_failed_rebuild_leaves_the_current_data_and_the_next_one_completes(shop, follower):
-    base, _ = shop
+def test_a_failed_rebuild_leaves_the_current_data_and_the_next_one_completes(order_site, follower):
+    base, _ = order_site
     [place_order(base) for _ in range(2)]
     app = follower("invoicing", base)
     parts.consumer(app).poll()
@@ -242,8 +216,8 @@ def test_a_failed_rebuild_leaves_the_current_data_and_the_next_one_completes(sho
     ("elsewhere:1:x", STALE_SECONDS + 1),  # another host: it stopped reporting
     (f"{socket.gethostname()}:999999999:x", 0),  # this host: its process is gone
 ])
-def test_a_running_mark_left_by_a_dead_process_does_not_block(shop, follower, owner, silent_seconds):
-    base, _ = shop
+def test_a_running_mark_left_by_a_dead_process_does_not_block(order_site, follower, owner, silent_seconds):
+    base, _ = order_site
     place_order(base)
     app = follower("invoicing", base)
     then = Clock(utc_now() - timedelta(seconds=silent_seconds))
@@ -256,8 +230,8 @@ def test_a_running_mark_left_by_a_dead_process_does_not_block(shop, follower, ow
     assert done is not None and done.status == "done"
 
 
-def test_a_running_mark_of_a_live_process_blocks_on_sqlite(shop, consumer_app):
-    base, _ = shop
+def test_a_running_mark_of_a_live_process_blocks_on_sqlite(order_site, consumer_app):
+    base, _ = order_site
     app = consumer_app("invoicing", f"{base}/feed")
     assert RebuildMark(parts.database(app), invoicing.models.Rebuild, utc_now).claim(new_owner())
 
@@ -265,8 +239,8 @@ def test_a_running_mark_of_a_live_process_blocks_on_sqlite(shop, consumer_app):
     assert app.test_client().post("/rebuild", headers=JSON).status_code == 409
 
 
-def test_msatom_rebuild_prints_its_progress_and_exits_0(shop, settings_for, monkeypatch, capsys, consumer_app):
-    base, _ = shop
+def test_msatom_rebuild_prints_its_progress_and_exits_0(order_site, settings_for, monkeypatch, capsys, consumer_app):
+    base, _ = order_site
     [place_order(base) for _ in range(3)]
     database_url = settings_for("shipping").database_url
     app = consumer_app("shipping", f"{base}/feed")  # the service, serving the same database

@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from common.feed import AFTER_REL, EMBEDDED_REL
-from common.feed.following import FeedClient, FeedEntry, FeedError, FeedResponse, UnusableDocument
+from common.feed.following import CredentialRefused, FeedClient, FeedEntry, FeedError, FeedResponse, \
+    UnusableDocument
 from common.feed.publishing import Entry, Feed, render_atom
 from common.feed.reading import FeedReader, Stopped
 
@@ -164,6 +165,31 @@ def test_a_document_that_cannot_be_had_now_stops_after_the_changes_before_it():
 
     assert [change.entry.position for change in handed_out] == [1, 2, 3, 4, 5, 6, 7]
     assert isinstance(handed_out[3].document, UnusableDocument)  # kept as a rejection, not a stop
+
+
+def test_a_reader_that_passes_unavailable_documents_hands_them_out_as_rejected_and_goes_on():
+    feed = FakeFeed(12, size=5)
+    feed.broken_documents = {8}
+    reader = FeedReader(feed, embedded=False, passes_unavailable=True)
+    subscription = reader.parse(reader.subscription(None, None).body)
+
+    changes = [change for batch in reader.changes_after(0, subscription, 50) for change in batch]
+
+    assert [change.entry.position for change in changes] == list(range(1, 13))
+    assert isinstance(changes[7].document, FeedError) and "could not be had" in str(changes[7].document)
+
+
+def test_a_refused_credential_stops_even_a_reader_that_passes_unavailable_documents():
+    feed = FakeFeed(12, size=5)
+    reader = FeedReader(feed, embedded=False, passes_unavailable=True)
+    subscription = reader.parse(reader.subscription(None, None).body)
+
+    def refused(entry):
+        raise CredentialRefused("The feed refused this service's credential (401).")
+
+    feed.get_document = refused
+    with pytest.raises(Stopped, match="credential"):
+        list(reader.changes_after(0, subscription, 50))
 
 
 def test_next_archive_links_that_lead_nowhere_new_are_refused():
