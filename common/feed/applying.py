@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
-from common.feed.following import FeedEntry, FeedError, UnusableDocument
+from common.feed.following import FeedEntry, FeedError
 from common.feed.pace import count_imports
 from common.feed.reading import Change
 
@@ -25,20 +24,6 @@ ImportEntry = Callable[[Session, Any, datetime], bool]
 # Asked first in every transaction that applies something, once the state row is
 # locked: raises to refuse it (a rebuild's copy that another rebuild took over).
 Guard = Callable[[Session], None]
-
-IMPORTED = "Imported."
-
-
-@dataclass(frozen=True)
-class Retried:
-    """What a retry of a rejected entry came to: imported (now, or already before it),
-    or still rejected, and the sentence that says which. `lasting`: the document is
-    gone or will not map, so asking again as it is will not mend it."""
-
-    imported: bool
-    message: str
-    lasting: bool = False
-
 
 @dataclass
 class Tally:
@@ -125,56 +110,6 @@ class Applier:
     def rejected(self) -> list:
         with self.db.session() as session:
             return list(session.scalars(select(self.rejected_model).order_by(self.rejected_model.position)))
-
-    def _rejected_source(self, position: int) -> str | None:
-        with self.db.session() as session:
-            rejected = session.get(self.rejected_model, position)
-            return rejected.content_src if rejected else None
-
-    def retry(self, position: int, fetch: Callable[[str], Any]) -> Retried:
-        """Import a rejected entry's document again, as `fetch(url)` gives it now.
-        While the document was asked for, another retry or a rebuild's swap may have
-        imported it: then it says so, and nothing is imported twice."""
-        url = self._rejected_source(position)
-        if url is None:
-            return self._not_rejected(position)
-        try:
-            document = fetch(url)
-            imported = self._import_rejected(position, document)
-        except (FeedError, DocumentError, requests.RequestException) as error:
-            lasting = isinstance(error, (UnusableDocument, DocumentError))
-            return Retried(False, str(error), lasting) if self._still_rejected(position, str(error)) \
-                else self._not_rejected(position)
-        return Retried(True, IMPORTED) if imported else self._not_rejected(position)
-
-    def _not_rejected(self, position: int) -> Retried:
-        if position <= self.state().position:
-            return Retried(True, f"Entry {position} was imported already.")
-        return Retried(False, f"There is no rejected entry at position {position}.")
-
-    def _import_rejected(self, position: int, document: Any) -> bool:
-        """In one transaction with the state row locked, as an import (so also after
-        polls, other retries and a rebuild's swap, and on SQLite with the one write
-        lock taken before the stored version is compared): the document imported and
-        the rejection gone. False when the entry is no longer rejected."""
-        with self.db.session() as session:
-            self.state_row(session)
-            self.guard(session)
-            rejected = session.get(self.rejected_model, position, populate_existing=True)
-            if rejected is None:
-                return False
-            self.import_entry(session, document, self.clock())
-            session.delete(rejected)
-            return True
-
-    def _still_rejected(self, position: int, reason: str) -> bool:
-        """The reason of the latest attempt; False when the entry is no longer rejected."""
-        with self.db.session() as session:
-            rejected = session.get(self.rejected_model, position, with_for_update=True)
-            if rejected is None:
-                return False
-            rejected.reason, rejected.attempts = reason, rejected.attempts + 1
-            return True
 
     def _take(self, session: Session, change: Change, tally: Tally) -> None:
         """Import one entry's document, or keep the entry as rejected with the reason."""

@@ -16,6 +16,7 @@ from common.feed.copying import Copy, CopyTakenOver
 from common.feed.following import FeedClient
 from common.feed.progress import Progress, RebuildMark, new_owner
 from common.feed.reading import FeedReader, Stopped
+from common.feed.retrying import retry
 from common.feed.running import BATCH
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ class Rebuilder:
         data hold it, and the swap would put a passing failure in its place."""
         gone = set()
         for position in sorted(positions):
-            retried = applier.retry(position, self.client.get_json)
+            retried = retry(applier, position, self.client.get_json)
             if retried.imported:
                 continue
             if not retried.lasting:

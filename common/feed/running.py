@@ -16,11 +16,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common import request_id
 from common.db import Database
-from common.feed.applying import Applier, ImportEntry, Retried, Tally
+from common.feed.applying import Applier, ImportEntry, Tally
 from common.feed.documents import DocumentError
 from common.feed.following import FeedClient, FeedEntry, FeedError
 from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
+from common.feed.retrying import Retried, retry
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class Consumer:
     def retry(self, position: int) -> Retried:
         """Try a rejected entry again, in turn with polls, other retries and a
         rebuild's swap."""
-        return self.applier.retry(position, self.client.get_json)
+        return retry(self.applier, position, self.client.get_json)
 
     def _poll_and_record(self) -> PollResult:
         started = time.perf_counter()
