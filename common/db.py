@@ -129,22 +129,6 @@ def insert_or_ignore(session: Session, table: Table, values: dict) -> bool:
     return cast(CursorResult, session.execute(statement)).rowcount == 1  # an INSERT's result is a cursor's
 
 
-def store_newer(session: Session, record, changing: tuple[str, ...]) -> bool:
-    """Store a copy of something that has versions: add `record` when its id is
-    new; when it is a newer version than the stored one, copy the `changing`
-    attributes and the version over; otherwise (older or repeated) leave it.
-    True when something was stored."""
-    stored = session.get(type(record), record.id, with_for_update=True)
-    if stored is None:
-        session.add(record)
-        return True
-    if record.version <= stored.version:
-        return False
-    for name in (*changing, "version"):
-        setattr(stored, name, getattr(record, name))
-    return True
-
-
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
 

@@ -21,7 +21,7 @@ from account import models as account_models
 from common import metrics
 from common.auth.guard import check_rules
 from common.db import Database
-from common.feed.applying import ImportEntry
+from common.feed.storing import VersionedImport
 from common.feed.copying import Copy
 from common.feed.progress import Progress
 from common.feed.following import FeedClient
@@ -106,39 +106,39 @@ FACTORIES: dict[str, Callable[[Settings], Flask]] = {
 
 
 def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], models: ModuleType,
-               import_entry: ImportEntry, operators: tuple[str, ...], settings: Settings,
+               import_: VersionedImport, operators: tuple[str, ...], settings: Settings,
                db: Database | None, client: FeedClient | None) -> Flask:
     """A service that follows the order feed: its pages, the consumer that imports
-    each entry with `import_entry` into `models` (its module with MIGRATIONS,
+    each entry with `import_` into `models` (its module with MIGRATIONS,
     PollState, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild;
     the roles `operators` may make it poll, retry and rebuild."""
     client = client or feed_client(settings)
     db = db or migrated(settings, models.MIGRATIONS)
     app = create_pages(settings, db, NAVIGATION)
-    consumer = consumer_for(db, models, import_entry, client, settings, observe=metrics.poll_observer(app))
+    consumer = consumer_for(db, models, import_, client, settings, observe=metrics.poll_observer(app))
     install_consumer(app, consumer, operators, _followed(settings).labels)
-    install_rebuilder(app, rebuilder_for(db, models, import_entry, settings, metrics.rebuild_observer(app)),
+    install_rebuilder(app, rebuilder_for(db, models, import_, settings, metrics.rebuild_observer(app)),
                       operators)
     _run(app, consumer, settings)
     return check_rules(app)
 
 
-def consumer_for(db: Database, models: ModuleType, import_entry: ImportEntry, client: FeedClient,
+def consumer_for(db: Database, models: ModuleType, import_: VersionedImport, client: FeedClient,
                  settings: Settings, observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
                  ) -> Consumer:
     """The consumer of a service whose `models` module has PollState and RejectedEntry."""
-    return Consumer(db, models.PollState, models.RejectedEntry, import_entry, client, settings.clock,
+    return Consumer(db, models.PollState, models.RejectedEntry, import_, client, settings.clock,
                     observe=observe, embedded=settings.embedded_documents)
 
 
-def rebuilder_for(db: Database, models: ModuleType, import_entry: ImportEntry, settings: Settings,
+def rebuilder_for(db: Database, models: ModuleType, import_: VersionedImport, settings: Settings,
                   observe: Callable[[Progress], None]) -> Rebuilder:
     """The rebuild of a service whose `models` module also has `Base` and `Rebuild`:
     every table but the rebuild's mark is copied, every one but the state is swapped."""
     tables = [table for table in models.Base.metadata.sorted_tables if table is not models.Rebuild.__table__]
     swapped = [table for table in tables if table is not models.PollState.__table__]
     return Rebuilder(db, Copy(db, tables, swapped), models.PollState, models.RejectedEntry, models.Rebuild,
-                     import_entry, feed_client(settings), settings.clock,
+                     import_, feed_client(settings), settings.clock,
                      embedded=settings.embedded_documents, observe=observe)
 
 

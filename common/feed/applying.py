@@ -6,9 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
@@ -16,14 +17,14 @@ from common.feed.documents import DocumentError
 from common.feed.following import FeedEntry, FeedError
 from common.feed.pace import count_imports
 from common.feed.reading import Change
+from common.feed.storing import Rows, VersionedImport
 
 log = logging.getLogger(__name__)
 
-# (session, document, now) -> whether it stored something new for the service.
-ImportEntry = Callable[[Session, Any, datetime], bool]
 # Asked first in every transaction that applies something, once the state row is
 # locked: raises to refuse it (a rebuild's copy that another rebuild took over).
 Guard = Callable[[Session], None]
+
 
 @dataclass
 class Tally:
@@ -36,41 +37,76 @@ class Tally:
 
 
 class Applier:
-    """Hands each change's document to `import_entry`, which stores it in the session
-    it is given, and keeps the entries whose documents will not do as rejected."""
+    """Stores each change's document with `import_`, which maps it to the service's
+    rows, and keeps the entries whose documents will not do as rejected."""
 
-    def __init__(self, db: Database, state_model, rejected_model, import_entry: ImportEntry,
+    def __init__(self, db: Database, state_model, rejected_model, import_: VersionedImport,
                  clock: Callable[[], datetime], guard: Guard = lambda session: None):
         self.db = db
         self.state_model = state_model
         self.rejected_model = rejected_model
-        self.import_entry = import_entry
+        self.import_ = import_
         self.clock = clock
         self.guard = guard
 
     def apply(self, changes: list[Change]) -> Tally:
         """In one transaction: lock the state row, check that the changes follow its
         position (another process of this service may have taken some meanwhile:
-        those are passed over), import or reject each, move the position to the last,
-        commit. A failure rolls all of it back, position included."""
-        tally = Tally()
+        those are passed over), map each document to rows (one that does not map is
+        rejected), store them all with a few statements for the whole batch, move the
+        position to the last, commit. Should the database refuse the batch, it is
+        stored again entry by entry, each in a savepoint, and the entries it refuses
+        are rejected. A failure rolls all of it back, position included."""
         with self.db.session() as session:
             state = self.state_row(session)
             self.guard(session)
-            position = state.position
-            for change in changes:
-                if position >= change.entry.position:
-                    continue
-                if position != change.entry.position - 1:
-                    raise FeedError(f"Entry {change.entry.position} came before entry {position + 1}.")
-                position = change.entry.position
-                self._take(session, change, tally)
+            taken = _following(changes, state.position)
+            now = self.clock()
+            mapped, rejected = self._map(taken, now)
+            try:
+                with session.begin_nested():
+                    imported = sum(self.import_.store(session, [rows for _, rows in mapped]))
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise
+                imported = self._one_by_one(session, mapped, rejected)
+            for entry, reason in rejected:
+                self._reject(session, entry, reason, now)
+            position = taken[-1].entry.position if taken else state.position
             # Entries left shrink as they are taken: the position plus the entries left
             # stays the newest the feed was seen to hold (the page's "40 of 60").
             state.pending = max(0, (state.pending or 0) - (position - state.position))
-            state.position = position  # once: an update per entry would cost a statement each
-            count_imports(state, tally.imported, self.clock())
-        return tally
+            state.position = position
+            count_imports(state, imported, now)
+        return Tally(imported, len(rejected))
+
+    def _map(self, changes: list[Change], now: datetime) -> tuple[list[tuple[Change, Rows]], list[tuple[FeedEntry, str]]]:
+        mapped, rejected = [], []
+        for change in changes:
+            if isinstance(change.document, FeedError):
+                rejected.append((change.entry, str(change.document)))
+                continue
+            try:
+                mapped.append((change, self.import_.rows(change.document, now)))
+            except DocumentError as error:
+                rejected.append((change.entry, f"{change.entry.content_src}: {error}"))
+        return mapped, rejected
+
+    def _one_by_one(self, session: Session, mapped: list[tuple[Change, Rows]],
+                    rejected: list[tuple[FeedEntry, str]]) -> int:
+        """The slow way, to find the entries the database refuses: each in a savepoint."""
+        imported = 0
+        for change, rows in mapped:
+            try:
+                with session.begin_nested():
+                    imported += sum(self.import_.store(session, [rows]))
+            except DBAPIError as error:
+                if error.connection_invalidated:
+                    raise
+                rejected.append((change.entry, f"{change.entry.content_src}: the database refused it "
+                                               f"({type(error.orig).__name__})."))
+        rejected.sort(key=lambda item: item[0].position)
+        return imported
 
     def state(self):
         with self.db.session() as session:
@@ -111,19 +147,20 @@ class Applier:
         with self.db.session() as session:
             return list(session.scalars(select(self.rejected_model).order_by(self.rejected_model.position)))
 
-    def _take(self, session: Session, change: Change, tally: Tally) -> None:
-        """Import one entry's document, or keep the entry as rejected with the reason."""
-        if isinstance(change.document, FeedError):
-            self._reject(session, change.entry, str(change.document), tally)
-            return
-        try:
-            with session.begin_nested():  # a mapping error undoes this entry alone
-                tally.imported += 1 if self.import_entry(session, change.document, self.clock()) else 0
-        except DocumentError as error:
-            self._reject(session, change.entry, f"{change.entry.content_src}: {error}", tally)
-
-    def _reject(self, session: Session, entry: FeedEntry, reason: str, tally: Tally) -> None:
+    def _reject(self, session: Session, entry: FeedEntry, reason: str, now: datetime) -> None:
         log.warning("feed entry %d rejected: %s", entry.position, reason)
         session.merge(self.rejected_model(position=entry.position, entry_id=entry.id, content_src=entry.content_src,
-                                          reason=reason, rejected_at=self.clock(), attempts=1))
-        tally.rejected += 1
+                                          reason=reason, rejected_at=now, attempts=1))
+
+
+def _following(changes: list[Change], position: int) -> list[Change]:
+    """The changes after `position`, which must follow it without a gap."""
+    taken: list[Change] = []
+    for change in changes:
+        if change.entry.position <= position:
+            continue
+        if change.entry.position != position + 1:
+            raise FeedError(f"Entry {change.entry.position} came before entry {position + 1}.")
+        taken.append(change)
+        position = change.entry.position
+    return taken

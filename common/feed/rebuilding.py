@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from common import request_id
 from common.db import Database
-from common.feed.applying import Applier, ImportEntry
+from common.feed.applying import Applier
 from common.feed.copying import Copy, CopyTakenOver
 from common.feed.following import FeedClient
 from common.feed.progress import Progress, RebuildMark, new_owner
 from common.feed.reading import FeedReader, Stopped
 from common.feed.retrying import retry
+from common.feed.storing import VersionedImport
 from common.feed.running import BATCH
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,12 @@ class Rebuilder:
     """
 
     def __init__(self, db: Database, copy: Copy, state_model, rejected_model, mark_model,
-                 import_entry: ImportEntry, client: FeedClient, clock, embedded: bool = True,
+                 import_: VersionedImport, client: FeedClient, clock, embedded: bool = True,
                  observe: Callable[[Progress], None] = lambda progress: None):
         self.db, self.copy, self.client = db, copy, client
         self.mark = RebuildMark(db, mark_model, clock)
-        self.current = Applier(db, state_model, rejected_model, import_entry, clock)
-        self.copied = partial(Applier, copy.db, state_model, rejected_model, import_entry, clock)
+        self.current = Applier(db, state_model, rejected_model, import_, clock)
+        self.copied = partial(Applier, copy.db, state_model, rejected_model, import_, clock)
         self.reader = FeedReader(client, embedded, passes_unavailable=True)
         self.observe = observe  # told of its progress after every batch (metrics)
         self.after_batch: Callable[[int], None] = lambda position: None  # a hook for tests

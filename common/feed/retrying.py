@@ -65,7 +65,7 @@ def _import(applier: Applier, position: int, document: Any) -> bool:
         rejected = session.get(applier.rejected_model, position, populate_existing=True)
         if rejected is None:
             return False
-        applier.import_entry(session, document, applier.clock())
+        applier.import_(session, document, applier.clock())
         session.delete(rejected)
         return True
 

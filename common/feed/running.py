@@ -16,7 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common import request_id
 from common.db import Database
-from common.feed.applying import Applier, ImportEntry, Tally
+from common.feed.applying import Applier, Tally
+from common.feed.storing import VersionedImport
 from common.feed.documents import DocumentError
 from common.feed.following import FeedClient, FeedEntry, FeedError
 from common.feed.standing import Standing, standing
@@ -68,7 +69,7 @@ class Consumer:
     goes on from there.
     """
 
-    def __init__(self, db: Database, state_model, rejected_model, import_entry: ImportEntry,
+    def __init__(self, db: Database, state_model, rejected_model, import_: VersionedImport,
                  client: FeedClient, clock: Callable[[], datetime],
                  observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
                  embedded: bool = True):
@@ -77,7 +78,7 @@ class Consumer:
         self.clock = clock
         self.observe = observe  # told of every poll's result and duration (metrics)
         self.reader = FeedReader(client, embedded)
-        self.applier = Applier(db, state_model, rejected_model, import_entry, clock)
+        self.applier = Applier(db, state_model, rejected_model, import_, clock)
         # One poll at a time, whether scheduled or asked for: in this process, and
         # across the processes (workers, replicas) that share the database.
         self._lock = threading.Lock()

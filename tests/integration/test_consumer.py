@@ -13,6 +13,7 @@ import invoicing.models
 from common import parts
 from common.feed import running
 from invoicing.importer import import_order as import_invoice
+from tests.support.importing import watched
 from tests.conftest import live_server
 from tests.integration.support import BROWSER_ACCEPT, Origin, handmade_feed, place_order
 
@@ -187,16 +188,14 @@ def test_an_entry_repeated_in_one_feed_is_imported_once(origin, consumer_app):
 
 def test_a_crash_before_commit_imports_nothing_and_the_next_poll_imports_once(order_url, make_consumer):
     order = place_order(order_url)
-    calls = []
+    calls: list[int] = []
 
-    def crashes_once(session, document, now):
-        calls.append(document["id"])
-        stored = import_invoice(session, document, now)
+    def crashes_once(batch):
+        calls.extend(rows.head["id"] for rows in batch)
         if len(calls) == 1:
             raise RuntimeError("the process dies before the commit")
-        return stored
 
-    consumer = make_consumer(invoicing.models, crashes_once, order_url + "/feed")
+    consumer = make_consumer(invoicing.models, watched(import_invoice, stored=crashes_once), order_url + "/feed")
 
     failed = consumer.poll()
 

@@ -13,6 +13,7 @@ import invoicing.models
 from common import parts
 from invoicing.importer import import_order as import_invoice
 from shipping.importer import import_order as import_shipment
+from tests.support.importing import watched
 from tests.conftest import live_server
 from tests.integration.support import Origin, cancel_order, handmade_feed, place_order
 
@@ -55,12 +56,8 @@ def test_a_new_consumer_jumps_to_the_first_page_and_imports_walking_forward(page
     front, base = paged
     orders = [place_order(base) for _ in range(10)]
     front.paths.clear()
-    applied = []
-
-    def recording(session, document, now):
-        applied.append(document["id"])
-        return import_invoice(session, document, now)
-
+    applied: list[int] = []
+    recording = watched(import_invoice, mapping=lambda document: applied.append(document["id"]))
     consumer = make_consumer(invoicing.models, recording, base + "/feed", embedded=embedded)
 
     result = consumer.poll()
@@ -87,13 +84,9 @@ def test_a_consumer_reaches_its_place_in_a_fixed_number_of_requests(paged, make_
     for _ in range(history - position):
         place_order(base)
     front.paths.clear()
-    asked_before_import = []
-
-    def recording(session, document, now):
-        asked_before_import.append(len(feed_requests(front)))
-        return import_invoice(session, document, now)
-
-    consumer.applier.import_entry = recording
+    asked_before_import: list[int] = []
+    consumer.applier.import_ = watched(import_invoice,
+                                       mapping=lambda document: asked_before_import.append(len(feed_requests(front))))
     result = consumer.poll()
 
     assert (result.status, result.imported) == (200, history - position)

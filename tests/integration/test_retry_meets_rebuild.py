@@ -17,6 +17,7 @@ from common.db import Database
 from common.feed.progress import STALE_SECONDS
 from common.utc import utc_now
 from tests.integration.support import place_order
+from tests.support.importing import watched
 from tests.support.waiting import PATIENCE, until
 
 JSON = {"Accept": "application/json"}
@@ -158,14 +159,9 @@ def test_a_retry_compares_and_stores_the_version_with_the_state_locked(order_sit
                                                                       monkeypatch):
     app, _, failing = rejected_once(order_site, follower)
     failing.clear()
-    applier = parts.consumer(app).applier
-    import_entry, locked = applier.import_entry, []
-
-    def watched(session, document, now):
-        locked.append(state_locked_elsewhere(database_url))
-        return import_entry(session, document, now)
-
-    monkeypatch.setattr(applier, "import_entry", watched)
+    applier, locked = parts.consumer(app).applier, list[bool]()
+    monkeypatch.setattr(applier, "import_", watched(
+        applier.import_, mapping=lambda document: locked.append(state_locked_elsewhere(database_url))))
 
     assert retry(app, 1) == (200, {"imported": True, "message": "Imported."})
     assert locked == [True]

@@ -8,7 +8,8 @@ import pytest
 from common.feed.documents import DocumentError
 from common.money import money_text
 from invoicing.importer import invoice_from_order
-from tests.unit.test_mapping import NOW, order
+from tests.support.documents import order
+from tests.unit.test_mapping import NOW
 
 
 @pytest.mark.parametrize("amount, text", [
@@ -19,12 +20,12 @@ def test_an_amount_reads_with_grouped_thousands_two_places_and_its_currency(amou
 
 
 def test_an_invoice_keeps_the_currency_its_order_names():
-    assert invoice_from_order(order(currency="CHF"), NOW).currency == "CHF"
+    assert invoice_from_order(order(currency="CHF"), NOW).head["currency"] == "CHF"
 
 
 def test_an_order_document_from_before_currencies_were_named_means_euros():
     assert "currency" not in order()
-    assert invoice_from_order(order(), NOW).currency == "EUR"
+    assert invoice_from_order(order(), NOW).head["currency"] == "EUR"
 
 
 @pytest.mark.parametrize("code", ["eur", "EURO", "", "€", 978])
