@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
+from xml.parsers import expat
+from xml.sax import SAXException
 
 import feedparser
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
-from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import ParseError, fromstring
 
 from common import json_body, request_id
 from common.feed import AFTER_REL, EMBEDDED_REL, POSITION_NS
@@ -205,8 +205,9 @@ def _carries_documents(url: str) -> bool:
 def parse_page(body: bytes, url: str) -> FeedPage:
     """A page of the feed: its entries oldest first (it lists the newest first)."""
     _refuse_dtd(body)
-    parsed = feedparser.parse(body)
-    if parsed.bozo and not parsed.entries:
+    # Nothing of a feed is shown as HTML: no sanitizing, no resolving inside content.
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    if parsed.bozo and (isinstance(parsed.bozo_exception, SAXException) or not parsed.entries):
         raise FeedError(f"The feed is not well-formed XML ({parsed.bozo_exception}).")
     prefix = _prefix(parsed.namespaces)
     entries = sorted((_entry(item, prefix, url) for item in parsed.entries), key=lambda entry: entry.position)
@@ -261,14 +262,38 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 
 
 def _refuse_dtd(body: bytes) -> None:
-    # feedparser expands internal entities without limit: a document type
-    # declaration has no place in an Atom feed, so none reaches it.
+    """feedparser expands the internal entities a document type declares, without
+    limit: a document type has no place in an Atom feed, so none reaches it. Only the
+    prolog is read here, up to the root element (where XML allows a document type),
+    so that the page is parsed in full once, by feedparser."""
+    reader = expat.ParserCreate()
+    reader.StartDoctypeDeclHandler = _declares_doctype
+    reader.StartElementHandler = _prolog_over
     try:
-        fromstring(body, forbid_dtd=True)
-    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden):
+        reader.Parse(body, True)
+    except _PrologOver:
+        return
+    except _DeclaresDoctype:
         raise FeedError("The feed declares a document type; it is refused.") from None
-    except ParseError as error:
+    except expat.ExpatError as error:
         raise FeedError(f"The feed is not well-formed XML ({error}).") from None
+    raise FeedError("The feed is not well-formed XML (no root element).")
+
+
+class _PrologOver(Exception):
+    pass
+
+
+class _DeclaresDoctype(Exception):
+    pass
+
+
+def _prolog_over(*_) -> None:
+    raise _PrologOver
+
+
+def _declares_doctype(*_) -> None:
+    raise _DeclaresDoctype
 
 
 def _expect_ok(response: requests.Response, what: str) -> None:

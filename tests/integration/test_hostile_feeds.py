@@ -18,6 +18,10 @@ BOMB = b"""<?xml version="1.0"?>
     f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">'.encode() for i in range(6)) + b"""]>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><title>&g;</title></feed>"""  # 40 MB expanded
 
+# The same declarations past the prolog, where XML allows none.
+LATE_BOMB = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><id>x</id>""" + \
+    BOMB.split(b"?>", 1)[1].split(b"<feed", 1)[0] + b"""<title>&g;</title></feed>"""
+
 TRUNCATED = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><id>x</id><entry><id>e"""
 
 
@@ -36,9 +40,10 @@ def serving(body: bytes):
 @pytest.mark.parametrize("app, reason", [
     (serving(XXE), "document type"),
     (serving(BOMB), "document type"),
+    (serving(LATE_BOMB), "not well-formed"),
     (serving(TRUNCATED), "not well-formed"),
     (huge, "larger than 10 MiB"),
-], ids=["xxe", "entity-bomb", "truncated", "50-MB"])
+], ids=["xxe", "entity-bomb", "late-entity-bomb", "truncated", "50-MB"])
 def test_a_hostile_feed_is_refused_without_reading_files_or_growing_memory(app, reason, consumer_app):
     with live_server(app) as base:
         invoicing = consumer_app("invoicing", f"{base}/feed")
