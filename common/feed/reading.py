@@ -3,7 +3,7 @@ that holds the next entry, the walk forward along next-archive, the gap checks, 
 each entry's document, inline or by its link."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -63,20 +63,39 @@ class FeedReader:
 
     def changes_after(self, position: int, subscription: FeedPage, batch: int) -> Iterator[list[Change]]:
         """The changes after `position` in order, at most `batch` at a time, page by
-        page as the pages are read. A document that cannot be had now ends it with
-        Stopped, after the changes before it."""
+        page. While the caller applies one batch, what follows is on its way: the next
+        batch's linked documents and the next page (one batch and one page ahead, no
+        more). A page that cannot be had ends it with that error, after every batch
+        before it; a document that cannot be had now ends it with Stopped, after the
+        changes before it."""
+        with ThreadPoolExecutor(FETCHES_AT_ONCE, initializer=request_id.adopt,
+                                initargs=(request_id.current(),)) as fetcher:  # the poll's id in every fetch
+            for entries in self._new_entries_after(position, subscription):
+                chunks = [entries[start:start + batch] for start in range(0, len(entries), batch)]
+                ahead: _Batch | None = None
+                try:
+                    for index, chunk in enumerate(chunks):
+                        current = ahead or _Batch(self, fetcher, chunk)
+                        ahead = _Batch(self, fetcher, chunks[index + 1]) if index + 1 < len(chunks) else None
+                        yield from current.changes()
+                finally:
+                    if ahead is not None:  # stopped, or the caller stopped asking
+                        ahead.cancel()
+
+    def _new_entries_after(self, position: int, subscription: FeedPage) -> Iterator[list[FeedEntry]]:
+        """Page by page, the entries after `position`, checked to follow it."""
         expected = position + 1
         for page in self._pages_from(position, subscription):
             entries = _new_entries(page, expected)
             if not entries and page.next_archive:  # a page after the first always brings news
                 raise FeedError(f"The feed's page before {page.next_archive} has nothing after "
                                 f"position {expected - 1}; its next-archive links do not lead forward.")
-            for start in range(0, len(entries), batch):
-                yield from self._with_documents(entries[start:start + batch])
+            yield entries
             expected += len(entries)
 
     def _pages_from(self, position: int, subscription: FeedPage) -> Iterator[FeedPage]:
-        """The page that holds the entry after `position`, and those after it."""
+        """The page that holds the entry after `position`, and those after it, each
+        asked for while the one before is in use."""
         if subscription.reaches_back_to(position + 1) or not subscription.entries:
             yield subscription
             return
@@ -84,11 +103,14 @@ class FeedReader:
         if jump is None:  # a feed without the jump: walk back to the position first
             yield from self._walked_back_to(position, subscription)
             return
-        page = self._read(jump, redirected=True)
-        yield page
-        while page.next_archive:
-            page = self._read(page.next_archive)
-            yield page
+        with ThreadPoolExecutor(1, initializer=request_id.adopt, initargs=(request_id.current(),)) as reader:
+            page = self._read(jump, redirected=True)
+            while True:
+                following = reader.submit(self._read, page.next_archive) if page.next_archive else None
+                yield page
+                if following is None:
+                    return
+                page = following.result()
 
     def _walked_back_to(self, position: int, page: FeedPage) -> list[FeedPage]:
         pages = [page]
@@ -100,31 +122,46 @@ class FeedReader:
         url, body = self.client.get_page(url, redirected)
         return parse_page(body, url)
 
-    def _with_documents(self, entries: list[FeedEntry]) -> Iterator[list[Change]]:
-        """`entries` with their documents; inline ones at once, linked ones fetched a
-        few at a time. On the first that cannot be had: those before it, then Stopped."""
-        changes, stopped = [], None
-        linked = [entry for entry in entries if entry.inline is None]
-        with ThreadPoolExecutor(FETCHES_AT_ONCE, initializer=request_id.adopt,
-                                initargs=(request_id.current(),)) as fetcher:  # the poll's id in every fetch
-            fetched = {entry.position: fetcher.submit(self.client.get_document, entry) for entry in linked}
-            for entry in entries:
-                try:
-                    changes.append(Change(entry, _inline(entry, entry.inline) if entry.inline is not None
-                                          else fetched[entry.position].result()))
-                except UnusableDocument as unusable:
-                    changes.append(Change(entry, unusable))
-                except Exception as failure:  # noqa: BLE001 - reported with what was done
-                    if not self.passes_unavailable or isinstance(failure, CredentialRefused):
-                        stopped = Stopped(failure, entry)
-                        break
-                    changes.append(Change(entry, FeedError(f"{entry.content_src} could not be had: {failure}")))
-            for future in fetched.values():
-                future.cancel()
+
+class _Batch:
+    """Entries whose linked documents are being fetched, a few at a time."""
+
+    def __init__(self, reader: FeedReader, fetcher: ThreadPoolExecutor, entries: list[FeedEntry]):
+        self.reader, self.entries = reader, entries
+        self.fetched = {entry.position: fetcher.submit(reader.client.get_document, entry)
+                        for entry in entries if entry.inline is None}
+
+    def changes(self) -> Iterator[list[Change]]:
+        """The batch's changes; on the first document that cannot be had now, those
+        before it, then Stopped."""
+        changes = []
+        for entry in self.entries:
+            try:
+                changes.append(Change(entry, self._document(entry, self.fetched.get(entry.position))))
+            except Exception as failure:  # noqa: BLE001 - reported with what was done
+                if changes:
+                    yield changes
+                raise Stopped(failure, entry) from failure
         if changes:
             yield changes
-        if stopped is not None:
-            raise stopped from stopped.error
+
+    def cancel(self) -> None:
+        for future in self.fetched.values():
+            future.cancel()
+
+    def _document(self, entry: FeedEntry, fetched: Future | None) -> Any:
+        """The entry's document: inline, or as fetched; a FeedError in place of one that
+        cannot be had now, where this reader passes those on."""
+        try:
+            return fetched.result() if fetched is not None else _inline(entry, entry.inline or "")
+        except UnusableDocument as unusable:
+            return unusable
+        except CredentialRefused:
+            raise
+        except Exception as failure:
+            if not self.reader.passes_unavailable:
+                raise
+            return FeedError(f"{entry.content_src} could not be had: {failure}")
 
 
 def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:

@@ -3,6 +3,7 @@ its pages, fetching only what is new, applying cancellations, refusing gaps."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 
 import lxml.html
@@ -16,6 +17,7 @@ from shipping.importer import import_order as import_shipment
 from tests.support.importing import watched
 from tests.conftest import live_server
 from tests.integration.support import Origin, cancel_order, handmade_feed, place_order
+from tests.support.waiting import PATIENCE
 
 JSON = {"Accept": "application/json"}
 TAG = "tag:microservice-atom,2026:order"
@@ -84,13 +86,53 @@ def test_a_consumer_reaches_its_place_in_a_fixed_number_of_requests(paged, make_
     for _ in range(history - position):
         place_order(base)
     front.paths.clear()
-    asked_before_import: list[int] = []
+    asked_before_import: list[list[str]] = []
     consumer.applier.import_ = watched(import_invoice,
-                                       mapping=lambda document: asked_before_import.append(len(feed_requests(front))))
+                                       mapping=lambda document: asked_before_import.append(feed_requests(front)))
     result = consumer.poll()
 
     assert (result.status, result.imported) == (200, history - position)
-    assert asked_before_import[0] <= 3
+    asked = asked_before_import[0]
+    assert len(asked) <= 4
+    if len(asked) == 4:  # the page after the one the jump led to, read while that one is applied
+        assert asked[3] in (f"/feed/archive/{int(asked[2].rsplit('/', 1)[1]) + 1}", "/feed")
+
+
+@pytest.mark.parametrize("failure", ["404", "timeout", "malformed"])
+def test_a_page_read_ahead_that_fails_ends_the_poll_after_the_batches_before_it(make_app, settings_for,
+                                                                              make_consumer, failure):
+    """Page 3 is read while page 2 is applied; when it fails, pages 1 and 2 are in and
+    the next poll goes on from there."""
+    order_app = make_app("order", settings_for("order", feed_page_size=3))
+    failing, release = {"/feed/archive/3"}, threading.Event()
+
+    def front(environ, start_response):
+        if environ["PATH_INFO"] not in failing:
+            return order_app(environ, start_response)
+        if failure == "timeout":
+            release.wait(PATIENCE)
+        if failure == "malformed":
+            start_response("200 OK", [("Content-Type", "application/atom+xml")])
+            return [b"<feed xmlns='http://www.w3.org/2005/Atom'><entry><id>"]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not here"]
+
+    with live_server(front) as base:
+        orders = [place_order(base) for _ in range(10)]
+        # Documents inline: the pages are the only requests, and only page 3 waits past the timeout.
+        consumer = make_consumer(invoicing.models, import_invoice, base + "/feed", timeout=(3.05, 3.0))
+        try:
+            failed = consumer.poll()
+        finally:
+            release.set()
+        after_failure = consumer.state().position, invoice_ids(consumer)
+        failing.clear()
+        mended = consumer.poll()
+
+    assert (failed.status, failed.imported) == ("error", 6), failed.message
+    assert after_failure == (6, sorted(order["id"] for order in orders[:6]))
+    assert (mended.status, mended.imported) == (200, 4), mended.message
+    assert invoice_ids(consumer) == sorted(order["id"] for order in orders)
 
 
 def test_later_polls_fetch_only_what_is_new(paged, consumer_app):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -99,7 +100,33 @@ def test_the_page_after_a_position_is_reached_in_two_requests_whatever_the_histo
     first = next(reader.changes_after(position, subscription, 50))
 
     assert first[0].entry.position == position + 1
-    assert len(feed.asked) <= 2  # the subscription document, then the page the jump leads to
+    # The subscription document, then the page the jump leads to; the page after that
+    # may be on its way already (read ahead while the first batch is applied).
+    assert feed.asked[:2] in ([f"{BASE}/feed"], [f"{BASE}/feed", f"{BASE}/feed/after/{position}"])
+    assert feed.asked[2:] in ([], [f"{BASE}/feed/archive/{position // 20 + 2}"])
+
+
+def test_the_next_page_is_read_while_a_batch_is_applied_and_no_further():
+    feed = FakeFeed(100, size=20)
+    reader = FeedReader(feed, embedded=False)
+    subscription = reader.parse(reader.subscription(None, None).body)
+    changes = reader.changes_after(0, subscription, 50)
+    read_ahead = threading.Event()
+    get_page = feed.get_page
+
+    def noted(url, redirected=False):
+        answer = get_page(url, redirected)
+        if url.endswith("/archive/2"):
+            read_ahead.set()
+        return answer
+
+    feed.get_page = noted
+    first = next(changes)  # page 1, while it is applied
+
+    assert [change.entry.position for change in first] == list(range(1, 21))
+    assert read_ahead.wait(5)
+    assert feed.asked == [f"{BASE}/feed", f"{BASE}/feed/after/0", f"{BASE}/feed/archive/2"]
+    assert [change.entry.position for batch in changes for change in batch] == list(range(21, 101))
 
 
 def test_it_walks_forward_page_by_page_in_batches_without_gaps():
