@@ -19,7 +19,7 @@ from common.db import Database
 from common.feed.applying import Applier, Tally
 from common.feed.storing import VersionedImport
 from common.feed.documents import DocumentError
-from common.feed.following import FeedClient, FeedEntry, FeedError
+from common.feed.following import FeedClient, FeedEntry, FeedError, FeedResponse
 from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
 from common.feed.retrying import Retried, retry
@@ -86,6 +86,7 @@ class Consumer:
         self._closed = False
         self._failures = 0
         self._resume_at = 0.0  # time.monotonic() before which no poll of its own starts
+        self._news: FeedResponse | None = None  # what a wait on the feed brought, for the next poll
 
     def poll(self, wait: bool = True) -> PollResult | None:
         """Poll now. While another process of this service polls, wait for it, or
@@ -110,6 +111,11 @@ class Consumer:
         except (FeedError, SQLAlchemyError) as error:  # the next poll says what is wrong
             log.debug("waiting on %s: %s", self.client.feed_url, error)
             return False
+        if response.status == 200:
+            # The answer is the new subscription document: the next poll starts from it
+            # instead of asking again. Should another process have polled meanwhile, the
+            # entries it took are passed over; the feed only ever grows.
+            self._news = response
         return response.status == 200 or response.waited
 
     def close(self) -> None:
@@ -161,7 +167,8 @@ class Consumer:
 
     def _poll(self) -> PollResult:
         saved = self.applier.state()
-        response = self.reader.subscription(saved.etag, saved.last_modified)
+        news, self._news = self._news, None
+        response = news or self.reader.subscription(saved.etag, saved.last_modified)
         if response.status == 304:
             return PollResult(304)
         subscription = self.reader.parse(response.body)

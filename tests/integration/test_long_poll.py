@@ -14,6 +14,7 @@ import feedparser
 import pytest
 import requests
 
+import invoicing.models
 from common.db import Database
 from common.feed import waiting
 from common.utc import utc_now
@@ -22,6 +23,7 @@ from msatom.stack import PostgresCluster, wait_until
 from order import service
 from tests.conftest import live_server, running
 from tests.support.orders import order_request
+from invoicing.importer import import_order as import_invoice
 from tests.integration.support import place_order
 
 # How long a test waits for something that happens at once when all is well: long
@@ -289,3 +291,32 @@ def test_waiting_requests_do_not_hold_database_connections(feed_service):
         held(app, 20)
         place_order(url)
         assert {answer.result(SOON).status_code for answer in answers} == {200}
+
+
+def test_a_woken_consumer_applies_what_the_wait_brought_without_asking_again(feed_service, make_consumer):
+    app, base = feed_service()
+    asked: list[str] = []
+    consumer = make_consumer(invoicing.models, import_invoice, f"{base}/feed")
+    get_feed_of_client = consumer.client.get_feed
+
+    def noted(etag, last_modified, url=None, wait=0):
+        asked.append(f"{url} wait={wait}")
+        return get_feed_of_client(etag, last_modified, url, wait)
+
+    consumer.client.get_feed = noted
+    consumer.poll()  # the feed is empty: nothing to take, validators saved
+    woken: list[bool] = []
+    waiting = threading.Thread(target=lambda: woken.append(consumer.wait_for_news(25)))
+    waiting.start()
+    held(app, 1)
+    order = place_order(base)
+    waiting.join(SOON)
+    asked_before_poll = list(asked)
+
+    result = consumer.poll()
+
+    assert woken == [True]
+    assert (result.status, result.imported) == (200, 1)
+    assert asked == asked_before_poll  # the poll asked nothing more
+    with consumer.db.session() as session:
+        assert session.get(invoicing.models.Invoice, order["id"]) is not None
