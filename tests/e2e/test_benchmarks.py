@@ -90,6 +90,12 @@ def table(output: str, header: str) -> list[list[str]] | None:
     return None
 
 
+def has_row(rows: list[list[str]], label: str) -> bool:
+    """A row begins with the words of `label`, and figures follow them."""
+    words = label.split()
+    return any(row[:len(words)] == words and len(row) > len(words) for row in rows)
+
+
 @pytest.mark.parametrize("benchmark", BENCHMARKS, ids=lambda benchmark: benchmark.script.removesuffix(".py"))
 def test_a_benchmark_runs_at_a_tiny_size_and_prints_its_table(benchmark, benchmarks):
     reason = missing_program(benchmark)
@@ -99,10 +105,8 @@ def test_a_benchmark_runs_at_a_tiny_size_and_prints_its_table(benchmark, benchma
     assert ran.returncode == 0, ran.summary()
     rows = table(ran.output, benchmark.header)
     assert rows is not None, f"no header row beginning {benchmark.header!r}\n{ran.summary()}"
-    absent = [label for label in benchmark.rows
-              if not any(row[:len(label.split())] == label.split() and len(row) > len(label.split())
-                         for row in rows)]
-    assert not absent, f"rows without figures: {absent}\n{ran.summary()}"
+    absent = [label for label in benchmark.rows if not has_row(rows, label)]
+    assert not absent, f"rows missing from its table: {absent}\n{ran.summary()}"
 
 
 def test_profile_shares_tells_what_the_sampled_thread_was_doing(tmp_path):
