@@ -8,7 +8,8 @@ Needs PostgreSQL's binaries (Debian package postgresql). Starts a throwaway clus
 fills one order database per size (bench/filling.py) and serves it with gunicorn as
 production does (two gthread workers of 16 threads). For each run and variant a new
 consumer, invoicing's Consumer on an empty PostgreSQL database of its own, polls once
-in this process:
+in this process, with a feed reader's token for the order documents as a stack's
+consumers have one:
 
   links      follows each entry's link to its document (EMBEDDED_DOCUMENTS=0), one
              request an entry, four at a time;
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import shutil
 import signal
 import statistics
@@ -59,7 +61,7 @@ from common.schema import upgrade  # noqa: E402
 from common.utc import utc_now  # noqa: E402
 from invoicing import models  # noqa: E402
 from invoicing.importer import import_order  # noqa: E402
-from msatom.stack import PostgresCluster, answers, free_port, start_gunicorn, wait_until  # noqa: E402
+from msatom.stack import PostgresCluster, answers, feed_credential, free_port, start_gunicorn, wait_until  # noqa: E402
 
 VARIANTS = ("links", "embedded", "walk-back")
 
@@ -85,6 +87,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # the rejected or stopped polls' warnings are the bench's own doing
     cluster = PostgresCluster().start()
     folder = Path(tempfile.mkdtemp(prefix="msatom-catch-up-"))
+    auth_key = secrets.token_hex(32)  # the order service checks the consumers' credentials with it
     rows = []
     try:
         for size in sizes:
@@ -93,14 +96,15 @@ def main() -> None:
             print(f"# {size} orders filled in {time.perf_counter() - started:.1f} s", flush=True)
             port = free_port()
             server = start_gunicorn("order", port, folder, args.workers, DATABASE_URL=url,
-                                    FEED_PAGE_SIZE=str(PAGE_SIZE))
+                                    FEED_PAGE_SIZE=str(PAGE_SIZE), AUTH_KEY=auth_key)
             order_url = f"http://127.0.0.1:{port}"
             try:
                 wait_until(lambda: answers(f"{order_url}/health"), 60, "the order service answering")
                 for run in range(args.runs):
                     for variant in variants:
                         profile = args.profile if (args.profile and run == 0 and size == sizes[-1]) else None
-                        result = catch_up(cluster, order_url, server.process.pid, size, variant, run, args.window,
+                        client = FeedClient(f"{order_url}/feed", credential=feed_credential(auth_key, "invoicing"))
+                        result = catch_up(cluster, client, server.process.pid, size, variant, run, args.window,
                                           profile)
                         rows.append(result)
                         print("# " + describe(result), flush=True)
@@ -112,27 +116,16 @@ def main() -> None:
     print_table(rows, variants)
 
 
-def catch_up(cluster: PostgresCluster, order_url: str, server_pid: int, size: int, variant: str, run: int,
+def catch_up(cluster: PostgresCluster, client: FeedClient, server_pid: int, size: int, variant: str, run: int,
              window: float, profile: Path | None) -> dict:
     db = Database(cluster.create_database(f"consumer_{size}_{variant.replace('-', '_')}_{run}"))
     upgrade(db, models.MIGRATIONS)
-    consumer = Consumer(db, models.PollState, models.RejectedEntry, import_order,
-                        FeedClient(f"{order_url}/feed"), utc_now, embedded=variant == "embedded")
-    batches: list[tuple[float, int]] = []  # (when it committed, orders it imported)
-    apply = consumer.applier.apply
-
-    def timed_apply(changes):
-        tally = apply(changes)
-        batches.append((time.perf_counter(), tally.imported))
-        if time.perf_counter() - batches[0][0] > window:
-            raise Enough("window over")
-        return tally
-
-    consumer.applier.apply = timed_apply
+    consumer = Consumer(db, models.PollState, models.RejectedEntry, import_order, client, utc_now,
+                        embedded=variant == "embedded")
     spent = {"pages": 0.0, "parse": 0.0, "apply": 0.0, "sql": 0.0}  # seconds of the poll's own thread in each
+    batches = time_batches(consumer, spent, window)
     statements = count_statements(db, spent)
     consumer.reader.client.get_page = stopwatch(consumer.reader.client.get_page, spent, "pages")
-    consumer.applier.apply = stopwatch(consumer.applier.apply, spent, "apply")
     postgres = procstat.postmaster_pid(cluster.data)
     cpu = lambda: (procstat.cpu_seconds(os.getpid(), descendants=False),  # noqa: E731
                    procstat.cpu_seconds(server_pid), procstat.cpu_seconds(postgres))
@@ -159,6 +152,25 @@ def catch_up(cluster: PostgresCluster, order_url: str, server_pid: int, size: in
         # the rest is the documents (fetched by link, or read inline) and the start.
         "shares": {name: seconds / (ended - started) for name, seconds in spent.items()},
     }
+
+
+def time_batches(consumer: Consumer, spent: dict, window: float) -> list[tuple[float, int]]:
+    """The batches `consumer` commits from now on, as (when it committed, orders it
+    imported), each call's seconds added to spent["apply"]; past `window` seconds after
+    the first batch the poll ends. The one place that knows how the consumer applies a
+    batch: where that changes, this changes with it."""
+    batches: list[tuple[float, int]] = []
+    apply = consumer.applier.apply
+
+    def timed_apply(changes):
+        tally = apply(changes)
+        batches.append((time.perf_counter(), tally.imported))
+        if time.perf_counter() - batches[0][0] > window:
+            raise Enough("window over")
+        return tally
+
+    consumer.applier.apply = stopwatch(timed_apply, spent, "apply")
+    return batches
 
 
 def stopwatch(function, spent: dict, name: str):

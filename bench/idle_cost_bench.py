@@ -3,16 +3,17 @@ quiet window with two consumers waiting on the feed (long-poll) beside two polli
 every second (POLL_WAIT_SECONDS=0, POLL_INTERVAL_SECONDS=1), and beside no consumer.
 
     .venv/bin/python bench/idle_cost_bench.py [--seconds 60] [--runs 3] [--workers 2] [--consumer-workers 1]
+                                              [--settle 5] [--variants none,waiting,polling]
 
-Needs PostgreSQL's binaries (Debian package postgresql). The three variants run at
-the same time, each with a PostgreSQL cluster of its own holding its databases, its
-order service under gunicorn (--workers gthread workers of 16 threads, as
-production) and its consumers, invoicing and shipping, under gunicorn too
-(--consumer-workers each; every worker of a consumer follows the feed). One order is
-placed and imported first, then the windows follow one after another. For each
-window it prints the CPU seconds of the order service (the gunicorn master and its
-workers), of the consumers and of PostgreSQL, and the requests the order service
-answered (its access log).
+Needs PostgreSQL's binaries (Debian package postgresql). The three variants (or
+those --variants names) run at the same time, each with a PostgreSQL cluster of its
+own holding its databases, its order service under gunicorn (--workers gthread
+workers of 16 threads, as production) and its consumers, invoicing and shipping,
+under gunicorn too (--consumer-workers each; every worker of a consumer follows the
+feed). One order is placed and imported first, then the windows follow one after
+another. For each window it prints the CPU seconds of the order service (the
+gunicorn master and its workers), of the consumers and of PostgreSQL, and the
+requests the order service answered (its access log).
 """
 from __future__ import annotations
 
@@ -38,10 +39,10 @@ from common.auth.rules import ADMIN  # noqa: E402
 from common.utc import utc_now  # noqa: E402
 from msatom.stack import PostgresCluster, Process, answers, free_port, start_gunicorn, wait_until  # noqa: E402
 
-VARIANTS = {  # the consumers' settings; None: no consumer
-    "no consumer": None,
-    "2 waiting (long-poll)": {"POLL_INTERVAL_SECONDS": "1"},
-    "2 polling every 1 s": {"POLL_INTERVAL_SECONDS": "1", "POLL_WAIT_SECONDS": "0"},
+VARIANTS = {  # as --variants names them: as the table names them, the consumers' settings (None: no consumer)
+    "none": ("no consumer", None),
+    "waiting": ("2 waiting (long-poll)", {"POLL_INTERVAL_SECONDS": "1"}),
+    "polling": ("2 polling every 1 s", {"POLL_INTERVAL_SECONDS": "1", "POLL_WAIT_SECONDS": "0"}),
 }
 
 
@@ -107,15 +108,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="windows, one after another")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of the order service")
     parser.add_argument("--consumer-workers", type=int, default=1, help="gunicorn workers of each consumer")
+    parser.add_argument("--settle", type=float, default=5.0,
+                        help="seconds after the order's import before the first window: its polls end")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
     args = parser.parse_args()
+    variants = args.variants.split(",")
+    unknown = set(variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     systems = []
     rows = []
     try:
-        for name, consumers in VARIANTS.items():
+        for variant in variants:
+            name, consumers = VARIANTS[variant]
             systems.append(System(name, consumers, args.workers, args.consumer_workers))
         for system in systems:
             system.place_one_order()
-        time.sleep(5)  # the polls of the order's arrival are over
+        time.sleep(args.settle)
         for run in range(args.runs):
             before = {system.name: (system.cpu(), system.requests_answered()) for system in systems}
             time.sleep(args.seconds)
@@ -144,7 +153,7 @@ def print_table(rows: list[dict], args) -> None:
     print(f"{'consumers':<22} {'order service':>13} {'consumers':>10} {'PostgreSQL':>10} {'requests':>9}  "
           f"windows (order service s)")
     medians = {}
-    for variant in VARIANTS:
+    for variant, _ in VARIANTS.values():
         group = [row for row in rows if row["variant"] == variant]
         if not group:
             continue
@@ -153,7 +162,7 @@ def print_table(rows: list[dict], args) -> None:
         medians[variant] = m
         print(f"{variant:<22} {m['order']:>13.2f} {m['consumers']:>10.2f} {m['postgres']:>10.2f} "
               f"{m['requests']:>9.0f}  | " + ", ".join(f"{row['order']:.2f}" for row in group))
-    base, waiting, polling = (medians.get(name) for name in VARIANTS)
+    base, waiting, polling = (medians.get(name) for name, _ in VARIANTS.values())
     if base and waiting and polling:
         extra_waiting, extra_polling = waiting["order"] - base["order"], polling["order"] - base["order"]
         print(f"the order service's CPU beyond no consumer: waiting {extra_waiting:.2f} s, polling "

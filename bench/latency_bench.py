@@ -3,12 +3,13 @@ consumers waiting on the feed (long-poll, the default) beside interval polling
 (POLL_WAIT_SECONDS=0).
 
     .venv/bin/python bench/latency_bench.py [--setups run,stack] [--orders 50] [--interval 5] [--rounds 1]
+                                            [--variants long-poll,interval] [--workers 2] [--settle 2]
 
-Two systems of a setup run at once, one per variant, each on free loopback ports in
-a temporary folder:
+Two systems of a setup run at once, one per variant (--variants), each on free
+loopback ports in a temporary folder:
 
   run    `msatom run` (one process, waitress, SQLite), as `make run` starts it;
-  stack  msatom.stack.Stack: PostgreSQL, the services under gunicorn (two workers
+  stack  msatom.stack.Stack: PostgreSQL, the services under gunicorn (--workers
          each), Apache in front (needs Debian's postgresql and apache2).
 
 Both have POLL_INTERVAL_SECONDS=--interval (5, the default setting). One thread per
@@ -59,7 +60,8 @@ GIVE_UP = 60.0  # seconds after which an invoice that did not come fails the ben
 class MsatomRun:
     """`msatom run` in a folder of its own (its SQLite files in folder/var)."""
 
-    def __init__(self, interval: float, wait: float | None):
+    def __init__(self, interval: float, wait: float | None, workers: int):
+        del workers  # `msatom run` is one process, whatever the stack's workers
         self.folder = Path(tempfile.mkdtemp(prefix="msatom-latency-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -103,8 +105,8 @@ class MsatomRun:
 class ApacheStack:
     """msatom.stack.Stack, with the same interface as MsatomRun."""
 
-    def __init__(self, interval: float, wait: float | None):
-        self.stack = Stack(poll_interval=interval, poll_wait=wait)
+    def __init__(self, interval: float, wait: float | None, workers: int):
+        self.stack = Stack(poll_interval=interval, poll_wait=wait, workers=workers)
         self.url = self.stack.url
 
     def credentials(self) -> dict:
@@ -130,6 +132,7 @@ class ApacheStack:
 
 
 SETUPS: dict[str, type[MsatomRun] | type[ApacheStack]] = {"run": MsatomRun, "stack": ApacheStack}
+VARIANTS = {"long-poll": None, "interval": 0}  # their POLL_WAIT_SECONDS; None: the default, waiting on the feed
 
 
 def main() -> None:
@@ -140,7 +143,15 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0, help="POLL_INTERVAL_SECONDS")
     parser.add_argument("--rounds", type=int, default=1, help="rounds with new systems (medians are printed)")
     parser.add_argument("--watch", choices=("db", "http"), default="db")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="the systems of each setup")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each service of the stack")
+    parser.add_argument("--settle", type=float, default=2.0,
+                        help="seconds between the start and the first order, for the consumers' first polls")
     args = parser.parse_args()
+    args.variants = args.variants.split(",")
+    unknown = set(args.variants) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown variants {', '.join(sorted(unknown))}; choose from {', '.join(VARIANTS)}")
     results = []
     for round_number in range(args.rounds):
         for setup in args.setups.split(","):
@@ -150,21 +161,23 @@ def main() -> None:
 
 
 def measure(setup: str, round_number: int, args) -> dict:
-    systems = {"long-poll": SETUPS[setup](args.interval, None), "interval": SETUPS[setup](args.interval, 0)}
+    systems = {variant: SETUPS[setup](args.interval, VARIANTS[variant], args.workers) for variant in args.variants}
     try:
         for system in systems.values():
             system.start()
-        time.sleep(2)  # the consumers' first polls are done
+        time.sleep(args.settle)
         samples: dict[str, list[float]] = {variant: [] for variant in systems}
         interval_done = threading.Event()
-        threads = [
-            threading.Thread(target=place_orders, args=(
+        threads = []
+        if "long-poll" in systems:
+            others_done = interval_done.is_set if "interval" in systems else lambda: True
+            threads.append(threading.Thread(target=place_orders, args=(
                 systems["long-poll"], samples["long-poll"], args.orders, lambda: 0.05 + 0.25 * random.random(),
-                interval_done.is_set, args.watch)),
-            threading.Thread(target=place_orders, args=(
+                others_done, args.watch)))
+        if "interval" in systems:
+            threads.append(threading.Thread(target=place_orders, args=(
                 systems["interval"], samples["interval"], args.orders, lambda: args.interval * random.random(),
-                lambda: True, args.watch, interval_done.set)),
-        ]
+                lambda: True, args.watch, interval_done.set)))
         started = time.perf_counter()
         for thread in threads:
             thread.start()

@@ -2,6 +2,7 @@
 answers for GET /order/health: the cost of placing an order above a request's.
 
     .venv/bin/python bench/placement_bench.py [--replicas 1 2] [--clients 8] [--seconds 5] [--rounds 5] [--quick]
+                                              [--warm-up 1] [--workers 2]
 
 Starts msatom.stack.Stack (PostgreSQL, the services under gunicorn, Apache balancing
 over the order replicas; needs Debian's postgresql and apache2) once per number of
@@ -40,7 +41,6 @@ ORDER = {"customerId": 1,
          "lines": [{"itemId": 1, "count": 2}, {"itemId": 2, "count": 1}]}
 KINDS = ("health", "place")
 PARTS = ("order", "apache", "postgres", "clients")
-WARM_UP_SECONDS = 1.0
 CORES = os.cpu_count() or 1
 
 
@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each measurement")
     parser.add_argument("--rounds", type=int, default=5, help="rounds of health then place (medians are printed)")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 2 seconds")
+    parser.add_argument("--warm-up", type=float, default=1.0, help="seconds of each kind of request before the rounds")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each service")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.seconds = 2, 2.0
@@ -59,12 +61,12 @@ def main() -> None:
 
 
 def measure(replicas: int, args) -> dict:
-    stack = Stack(order_replicas=replicas)
+    stack = Stack(order_replicas=replicas, workers=args.workers)
     stack.start()
     try:
         bench = Bench(stack, args.clients)
         for kind in KINDS:
-            bench.run(kind, WARM_UP_SECONDS)
+            bench.run(kind, args.warm_up)
         rounds = []
         for number in range(args.rounds):
             rounds.append({kind: bench.run(kind, args.seconds) for kind in KINDS})
@@ -114,9 +116,11 @@ class Bench:
     @staticmethod
     def _client(send, session, deadline: float, counts: list[int], index: int, errors: list) -> None:
         try:
-            while time.perf_counter() < deadline:
+            while True:  # one request at least, however late the thread starts: no rate is ever 0
                 send(session)
                 counts[index] += 1
+                if time.perf_counter() >= deadline:
+                    break
         except BaseException as error:  # noqa: BLE001 - handed to the main thread
             errors.append(error)
 
@@ -160,9 +164,10 @@ def print_table(results: list[dict], args) -> None:
         cpu = {part: {kind: statistics.median(r[kind]["cpu"][part] for r in rounds) for kind in KINDS}
                for part in PARTS}
         placing = sum(cpu[part]["place"] for part in PARTS)
+        allow = f"{CORES * 1000 / placing:.0f}/s" if placing else "-"  # CPU counts in ticks: a short round may see none
         print(f"{result['replicas']:>8} {rate['health']:>9.0f} {rate['place']:>9.0f} {ratio:>6.2f}   "
               + "  ".join(f"{cpu[part]['health']:>7.2f} / {cpu[part]['place']:<6.2f}" for part in PARTS)
-              + f"  {placing:>10.2f} {CORES * 1000 / placing:>9.0f}/s")
+              + f"  {placing:>10.2f} {allow:>11}")
     print("(ratio: orders/s over health/s, the median of the rounds' ratios; cpu ms: CPU milliseconds per request "
           f"of health / of a placed order; cores allow: orders per second that all {CORES} cores would carry at "
           "that cost, with nothing else running)")

@@ -1,11 +1,11 @@
 """Slow clients against the production stack: how /health answers and whether orders
 are placed while --clients connections send a request a byte at a time.
 
-    .venv/bin/python bench/slow_clients_bench.py [--clients 64] [--seconds 20] [--interval 2,5]
+    .venv/bin/python bench/slow_clients_bench.py [--clients 64] [--seconds 20] [--interval 2,5] [--workers 2]
 
 Needs PostgreSQL's binaries and Apache (Debian packages postgresql, apache2). Starts
 the stack as `msatom stack` does (msatom/stack.py: the services under gunicorn, two
-workers of 16 threads, Apache in front) and runs four attacks one after another, each
+workers of 16 threads unless --workers says otherwise, Apache in front) and runs four attacks one after another, each
 for --seconds: slow bodies (a JSON POST announcing 100 KB, 20 KB sent at once, then a
 byte every --interval seconds) and slow headers (a byte every --interval seconds),
 through Apache and straight to the order service's gunicorn. Meanwhile, every 0.25 s,
@@ -46,11 +46,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--interval", default="2,5", help="seconds between two bytes of a slow client: low,high")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of each service")
     args = parser.parse_args()
     low, high = (float(part) for part in args.interval.split(","))
     interval = (low, high)
 
-    stack = Stack(poll_interval=1.0, auth_key=AUTH_KEY).start()  # the probes sign in with the tests' key
+    stack = Stack(poll_interval=1.0, auth_key=AUTH_KEY, workers=args.workers).start()  # the probes sign in with the tests' key
     rows = []
     try:
         for name, address, kind, path, base in attacks(stack):

@@ -124,7 +124,7 @@ def wait_for_items(session: requests.Session, url: str, wanted: set[int], timeou
         time.sleep(0.3)
 
 
-def _ctrl_c_as_at_a_terminal() -> None:
+def ctrl_c_as_at_a_terminal() -> None:
     """In the child before it starts: SIGINT acts as a terminal's Ctrl-C does. A shell
     that runs the tests in the background (CI may) leaves it ignored, and inherited so,
     Python never raises KeyboardInterrupt: `msatom run` would not stop."""
@@ -146,7 +146,7 @@ class MsatomRun:
                 [str(MSATOM), "run"], cwd=self.folder, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
                 env=msatom_env(**{"PORT": str(self.port), "POLL_INTERVAL_SECONDS": "1", **settings}),
-                preexec_fn=_ctrl_c_as_at_a_terminal,
+                preexec_fn=ctrl_c_as_at_a_terminal,
             )
 
     def output(self, last_lines: int | None = None) -> str:
