@@ -54,22 +54,28 @@ class Applier:
         position (another process of this service may have taken some meanwhile:
         those are passed over), map each document to rows (one that does not map is
         rejected), store them all with a few statements for the whole batch, move the
-        position to the last, commit. Should the database refuse the batch, it is
-        stored again entry by entry, each in a savepoint, and the entries it refuses
-        are rejected. A failure rolls all of it back, position included."""
+        position to the last, commit. Should the database refuse the batch, all of it
+        is rolled back and done again in a transaction of its own, entry by entry,
+        each in a savepoint, and the entries it refuses are rejected. A failure rolls
+        all of it back, position included."""
+        try:
+            return self._apply(changes, one_by_one=False)
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
+            return self._apply(changes, one_by_one=True)
+
+    def _apply(self, changes: list[Change], one_by_one: bool) -> Tally:
         with self.db.session() as session:
             state = self.state_row(session)
             self.guard(session)
             taken = _following(changes, state.position)
             now = self.clock()
             mapped, rejected = self._map(taken, now)
-            try:
-                with session.begin_nested():
-                    imported = sum(self.import_.store(session, [rows for _, rows in mapped]))
-            except DBAPIError as error:
-                if error.connection_invalidated:
-                    raise
+            if one_by_one:
                 imported = self._one_by_one(session, mapped, rejected)
+            else:
+                imported = sum(self.import_.store(session, [rows for _, rows in mapped]))
             for entry, reason in rejected:
                 self._reject(session, entry, reason, now)
             position = taken[-1].entry.position if taken else state.position
@@ -113,10 +119,19 @@ class Applier:
             return session.get(self.state_model, 1) or self.state_model(id=1, position=0)
 
     def state_row(self, session: Session):
-        """The state row, locked until the transaction ends (on SQLite the insert
-        attempt alone makes the transaction the one writer)."""
+        """The state row, locked until the transaction ends. SQLite locks nothing on a
+        read: there the insert attempt comes first, and makes the transaction the one
+        writer; elsewhere it is made only the first time, when there is none yet."""
+        if not self.db.locks_across_processes:
+            self._make_state_row(session)
+        row = session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
+        if row is None:
+            self._make_state_row(session)
+            row = session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
+        return row
+
+    def _make_state_row(self, session: Session) -> None:
         insert_or_ignore(session, self.state_model.__table__, {"id": 1, "imported": 0, "pending": 0, "position": 0})
-        return session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
 
     def save_validators(self, etag: str | None, last_modified: str | None) -> None:
         """What the subscription document was when every change of it was in."""
