@@ -37,6 +37,11 @@ def rejected(app) -> dict[int, str]:
     return {entry.position: entry.reason for entry in parts.consumer(app).rejected()}
 
 
+def assert_each_order_imported_once(app, placed: list[dict]) -> None:
+    assert invoice_ids(app) == sorted(order["id"] for order in placed)
+    assert rejected(app) == {}
+
+
 def retry(app, position: int) -> tuple[int, dict]:
     answer = app.test_client().post(f"/rejected/{position}/retry", headers=JSON)
     return answer.status_code, answer.get_json()
@@ -50,6 +55,16 @@ def rejected_once(order_site, follower, orders: int = 3):
     failing[first_version(placed[0])] = GONE
     app = follower("invoicing", base)
     assert parts.consumer(app).poll().rejected == 1
+    return app, placed, failing
+
+
+def all_imported(order_site, follower):
+    """Three orders placed and imported by invoicing: the app, the orders, and the
+    paths that fail."""
+    base, failing = order_site
+    placed = [place_order(base) for _ in range(3)]
+    app = follower("invoicing", base)
+    parts.consumer(app).poll()
     return app, placed, failing
 
 
@@ -81,8 +96,7 @@ def test_a_retry_just_before_the_swap_stays_imported(order_site, follower, monke
 
     assert done.status == "done", done.message
     assert answers == [(200, {"imported": True, "message": "Imported."})]
-    assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert rejected(app) == {}
+    assert_each_order_imported_once(app, placed)
 
 
 def test_a_retry_the_swap_overtook_answers_that_the_entry_was_imported_already(order_site, follower, monkeypatch):
@@ -107,8 +121,7 @@ def test_a_retry_the_swap_overtook_answers_that_the_entry_was_imported_already(o
 
     assert done.status == "done", done.message
     assert answers == [(200, {"imported": True, "message": "Entry 1 was imported already."})]
-    assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert rejected(app) == {}
+    assert_each_order_imported_once(app, placed)
 
 
 def test_two_retries_of_one_entry_at_once_import_it_once(order_site, follower, monkeypatch):
@@ -126,8 +139,7 @@ def test_two_retries_of_one_entry_at_once_import_it_once(order_site, follower, m
     assert sorted(answers, key=lambda answer: answer[1]["message"]) == [
         (200, {"imported": True, "message": "Entry 1 was imported already."}),
         (200, {"imported": True, "message": "Imported."})]
-    assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert rejected(app) == {}
+    assert_each_order_imported_once(app, placed)
 
 
 def state_locked_elsewhere(database_url: str) -> bool:
@@ -178,8 +190,7 @@ def test_a_retry_after_a_swap_that_kept_the_rejection_imports_the_entry(order_si
     assert done.status == "done", done.message
     assert list(still) == [1] and "HTTP 404" in still[1]
     assert answer == (200, {"imported": True, "message": "Imported."})
-    assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert rejected(app) == {}
+    assert_each_order_imported_once(app, placed)
 
 
 def take_the_lock_away(app) -> None:
@@ -251,10 +262,7 @@ def test_a_document_the_rebuild_cannot_have_is_rejected_in_its_result(order_site
 
 def test_an_imported_entry_the_rebuild_could_not_have_for_a_moment_stays_imported(
         order_site, follower, monkeypatch):
-    base, failing = order_site
-    placed = [place_order(base) for _ in range(3)]
-    app = follower("invoicing", base)
-    parts.consumer(app).poll()
+    app, placed, failing = all_imported(order_site, follower)
     failing[first_version(placed[1])] = BUSY  # while the rebuild reads the feed
     rebuilder = parts.rebuilder(app)
     swap = rebuilder.copy.swap
@@ -267,15 +275,11 @@ def test_an_imported_entry_the_rebuild_could_not_have_for_a_moment_stays_importe
     done = rebuilder.run()
 
     assert done.status == "done", done.message
-    assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert rejected(app) == {}
+    assert_each_order_imported_once(app, placed)
 
 
 def test_an_imported_entry_whose_document_cannot_be_had_fails_the_rebuild_and_the_data_stay(order_site, follower):
-    base, failing = order_site
-    placed = [place_order(base) for _ in range(3)]
-    app = follower("invoicing", base)
-    parts.consumer(app).poll()
+    app, placed, failing = all_imported(order_site, follower)
     failing[first_version(placed[1])] = BUSY
 
     failed = parts.rebuilder(app).run()
@@ -287,10 +291,7 @@ def test_an_imported_entry_whose_document_cannot_be_had_fails_the_rebuild_and_th
 
 
 def test_an_imported_entry_whose_document_is_gone_is_rejected_by_the_rebuild(order_site, follower):
-    base, failing = order_site
-    placed = [place_order(base) for _ in range(3)]
-    app = follower("invoicing", base)
-    parts.consumer(app).poll()
+    app, placed, failing = all_imported(order_site, follower)
     failing[first_version(placed[1])] = GONE
 
     done = parts.rebuilder(app).run()
