@@ -118,6 +118,8 @@ class Bench:
         if kind == "alone":
             self._signal_consumers(signal.SIGCONT)
             wait_until(self._caught_up, CATCH_UP_SECONDS, "the consumers catching up with the feed")
+            for session in self.sessions:  # Apache may close a connection idle that long just as it is used
+                session.close()
         if errors:
             raise errors[0]
         done = sum(counts)
