@@ -12,12 +12,12 @@ as the web form and a careful client send), then POST /order/ again with the con
 paused (SIGSTOP), alternating for --rounds rounds, so that all see the same machine.
 Prints, per number of replicas, the median requests per second of each and their
 ratio, and the CPU milliseconds each part of the stack spent per request (the clients
-are this process; the consumers following the feed count in the order service's
-share). How much of that the consumers' reading takes depends on the rate (a woken
-consumer reads one page for all the orders placed since its last), so a second table
-gives the orders placed while the consumers were paused and the order service's CPU
-for each: the cost of placing alone. The consumers then go on, and the next
-measurement starts once they have caught up.
+are this process; the consumers' reading of the feed counts in the order service's
+share, their importing in their own). How much the consumers' reading takes depends
+on the rate (a woken consumer reads one page for all the orders placed since its
+last), so a second table gives the orders placed while the consumers were paused and
+the order service's CPU for each: the cost of placing alone. The consumers then go
+on, and the next measurement starts once they have caught up.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ ORDER = {"customerId": 1,
          "lines": [{"itemId": 1, "count": 2}, {"itemId": 2, "count": 1}]}
 KINDS = ("health", "place", "alone")  # alone: placing while the consumers are paused
 CATCH_UP_SECONDS = 120
-PARTS = ("order", "apache", "postgres", "clients")
+PARTS = ("order", "consumers", "apache", "postgres", "clients")
 WARM_UP_SECONDS = 1.0
 CORES = os.cpu_count() or 1
 
@@ -157,13 +157,16 @@ class Bench:
         return response.json()
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far of the order service's processes, Apache, PostgreSQL and
+        """CPU seconds so far of the order service's processes, the consumers' (invoicing
+        and shipping, which import each order on the same cores), Apache, PostgreSQL and
         this process (the clients)."""
         processes = self.stack.processes
         times = os.times()
         return {
             "order": sum(cpu_seconds(process.process.pid) for name, process in processes.items()
                          if name.startswith("order")),
+            "consumers": sum(cpu_seconds(processes[name].process.pid)
+                             for consumer in CONSUMERS for name in self.stack.replicas(consumer)),
             "apache": cpu_seconds(processes["apache"].process.pid),
             "postgres": cpu_seconds(postmaster_pid(self.stack.postgres.data)),
             "clients": times.user + times.system,
