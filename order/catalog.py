@@ -48,10 +48,10 @@ def _read(session: Session) -> Catalog:
                    {item.id: item for item in _made(session, Item)})
 
 
-Row = TypeVar("Row", Customer, Item)
+Model = TypeVar("Model", Customer, Item)
 
 
-def _made(session: Session, model: type[Row]) -> list[Row]:
+def _made(session: Session, model: type[Model]) -> list[Model]:
     """Every row of `model`'s table, by id, as instances of no session."""
     table = model.__table__
     return [model(**row._mapping) for row in session.execute(select(table).order_by(table.c.id))]
