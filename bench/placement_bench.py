@@ -9,16 +9,22 @@ over the order replicas; needs Debian's postgresql and apache2) once per number 
 order replicas, then lets --clients threads, each with a keep-alive session of its
 own, send as many requests as they can for --seconds: GET /order/health, then POST
 /order/ (JSON, a sales token, an order of two lines, an Idempotency-Key of its own
-as the web form and a careful client send), alternating for --rounds rounds, so both
-see the same machine. Prints, per number of replicas, the median requests per second
-of each and their ratio, and the CPU milliseconds each part of the stack spent per
-request (the clients are this process; the consumers following the feed count in the
-order service's share).
+as the web form and a careful client send), then POST /order/ again with the consumers
+paused (SIGSTOP), alternating for --rounds rounds, so that all see the same machine.
+Prints, per number of replicas, the median requests per second of each and their
+ratio, and the CPU milliseconds each part of the stack spent per request (the clients
+are this process; the consumers' reading of the feed counts in the order service's
+share, their importing in their own). How much the consumers' reading takes depends
+on the rate (a woken consumer reads one page for all the orders placed since its
+last), so a second table gives the orders placed while the consumers were paused and
+the order service's CPU for each: the cost of placing alone. The consumers then go
+on, and the next measurement starts once they have caught up.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import sys
 import threading
@@ -32,15 +38,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from procstat import cpu_seconds, postmaster_pid  # noqa: E402
-from msatom.stack import Stack  # noqa: E402
+from msatom.bootstrap import CONSUMERS  # noqa: E402
+from msatom.stack import Stack, wait_until  # noqa: E402
 from order.access import SALES  # noqa: E402
 
 ORDER = {"customerId": 1,
          "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
          "billingAddress": {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"},
          "lines": [{"itemId": 1, "count": 2}, {"itemId": 2, "count": 1}]}
-KINDS = ("health", "place")
-PARTS = ("order", "apache", "postgres", "clients")
+KINDS = ("health", "place", "alone")  # alone: placing while the consumers are paused
+CATCH_UP_SECONDS = 120
+PARTS = ("order", "consumers", "apache", "postgres", "clients")
 CORES = os.cpu_count() or 1
 
 
@@ -93,9 +101,11 @@ class Bench:
     def run(self, kind: str, seconds: float) -> dict:
         """Requests of `kind` answered per second by all clients together, and the CPU
         seconds per 1000 requests of each part of the stack."""
-        send = {"health": self._health, "place": self._place}[kind]
+        send = {"health": self._health, "place": self._place, "alone": self._place}[kind]
         counts = [0] * len(self.sessions)
         errors: list[BaseException] = []
+        if kind == "alone":
+            self._signal_consumers(signal.SIGSTOP)
         cpu_before = self.cpu()
         started = time.perf_counter()
         deadline = started + seconds
@@ -106,10 +116,15 @@ class Bench:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        cpu_after = self.cpu()  # before the consumers catch up
+        if kind == "alone":
+            self._signal_consumers(signal.SIGCONT)
+            wait_until(self._caught_up, CATCH_UP_SECONDS, "the consumers catching up with the feed")
+            for session in self.sessions:  # Apache may close a connection idle that long just as it is used
+                session.close()
         if errors:
             raise errors[0]
         done = sum(counts)
-        cpu_after = self.cpu()
         return {"rate": done / elapsed,
                 "cpu": {part: (cpu_after[part] - cpu_before[part]) * 1000 / max(done, 1) for part in PARTS}}
 
@@ -131,14 +146,31 @@ class Bench:
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": f'"{uuid.uuid4()}"'}
         expect(session.post(f"{self.stack.url}/order/", json=ORDER, headers=headers, timeout=30), 201)
 
+    def _signal_consumers(self, sig: int) -> None:
+        for name in (name for consumer in CONSUMERS for name in self.stack.replicas(consumer)):
+            self.stack.processes[name].send(sig, group=True)
+
+    def _caught_up(self) -> bool:
+        """Whether every consumer has taken the feed's newest position."""
+        newest = self._status("order")["position"]
+        return all(self._status(consumer)["position"] == newest for consumer in CONSUMERS)
+
+    def _status(self, service: str) -> dict:
+        response = self.sessions[0].get(f"{self.stack.url}/{service}/status", timeout=30)
+        expect(response, 200)
+        return response.json()
+
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far of the order service's processes, Apache, PostgreSQL and
+        """CPU seconds so far of the order service's processes, the consumers' (invoicing
+        and shipping, which import each order on the same cores), Apache, PostgreSQL and
         this process (the clients)."""
         processes = self.stack.processes
         times = os.times()
         return {
             "order": sum(cpu_seconds(process.process.pid) for name, process in processes.items()
                          if name.startswith("order")),
+            "consumers": sum(cpu_seconds(processes[name].process.pid)
+                             for consumer in CONSUMERS for name in self.stack.replicas(consumer)),
             "apache": cpu_seconds(processes["apache"].process.pid),
             "postgres": cpu_seconds(postmaster_pid(self.stack.postgres.data)),
             "clients": times.user + times.system,
@@ -171,6 +203,14 @@ def print_table(results: list[dict], args) -> None:
     print("(ratio: orders/s over health/s, the median of the rounds' ratios; cpu ms: CPU milliseconds per request "
           f"of health / of a placed order; cores allow: orders per second that all {CORES} cores would carry at "
           "that cost, with nothing else running)")
+    print()
+    print("Placing alone, the consumers paused (medians):")
+    print(f"{'replicas':>8} {'orders/s':>9} {'order cpu ms':>13}")
+    for result in results:
+        rounds = result["rounds"]
+        print(f"{result['replicas']:>8} {statistics.median(r['alone']['rate'] for r in rounds):>9.0f} "
+              f"{statistics.median(r['alone']['cpu']['order'] for r in rounds):>13.2f}")
+    print("(order cpu ms: the order service's CPU milliseconds per order placed)")
 
 
 if __name__ == "__main__":

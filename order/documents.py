@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 
 from common.utc import iso_utc
-from order.models import CURRENCY, Customer, Item, Order, OrderVersion
+from order.models import CURRENCY, Customer, Item, Order
 
 
 def customer_json(customer: Customer) -> dict:
@@ -36,8 +36,7 @@ def order_json(order: Order) -> dict:
     }
 
 
-def version_of(order: Order) -> OrderVersion:
+def version_document(order: Order) -> str:
     """The order as it is now, frozen: the document its current version's entry links to.
     Kept as the bytes served, so that a later change of the catalog changes no version."""
-    body = json.dumps(order_json(order), ensure_ascii=False, separators=(",", ":"))
-    return OrderVersion(order_id=order.id, version=order.version, document=body)
+    return json.dumps(order_json(order), ensure_ascii=False, separators=(",", ":"))

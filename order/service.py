@@ -13,7 +13,8 @@ from common.feed import outbox
 from common.listing import Columns
 from common.numbers import MAX_INT, whole_number
 from common.text import TextError, checked_text
-from order.documents import version_of
+from order import writing
+from order.catalog import Catalog, catalog
 from order.models import ACCEPTED, CANCELLED, Address, Customer, FeedEntry, Item, Order, OrderLine
 
 MAX_COUNT = 1000
@@ -41,11 +42,11 @@ class OrderRequest:
 
 
 def customers(session: Session) -> list[Customer]:
-    return list(session.scalars(select(Customer).order_by(Customer.id)))
+    return list(catalog(session).customers.values())
 
 
 def items(session: Session) -> list[Item]:
-    return list(session.scalars(select(Item).order_by(Item.id)))
+    return list(catalog(session).items.values())
 
 
 def orders() -> Select:
@@ -60,23 +61,24 @@ ORDER_SEARCH = Columns(status=Order.status, statuses=(ACCEPTED, CANCELLED), numb
 
 
 def place_order(session: Session, data: Any, clock: Callable[[], datetime]) -> Order:
-    """Validate a request (the shape the JSON API takes) and store the order,
-    or raise InvalidOrder and store nothing."""
+    """Validate a request (the shape the JSON API takes) and store the order, or raise
+    InvalidOrder and store nothing. The order returned is not in the session."""
     problems: dict[str, str] = {}
     request = parse_order_request(data, problems)
     if request is not None:
-        customer, catalog = _look_up(session, request, problems)
+        known = catalog(session)
+        _check(known, request, problems)
     if request is None or problems:
         raise InvalidOrder.from_details("The order", problems)
     now = clock()
     order = Order(
-        placed_at=now, updated=now, customer=customer,
+        placed_at=now, updated=now, status=ACCEPTED, version=1,
+        customer_id=request.customer_id, customer=known.customers[request.customer_id],
         shipping_address=request.shipping_address, billing_address=request.billing_address,
-        lines=[OrderLine(item=catalog[item_id], count=count, price=catalog[item_id].price)
+        lines=[OrderLine(item_id=item_id, item=known.items[item_id], count=count, price=known.items[item_id].price)
                for item_id, count in request.lines],
     )
-    session.add(order)
-    session.flush()
+    writing.add_order(session, order)
     _publish(session, order, "placed", clock)
     return order
 
@@ -101,7 +103,7 @@ def history(session: Session, order_id: int) -> list[FeedEntry]:
 def _publish(session: Session, order: Order, event: str, clock: Callable[[], datetime]) -> None:
     """The feed entry of a change and the document of the version it made, in the
     change's own transaction (an outbox): the entry carries its own state."""
-    session.add(version_of(order))
+    writing.add_version(session, order)
     outbox.append(session, FeedEntry.__table__,
                   {"order_id": order.id, "order_version": order.version, "event": event}, clock)
 
@@ -156,16 +158,13 @@ def _lines(raw: Any, problems: dict[str, str]) -> list[tuple[int, int]]:
     return lines
 
 
-def _look_up(session: Session, request: OrderRequest, problems: dict[str, str]):
-    customer = session.get(Customer, request.customer_id)
-    if customer is None:
+def _check(known: Catalog, request: OrderRequest, problems: dict[str, str]) -> None:
+    """Record in `problems` what the request names that the catalog does not have."""
+    if request.customer_id not in known.customers:
         problems["customerId"] = f"Customer {request.customer_id} does not exist."
-    wanted = {item_id for item_id, _ in request.lines}
-    catalog = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(wanted)))}
     for index, (item_id, _) in enumerate(request.lines):
-        if item_id not in catalog:
+        if item_id not in known.items:
             problems[f"lines[{index}].itemId"] = f"Item {item_id} does not exist."
-    return customer, catalog
 
 
 def _whole_number(value: Any) -> int | None:

@@ -101,8 +101,13 @@ def _write(session: Session, log: Table, values: dict, clock: Callable[[], datet
 def _append_announced(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:
     """PostgreSQL: the lock, then the entry and its NOTIFY in one statement. Every
     statement while the lock is held makes every appending transaction wait longer."""
-    session.execute(text(f'LOCK TABLE "{log.name}" IN EXCLUSIVE MODE'))
+    session.execute(_lock(log))
     session.execute(_announced_entry(log, tuple(values)), {**values, "now": clock()})
+
+
+@lru_cache
+def _lock(log: Table) -> TextClause:
+    return text(f'LOCK TABLE "{log.name}" IN EXCLUSIVE MODE')
 
 
 @lru_cache

@@ -23,24 +23,31 @@ it, rolls back. (Two keys whose lock ids collide merely take turns.)
 
 Only answers are kept: when the work raises (a request refused as invalid, a failure),
 all rolls back and the key stays unused, so the same key can carry the corrected request
-(as Stripe does; the draft leaves it open). A key is kept RETENTION from its answer; each
-transaction deletes up to CLEANUP_BATCH older ones, skipping rows that another
-transaction's clean-up holds, so clean-ups never wait for one another.
+(as Stripe does; the draft leaves it open). A key is kept RETENTION from its answer, and
+an older one is never answered from, whether it is still there or not. Clean-ups delete up
+to CLEANUP_BATCH older ones, skipping rows that another transaction's clean-up holds, so
+clean-ups never wait for one another. On SQLite every transaction cleans up (it is the
+write that comes first); on PostgreSQL each process cleans up at most once every
+CLEANUP_INTERVAL of its clock, since planning and running the clean-up cost the database
+more than all the rest of a request's statements together. A batch a second per process
+deletes keys far faster than any rate of requests here stores them.
 """
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import Delete, Row, Select, Table, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Delete, Engine, Insert, Row, Select, Table, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Conflict, UnprocessableEntity
 
 RETENTION = timedelta(hours=24)
-CLEANUP_BATCH = 100
+CLEANUP_BATCH = 1000
+CLEANUP_INTERVAL = timedelta(seconds=1)
 
 
 class KeyInUse(Conflict):
@@ -67,7 +74,7 @@ def once(session: Session, table: Table, key: str, fingerprint: str, now: dateti
     kept before for the same request. Call it first in its transaction."""
     _hold(session, table, key, wait)
     cutoff = now - RETENTION
-    kept = _look_up(session, table, key, cutoff)
+    kept = _look_up(session, table, key, now)
     if kept is not None and kept.stored_at > cutoff:
         if kept.fingerprint != fingerprint:
             raise KeyReused()
@@ -75,7 +82,8 @@ def once(session: Session, table: Table, key: str, fingerprint: str, now: dateti
     if kept is not None:  # expired: beyond the clean-up's batch, or deleted by it unseen (PostgreSQL)
         session.execute(delete(table).where(table.c.key == key))
     answer = perform()
-    session.execute(insert(table), {"key": key, "fingerprint": fingerprint, "stored_at": now, **asdict(answer)})
+    session.execute(_statements(table).keep, {"key": key, "fingerprint": fingerprint, "stored_at": now,
+                                              **asdict(answer)})
     return answer
 
 
@@ -94,28 +102,52 @@ def _hold(session: Session, table: Table, key: str, wait: bool) -> None:
         raise KeyInUse()
 
 
-def _look_up(session: Session, table: Table, key: str, cutoff: datetime) -> Row | None:
-    """The row kept for `key`, after a clean-up of expired ones: on PostgreSQL both in
-    one statement (the clean-up in a CTE), one round trip less for every request with
-    a key. The look-up does not see the clean-up's deletions; an expired row it finds
-    is forgotten by the caller all the same."""
-    forget, look_up, both = _statements(table)
-    values = {"key": key, "cutoff": cutoff, "batch": CLEANUP_BATCH}
-    if session.get_bind().dialect.name == "postgresql":
-        return session.execute(both, values).first()
-    session.execute(forget, values)  # SQLite: the write that takes its one write lock first
+def _look_up(session: Session, table: Table, key: str, now: datetime) -> Row | None:
+    """The row kept for `key`, after a clean-up of expired ones when one is due: on
+    PostgreSQL both in one statement (the clean-up in a CTE). The look-up does not see
+    the clean-up's deletions; an expired row it finds is forgotten by the caller all the
+    same."""
+    statements = _statements(table)
+    values = {"key": key, "cutoff": now - RETENTION, "batch": CLEANUP_BATCH}
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(statements.forget, values)  # SQLite: the write that takes its one write lock first
+        return session.execute(statements.look_up, values).first()
+    look_up = statements.forget_and_look_up if _clean_up_due(session, table, now) else statements.look_up
     return session.execute(look_up, values).first()
 
 
+# Per database (engine) and table: when this process last cleaned up on PostgreSQL.
+_cleaned: weakref.WeakKeyDictionary[Engine | Connection, dict[str, datetime]] = weakref.WeakKeyDictionary()
+
+
+def _clean_up_due(session: Session, table: Table, now: datetime) -> bool:
+    """Whether this process is to clean `table` up now: CLEANUP_INTERVAL after its last
+    clean-up, or when the clock stands before it (set back); if so, now is the last."""
+    cleaned = _cleaned.setdefault(session.get_bind(), {})
+    last = cleaned.get(table.name)
+    if last is not None and last <= now < last + CLEANUP_INTERVAL:
+        return False
+    cleaned[table.name] = now
+    return True
+
+
+@dataclass(frozen=True)
+class _Statements:
+    forget: Delete  # the clean-up
+    look_up: Select
+    forget_and_look_up: Select
+    keep: Insert
+
+
 @lru_cache
-def _statements(table: Table) -> tuple[Delete, Select, Select]:
-    """The clean-up, the look-up and both in one of `table`, built once: building them
-    for every request cost more than running them."""
+def _statements(table: Table) -> _Statements:
+    """The statements on `table`, built once: building them for every request cost more
+    than running them."""
     expired = (select(table.c.key).where(table.c.stored_at <= bindparam("cutoff")).limit(bindparam("batch"))
                .with_for_update(skip_locked=True))
     forget = delete(table).where(table.c.key.in_(expired))
     look_up = select(table).where(table.c.key == bindparam("key"))
-    return forget, look_up, look_up.add_cte(forget.returning(table.c.key).cte("cleaned"))
+    return _Statements(forget, look_up, look_up.add_cte(forget.returning(table.c.key).cte("cleaned")), insert(table))
 
 
 def _lock_id(text: str) -> int:

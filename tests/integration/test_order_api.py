@@ -59,6 +59,19 @@ def test_an_order_is_json_for_curl_and_html_for_a_browser(order_url):
     assert "Ohlauer Str. 43" in as_html.text
 
 
+def test_an_order_reads_back_as_it_was_placed_on_every_database(make_app, settings_for, database_url):
+    app = make_app("order", settings_for("order", database_url=database_url))
+    client = app.test_client()
+    lines = ((4, 1), (1, 2), (3, 5), (1, 1))  # not by item, an item twice
+
+    placed = client.post("/", json=order_request(customer_id=2, lines=lines))
+    read = client.get(placed.headers["Location"], headers={"Accept": "application/json"})
+
+    assert placed.status_code == 201
+    assert [(line["item"]["id"], line["count"]) for line in placed.get_json()["lines"]] == list(lines)
+    assert read.get_json() == placed.get_json()
+
+
 def test_an_unknown_order_is_a_404_with_a_json_error(order_url):
     response = get_json(order_url + "/999")
 
