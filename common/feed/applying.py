@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
@@ -54,15 +54,15 @@ class Applier:
         position (another process of this service may have taken some meanwhile:
         those are passed over), map each document to rows (one that does not map is
         rejected), store them all with a few statements for the whole batch, move the
-        position to the last, commit. Should the database refuse the batch, all of it
-        is rolled back and done again in a transaction of its own, entry by entry,
-        each in a savepoint, and the entries it refuses are rejected. A failure rolls
-        all of it back, position included."""
+        position to the last, commit. Should the database refuse a value of the batch
+        (too long for its column, say), all of it is rolled back and done again in a
+        transaction of its own, entry by entry, each in a savepoint, and the entries
+        whose values it refuses are rejected. Any other failure (the database away, a
+        constraint that refuses every row) rolls all of it back, position included, and
+        the poll reports it: no entry is at fault then."""
         try:
             return self._apply(changes, one_by_one=False)
-        except DBAPIError as error:
-            if error.connection_invalidated:
-                raise
+        except DataError:  # a value that does not fit a column: find its entry
             return self._apply(changes, one_by_one=True)
 
     def _apply(self, changes: list[Change], one_by_one: bool) -> Tally:
@@ -106,9 +106,7 @@ class Applier:
             try:
                 with session.begin_nested():
                     imported += sum(self.import_.store(session, [rows]))
-            except DBAPIError as error:
-                if error.connection_invalidated:
-                    raise
+            except DataError as error:
                 rejected.append((change.entry, f"{change.entry.content_src}: the database refused it "
                                                f"({type(error.orig).__name__})."))
         rejected.sort(key=lambda item: item[0].position)

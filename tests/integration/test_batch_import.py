@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
 
 import invoicing.models
 import shipping.models
@@ -131,4 +132,18 @@ def test_an_entry_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_
     [rejected] = service.applier.rejected()
     assert rejected.position == 2 and "the database refused it" in rejected.reason
     assert service.applier.state().position == 3
+    service.db.dispose()
+
+
+def test_a_database_that_refuses_every_row_fails_the_batch_and_rejects_nothing(postgres_url):
+    service = Service(postgres_url, "invoicing")
+    with service.db.engine.begin() as connection:  # no entry is at fault: the poll must fail, not reject
+        connection.execute(text("ALTER TABLE invoice ADD CONSTRAINT refused CHECK (id < 0) NOT VALID"))
+    changes = [Change(FeedEntry(f"urn:{n}", f"http://order.test/{n}", n, 1), document(n, 1)) for n in (1, 2)]
+
+    with pytest.raises(IntegrityError):
+        service.applier.apply(changes)
+
+    assert service.applier.rejected() == [] and service.applier.state().position == 0
+    assert service.rows()["invoice"] == []
     service.db.dispose()
