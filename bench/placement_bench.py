@@ -17,8 +17,8 @@ are this process; the consumers' reading of the feed counts in the order service
 share, their importing in their own). How much the consumers' reading takes depends
 on the rate (a woken consumer reads one page for all the orders placed since its
 last), so a second table gives the orders placed while the consumers were paused and
-the order service's CPU for each: the cost of placing alone. The consumers then go
-on, and the next measurement starts once they have caught up.
+the CPU the order service and PostgreSQL spent on each: the cost of placing alone.
+The consumers then go on, and the next measurement starts once they have caught up.
 """
 from __future__ import annotations
 
@@ -205,12 +205,13 @@ def print_table(results: list[dict], args) -> None:
           "that cost, with nothing else running)")
     print()
     print("Placing alone, the consumers paused (medians):")
-    print(f"{'replicas':>8} {'orders/s':>9} {'order cpu ms':>13}")
+    print(f"{'replicas':>8} {'orders/s':>9} {'order cpu ms':>13} {'postgres cpu ms':>16}")
     for result in results:
         rounds = result["rounds"]
         print(f"{result['replicas']:>8} {statistics.median(r['alone']['rate'] for r in rounds):>9.0f} "
-              f"{statistics.median(r['alone']['cpu']['order'] for r in rounds):>13.2f}")
-    print("(order cpu ms: the order service's CPU milliseconds per order placed)")
+              f"{statistics.median(r['alone']['cpu']['order'] for r in rounds):>13.2f} "
+              f"{statistics.median(r['alone']['cpu']['postgres'] for r in rounds):>16.2f}")
+    print("(cpu ms: CPU milliseconds per order placed)")
 
 
 if __name__ == "__main__":
