@@ -16,15 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Callable, Sequence
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from common.feed import AFTER_REL, EMBEDDED_REL, outbox
 from common.feed.pace import WINDOW, per_minute
 from common.feed.publishing import EPOCH, Entry, Feed, Validators
-from order.models import FeedEntry, OrderVersion
+from order.models import FeedEntry, OrderLine, OrderVersion
 
 TAG = "tag:microservice-atom,2026"
 FEED_ID = f"{TAG}:orders"
@@ -125,8 +126,9 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     document unless `archived` is False (the subscription document)."""
     first, end = (number - 1) * size + 1, min(number * size, last)
     complete = number * size <= last
-    rows = session.scalars(select(FeedEntry).where(FeedEntry.position.between(first, end))
-                           .order_by(FeedEntry.position.desc())).all()
+    rows = session.execute(select(FeedEntry.position, FeedEntry.order_id, FeedEntry.order_version, FeedEntry.event,
+                                  FeedEntry.recorded_at)
+                           .where(FeedEntry.position.between(first, end)).order_by(FeedEntry.position.desc())).all()
     links = [("current", urls.subscription), (AFTER_REL, urls.after)]
     if number > 1:
         links.append(("prev-archive", urls.archive(number - 1)))
@@ -135,9 +137,11 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     if not urls.embedded:
         links.append((EMBEDDED_REL, urls.embedded_variant(self_url)))
     documents = _documents(session, rows) if urls.embedded else {}
+    sizes = _sizes(session, rows)
     feed = Feed(id=FEED_ID, title="Orders", author="Order service", self_url=self_url, home=urls.home,
                 updated=rows[0].recorded_at if rows else EPOCH, links=links, archive=complete and archived,
-                entries=[_entry(row, urls, documents.get((row.order_id, row.order_version))) for row in rows])
+                entries=[_entry(row, sizes[row.order_id], urls, documents.get((row.order_id, row.order_version)))
+                         for row in rows])
     if complete:
         validators = Validators(etag=f"archive-{size}-{number}", changed_at=rows[0].recorded_at)
     else:
@@ -145,7 +149,27 @@ def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: st
     return Page(feed, validators, complete)
 
 
-def _documents(session: Session, rows: Sequence[FeedEntry]) -> dict[tuple[int, int], str]:
+@dataclass(frozen=True)
+class _Size:
+    """What an entry's summary tells of its order: how many items, for how much."""
+
+    items: int = 0
+    total: Decimal = Decimal("0.00")
+
+
+def _sizes(session: Session, rows: Sequence[Row]) -> dict[int, _Size]:
+    """The size of each order the entries tell of, from their lines, in one query."""
+    sizes = {row.order_id: _Size() for row in rows}
+    if sizes:
+        lines = session.execute(select(OrderLine.order_id, OrderLine.count, OrderLine.price)
+                                .where(OrderLine.order_id.in_(sizes)))
+        for order_id, count, price in lines:
+            size = sizes[order_id]
+            sizes[order_id] = _Size(size.items + count, size.total + price * count)
+    return sizes
+
+
+def _documents(session: Session, rows: Sequence[Row]) -> dict[tuple[int, int], str]:
     """The documents of the versions the entries tell of, in one query."""
     wanted = [(row.order_id, row.order_version) for row in rows]
     if not wanted:
@@ -159,18 +183,16 @@ def _page_of(position: int, size: int) -> int:
     return (position - 1) // size + 1
 
 
-def _entry(row: FeedEntry, urls: FeedUrls, document: str | None = None) -> Entry:
+def _entry(row: Row, size: _Size, urls: FeedUrls, document: str | None = None) -> Entry:
     """An entry names the order, its size and total, never a person: archive pages
     are kept by shared caches for a year, where nothing could be taken back."""
-    order = row.order
     if row.event == "cancelled":
-        summary = f"Order {order.id} was cancelled."
+        summary = f"Order {row.order_id} was cancelled."
     else:
-        count = sum(line.count for line in order.lines)
-        summary = f"Order {order.id}: {count} {'item' if count == 1 else 'items'} for {order.total_price}."
+        summary = f"Order {row.order_id}: {size.items} {'item' if size.items == 1 else 'items'} for {size.total}."
     return Entry(
-        id=f"{TAG}:order/{order.id}/version/{row.order_version}",
-        title=f"Order {order.id} {row.event}", updated=row.recorded_at, summary=summary,
-        content_src=urls.version(order.id, row.order_version), content_type="application/json",
-        alternate_href=urls.order(order.id), position=row.position, version=row.order_version, inline=document,
+        id=f"{TAG}:order/{row.order_id}/version/{row.order_version}",
+        title=f"Order {row.order_id} {row.event}", updated=row.recorded_at, summary=summary,
+        content_src=urls.version(row.order_id, row.order_version), content_type="application/json",
+        alternate_href=urls.order(row.order_id), position=row.position, version=row.order_version, inline=document,
     )
