@@ -1,4 +1,5 @@
-"""Order to invoice: how long after an order is placed its invoice exists, with the
+"""Order to invoice and shipment: how long after an order is placed both its invoice
+and its shipment exist, with the
 consumers waiting on the feed (long-poll, the default) beside interval polling
 (POLL_WAIT_SECONDS=0).
 
@@ -14,9 +15,9 @@ loopback ports in a temporary folder:
 
 Both have POLL_INTERVAL_SECONDS=--interval (5, the default setting). One thread per
 variant places orders one at a time (POST /order/, through Apache for the stack) and
-times from the 201 to the moment the invoice is in the invoicing database (looked up
-every 2 ms: the database with --watch db, the default, or GET /invoicing/<id> with
---watch http), then pauses before the next order: a small random pause (50 to 300
+times from the 201 to the moment the invoice and the shipment are both there (looked
+up every 2 ms: in the invoicing and shipping databases with --watch db, the default,
+or GET /invoicing/<id> and GET /shipping/<id> answering 200 with --watch http), then pauses before the next order: a small random pause (50 to 300
 ms) for long-poll; for interval polling a random pause up to the interval, so that
 orders arrive at any point of the schedule, as they do in life (after a small pause
 each order would wait for nearly a whole interval). The long-poll thread goes on
@@ -53,8 +54,8 @@ ORDER = {"customerId": 1,
          "shippingAddress": {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"},
          "billingAddress": {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"},
          "lines": [{"itemId": 1, "count": 2}]}
-LOOK_EVERY = 0.002  # seconds between two looks for the invoice
-GIVE_UP = 60.0  # seconds after which an invoice that did not come fails the bench
+LOOK_EVERY = 0.002  # seconds between two looks for the documents
+GIVE_UP = 60.0  # seconds after which documents that did not come fail the bench
 
 
 class MsatomRun:
@@ -86,11 +87,13 @@ class MsatomRun:
         wait_until(healthy, 60, "msatom run answering")
         return self
 
-    def invoice_exists(self) -> Callable[[int], bool]:
-        connection = sqlite3.connect(f"file:{self.folder / 'var' / 'invoicing.db'}?mode=ro", uri=True,
-                                     check_same_thread=False)
-        return lambda order_id: connection.execute("SELECT 1 FROM invoice WHERE id = ?", (order_id,)).fetchone() \
-            is not None
+    def documents_exist(self) -> Callable[[int], bool]:
+        def looker(database: str, table: str) -> Callable[[int], bool]:
+            connection = sqlite3.connect(f"file:{self.folder / 'var' / database}?mode=ro", uri=True,
+                                         check_same_thread=False)
+            return lambda order_id: connection.execute(f"SELECT 1 FROM {table} WHERE id = ?",  # noqa: S608
+                                                       (order_id,)).fetchone() is not None
+        return both(looker("invoicing.db", "invoice"), looker("shipping.db", "shipment"))
 
     def stop(self) -> None:
         self.process.terminate()
@@ -116,19 +119,34 @@ class ApacheStack:
         self.stack.start()
         return self
 
-    def invoice_exists(self) -> Callable[[int], bool]:
-        url = make_url(self.stack.databases["invoicing"])
-        connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
-        connection.autocommit = True
-        cursor = connection.cursor()
+    def documents_exist(self) -> Callable[[int], bool]:
+        def looker(service: str, table: str) -> Callable[[int], bool]:
+            url = make_url(self.stack.databases[service])
+            connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+            connection.autocommit = True
+            cursor = connection.cursor()
 
-        def exists(order_id: int) -> bool:
-            cursor.execute("SELECT 1 FROM invoice WHERE id = %s", (order_id,))
-            return cursor.fetchone() is not None
-        return exists
+            def exists(order_id: int) -> bool:
+                cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s", (order_id,))  # noqa: S608
+                return cursor.fetchone() is not None
+            return exists
+        return both(looker("invoicing", "invoice"), looker("shipping", "shipment"))
 
     def stop(self) -> None:
         self.stack.stop()
+
+
+def both(first: Callable[[int], bool], second: Callable[[int], bool]) -> Callable[[int], bool]:
+    """Both documents there; each is looked up again only until it has come."""
+    seen: dict[int, set] = {}
+
+    def exist(order_id: int) -> bool:
+        found = seen.setdefault(order_id, set())
+        for look in (first, second):
+            if look not in found and look(order_id):
+                found.add(look)
+        return len(found) == 2
+    return exist
 
 
 SETUPS: dict[str, type[MsatomRun] | type[ApacheStack]] = {"run": MsatomRun, "stack": ApacheStack}
@@ -191,17 +209,18 @@ def measure(setup: str, round_number: int, args) -> dict:
 
 def place_orders(system, samples: list[float], at_least: int, pause: Callable[[], float],
                  others_done: Callable[[], bool], watch: str, when_done: Callable[[], None] = lambda: None) -> None:
-    """Orders one at a time, each timed from its 201 to its invoice, until `at_least`
+    """Orders one at a time, each timed from its 201 to its invoice and shipment, until `at_least`
     are placed and `others_done()`."""
     try:
         session = requests.Session()
         session.trust_env = False
         session.headers.update(system.credentials())
         if watch == "db":
-            exists = system.invoice_exists()
+            exists = system.documents_exist()
         else:
-            exists = lambda order_id: session.get(f"{system.url}/invoicing/{order_id}",  # noqa: E731
-                                                  headers={"Accept": "application/json"}, timeout=10).status_code == 200
+            exists = both(*(lambda order_id, service=service: session.get(
+                f"{system.url}/{service}/{order_id}", headers={"Accept": "application/json"}, timeout=10
+            ).status_code == 200 for service in ("invoicing", "shipping")))
         while len(samples) < at_least or not others_done():
             time.sleep(pause())
             response = session.post(f"{system.url}/order/", json=ORDER, timeout=30)
@@ -211,7 +230,7 @@ def place_orders(system, samples: list[float], at_least: int, pause: Callable[[]
             order_id = response.json()["id"]
             while not exists(order_id):
                 if time.perf_counter() - placed > GIVE_UP:
-                    raise RuntimeError(f"no invoice for order {order_id} after {GIVE_UP} s")
+                    raise RuntimeError(f"no invoice and shipment for order {order_id} after {GIVE_UP} s")
                 time.sleep(LOOK_EVERY)
             samples.append(time.perf_counter() - placed)
     finally:
