@@ -131,12 +131,6 @@ class Applier:
     def _make_state_row(self, session: Session) -> None:
         insert_or_ignore(session, self.state_model.__table__, {"id": 1, "imported": 0, "pending": 0, "position": 0})
 
-    def save_validators(self, etag: str | None, last_modified: str | None) -> None:
-        """What the subscription document was when every change of it was in."""
-        with self.db.session() as session:
-            state = self.state_row(session)
-            state.etag, state.last_modified = etag, last_modified
-
     def record_newest(self, newest: int, pending_since: datetime | None) -> None:
         """The newest position of the feed as a poll finds it, before it applies
         anything: how far behind the service is while it catches up."""
@@ -146,15 +140,19 @@ class Applier:
             state.pending_since = pending_since if state.pending else None
 
     def record(self, outcome: str, message: str, imported: int, pending: int | None,
-               pending_since: datetime | None = None) -> None:
+               pending_since: datetime | None = None,
+               validators: tuple[str | None, str | None] | None = None) -> None:
         """The outcome of the last poll, for people (the poller's panel, /status). With
         `pending` None the poll could not tell how far behind the service is (the feed
-        did not answer): what the poll before found stays."""
+        did not answer): what the poll before found stays. `validators` (ETag,
+        Last-Modified): the subscription document's, once every change of it is in."""
         with self.db.session() as session:
             state = self.state_row(session)
             state.polled_at, state.outcome, state.message, state.imported = self.clock(), outcome, message, imported
             if pending is not None:
                 state.pending, state.pending_since = pending, pending_since
+            if validators is not None:
+                state.etag, state.last_modified = validators
 
     def rejected(self) -> list:
         with self.db.session() as session:

@@ -42,6 +42,8 @@ class PollResult:
     rejected: int = 0  # entries whose documents could not be used; kept to retry
     # When the oldest entry left for the next poll was written; not in the JSON answer.
     pending_since: datetime | None = None
+    # The subscription document's validators once every change of it is in; not in the JSON answer.
+    validators: tuple[str | None, str | None] | None = None
 
     @property
     def ok(self) -> bool:
@@ -54,7 +56,8 @@ class PollResult:
         return self.ok or self.pending > 0
 
     def as_json(self) -> dict:
-        return {field.name: getattr(self, field.name) for field in fields(self) if field.name != "pending_since"}
+        return {field.name: getattr(self, field.name) for field in fields(self)
+                if field.name not in ("pending_since", "validators")}
 
 
 class Consumer:
@@ -172,7 +175,12 @@ class Consumer:
         if response.status == 304:
             return PollResult(304)
         subscription = self.reader.parse(response.body)
-        self.applier.record_newest(subscription.newest, _written_first_after(saved.position, subscription.entries))
+        if not (subscription.reaches_back_to(saved.position + 1) and subscription.newest - saved.position <= BATCH):
+            # How far behind, while it catches up. News that the subscription document
+            # holds and one batch takes (a woken consumer's) is applied at once instead,
+            # and the poll's record says it.
+            self.applier.record_newest(subscription.newest,
+                                       _written_first_after(saved.position, subscription.entries))
         tally, position, changes = Tally(), saved.position, []
         try:
             for changes in self.reader.changes_after(saved.position, subscription, BATCH):
@@ -184,8 +192,8 @@ class Consumer:
             return PollResult("error", tally.imported, max(0, subscription.newest - position),
                               self._describe(stopped.error if stopped else error), tally.rejected,
                               _written_first_after(position, seen))
-        self.applier.save_validators(response.etag, response.last_modified)
-        return PollResult(200, tally.imported, rejected=tally.rejected)
+        return PollResult(200, tally.imported, rejected=tally.rejected,
+                          validators=(response.etag, response.last_modified))
 
     def _back_off(self, result: PollResult) -> None:
         self._failures = self._failures + 1 if not result.ok else 0
@@ -201,7 +209,7 @@ class Consumer:
     def _record(self, result: PollResult) -> None:
         try:
             self.applier.record(str(result.status), result.message, result.imported,
-                                result.pending if result.counted else None, result.pending_since)
+                                result.pending if result.counted else None, result.pending_since, result.validators)
         except Exception:  # noqa: BLE001 - the database may be the thing that failed
             log.exception("could not record the outcome of a poll")
 
