@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from common.db import Database
 from common.feed.rebuilding import Rebuilder
+from common.feed.rendering import LastRendered
 from common.feed.running import Consumer, Following
 from common.feed.waiting import LongPoll
 
@@ -26,6 +27,7 @@ class Parts:
     following: Following | None = None  # its loop: waiting on the feed between polls
     schedule: BaseScheduler | None = None  # or polls on a schedule instead
     long_poll: LongPoll | None = None  # a service that publishes a feed: the requests waiting on it
+    subscriptions: LastRendered | None = None  # ... and its subscription documents, rendered once
 
 
 def hold(app: Flask, db: Database) -> Parts:
@@ -53,6 +55,10 @@ def rebuilder(app: Flask | None = None) -> Rebuilder:
 
 def long_poll(app: Flask | None = None) -> LongPoll:
     return _present(parts(app).long_poll, "publishes no feed")
+
+
+def subscriptions(app: Flask | None = None) -> LastRendered:
+    return _present(parts(app).subscriptions, "publishes no feed")
 
 
 def _present(part: Part | None, missing: str) -> Part:

@@ -28,6 +28,7 @@ from common.feed.following import FeedClient
 from common.feed.rebuilding import Rebuilder
 from common.feed.running import Consumer, Following, PollResult, start_schedule
 from common.feed.waiting import LongPoll
+from common.feed.rendering import LastRendered
 from common.parts import parts
 from common.poll_words import FeedLabels
 from common.schema import upgrade
@@ -88,6 +89,7 @@ def create_order(settings: Settings, db: Database | None = None) -> Flask:
     waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app))
     waits.watch(db, order_models.FeedEntry.__table__)
     parts(app).long_poll = waits
+    parts(app).subscriptions = LastRendered(variants=(False, True))  # thin, documents inline
     return check_rules(app)
 
 

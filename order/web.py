@@ -15,7 +15,7 @@ from common.idempotency import web as idempotent
 from common.idempotency.store import KeyReused
 from common.json_body import parse_json_body
 from common.metrics import count_feed_answers, live_gauges
-from common.parts import long_poll
+from common.parts import long_poll, subscriptions
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.status import serve_status
@@ -154,9 +154,11 @@ def _subscription(embedded: bool) -> werkzeug.Response:
     size, now = settings().feed_page_size, _now()  # the time first: see outbox.writing
     with database().session() as session:
         state = feed.subscription_state(session, size)
+        urls = _feed_urls(embedded)
         return conditional_response(
             request, state.validators, now,
-            lambda: render_atom(feed.subscription(session, size, _feed_urls(embedded), state.last)),
+            lambda: subscriptions().get(embedded, (urls.subscription, state.validators.etag), lambda: render_atom(
+                feed.subscription(session, size, urls, state.last))),
             PRIVATE_REVALIDATE if embedded else SHARED_REVALIDATE)
 
 
