@@ -12,11 +12,12 @@ from typing import Callable, Iterator, cast
 from sqlalchemy import BigInteger, DateTime, Numeric, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 CENT = Decimal("0.01")
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ends a wait
 log = logging.getLogger(__name__)
 
 
@@ -47,9 +48,10 @@ class Database:
             yield session
 
     @contextmanager
-    def exclusive(self, name: str, wait: bool = True) -> Iterator[bool]:
+    def exclusive(self, name: str, wait: bool | float = True) -> Iterator[bool]:
         """Hold the lock `name` across every process that uses this database; yields
-        whether it was taken (with wait=False it is not when another holds it).
+        whether it was taken. While another holds it, wait=True waits for it,
+        wait=False does not, and a number waits at most that many seconds.
 
         On PostgreSQL a session advisory lock. SQLite already lets one writer at a
         time in, so there the lock is always taken.
@@ -59,11 +61,7 @@ class Database:
             return
         key = {"key": zlib.crc32(name.encode())}
         with self.engine.connect() as connection:
-            if wait:
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
-                taken = True
-            else:
-                taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar())
+            taken = _lock(connection, key, wait)
             connection.commit()
             try:
                 yield taken
@@ -86,6 +84,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _lock(connection: Connection, key: dict, wait: bool | float) -> bool:
+    if wait is False:
+        return bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar())
+    if wait is not True:  # the wait ends with the transaction's lock_timeout
+        connection.execute(text("SELECT set_config('lock_timeout', :timeout, true)"),
+                           {"timeout": f"{max(1, round(wait * 1000))}ms"})
+    try:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+    except OperationalError as error:
+        if getattr(error.orig, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        connection.rollback()
+        return False
+    return True
 
 
 def _unlock(connection: Connection, key: dict) -> None:
