@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 BATCH = 50
 # After failed polls the consumer waits 2, 4, 8 ... seconds, at most this long.
 MAX_BACKOFF_SECONDS = 60.0
+# A process that stands by while another follows the feed looks up from its wait for
+# the lead this often, to notice that it is asked to stop.
+STANDBY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,14 @@ class Consumer:
             # entries it took are passed over; the feed only ever grows.
             self._news = response
         return response.status == 200 or response.waited
+
+    def leading(self, seconds: float):
+        """A context that holds whether this process leads the following: one process
+        of the service at a time waits on the feed and polls by itself, so that news
+        wakes one of them rather than every worker, each to read the same page. The
+        others wait up to `seconds` for the lead, and take it as soon as the leader
+        stops or dies."""
+        return self.db.exclusive(f"follow {self.client.feed_url}", seconds)
 
     def close(self) -> None:
         """No poll starts after this; one running now has finished when it returns."""
@@ -226,7 +237,8 @@ class Following:
     """Keeps a consumer following its feed from a thread of its own: it polls, then
     waits on the feed (long-poll) until something is new, and polls again; after a
     failed poll it waits out the back-off first. Where the feed does not hold the
-    request, it pauses `interval_seconds` between polls instead."""
+    request, it pauses `interval_seconds` between polls instead. Of the processes of
+    a service, one follows; the others stand by to take over (Consumer.leading)."""
 
     def __init__(self, consumer: Consumer, wait_seconds: int, interval_seconds: float):
         self.consumer, self.wait_seconds, self.interval_seconds = consumer, wait_seconds, interval_seconds
@@ -245,6 +257,16 @@ class Following:
         self.consumer.close()
 
     def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with self.consumer.leading(STANDBY_SECONDS) as leads:
+                    if leads:
+                        self._follow()
+            except SQLAlchemyError as error:  # the database away: no lead to take now
+                log.warning("following %s: the database does not answer: %s", self.consumer.client.feed_url, error)
+                self._stopping.wait(self.interval_seconds)
+
+    def _follow(self) -> None:
         while not self._stopping.is_set():
             try:
                 self._step()

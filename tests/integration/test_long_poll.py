@@ -17,8 +17,13 @@ import requests
 import invoicing.models
 from common.db import Database
 from common.feed import waiting
+from common.feed.following import FeedClient
+from common.feed.running import Following
+from common.schema import upgrade
+from common.settings import Settings
 from common.utc import utc_now
 from common import parts
+from msatom.bootstrap import consumer_for
 from msatom.stack import PostgresCluster, wait_until
 from order import service
 from tests.conftest import live_server, running
@@ -320,3 +325,38 @@ def test_a_woken_consumer_applies_what_the_wait_brought_without_asking_again(fee
     assert asked == asked_before_poll  # the poll asked nothing more
     with consumer.db.session() as session:
         assert session.get(invoicing.models.Invoice, order["id"]) is not None
+
+
+def test_of_two_processes_of_a_service_one_waits_on_the_feed_and_the_other_takes_over_when_it_stops(
+        order_service, postgres_url, tmp_path):
+    """Each process (here a database engine of its own) runs the service's following;
+    one leads: news wakes that one alone instead of every worker, each to read the
+    same page."""
+    app, base = order_service(f"sqlite:///{tmp_path / 'order.db'}")
+    upgrade(Database(postgres_url), invoicing.models.MIGRATIONS)
+    asked: dict[str, list[str]] = {"one": [], "other": []}
+    followings = {}
+    for name in asked:
+        consumer = consumer_for(Database(postgres_url), invoicing.models, import_invoice,
+                                FeedClient(f"{base}/feed"), Settings(service="invoicing", database_url=postgres_url))
+        get_feed = consumer.client.get_feed
+        consumer.client.get_feed = lambda *args, name=name, get_feed=get_feed, **kwargs: (
+            asked[name].append("feed"), get_feed(*args, **kwargs))[1]
+        followings[name] = Following(consumer, wait_seconds=2, interval_seconds=0.1).start()
+    held(app, 1)
+    first = place_order(base)
+    wait_until(lambda: invoice_exists(postgres_url, first["id"]), SOON, "the first invoice")
+    held(app, 1)
+
+    leader, standby = sorted(asked, key=lambda name: -len(asked[name]))
+    assert asked[standby] == [] and asked[leader]
+    followings[leader].stop()  # as its process stops: its wait ends, and the lead with it
+    second = place_order(base)
+    wait_until(lambda: invoice_exists(postgres_url, second["id"]), SOON * 2, "the second invoice")
+    assert asked[standby]
+    followings[standby].stop()
+
+
+def invoice_exists(url: str, order_id: int) -> bool:
+    with Database(url).session() as session:
+        return session.get(invoicing.models.Invoice, order_id) is not None

@@ -3,6 +3,7 @@ failures; pause where the feed does not wait. A fake consumer, no HTTP, no datab
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -41,6 +42,9 @@ class FakeConsumer(Consumer):
     def close(self) -> None:
         self.calls.append("close")
         self.closed.set()
+
+    def leading(self, seconds: float):
+        return nullcontext(True)  # one process: it leads
 
 
 def follow(consumer: FakeConsumer, interval: float = 0.01) -> list[str]:
