@@ -339,9 +339,7 @@ def test_of_two_processes_of_a_service_one_waits_on_the_feed_and_the_other_takes
     for name in asked:
         consumer = consumer_for(Database(postgres_url), invoicing.models, import_invoice,
                                 FeedClient(f"{base}/feed"), Settings(service="invoicing", database_url=postgres_url))
-        get_feed = consumer.client.get_feed
-        consumer.client.get_feed = lambda *args, name=name, get_feed=get_feed, **kwargs: (
-            asked[name].append("feed"), get_feed(*args, **kwargs))[1]
+        consumer.client.get_feed = noting(asked[name], consumer.client.get_feed)
         followings[name] = Following(consumer, wait_seconds=2, interval_seconds=0.1).start()
     held(app, 1)
     first = place_order(base)
@@ -355,6 +353,13 @@ def test_of_two_processes_of_a_service_one_waits_on_the_feed_and_the_other_takes
     wait_until(lambda: invoice_exists(postgres_url, second["id"]), SOON * 2, "the second invoice")
     assert asked[standby]
     followings[standby].stop()
+
+
+def noting(asked: list[str], get_feed):
+    def noted(*args, **kwargs):
+        asked.append("feed")
+        return get_feed(*args, **kwargs)
+    return noted
 
 
 def invoice_exists(url: str, order_id: int) -> bool:
