@@ -48,6 +48,8 @@ BENCHMARKS = (
               (postgres_bin, apache_binary), "attack rounds",
               ("slow bodies through Apache", "slow headers through Apache", "slow bodies to gunicorn",
                "slow headers to gunicorn")),
+    Benchmark("rebuild_bench.py", ("--orders", "20", "--runs", "1", "--workers", "1"),
+              (postgres_bin,), "orders what orders/s", ("20 catch-up", "20 rebuild")),
     Benchmark("catch_up_bench.py", ("--sizes", "20", "--runs", "1", "--window", "5", "--workers", "1"),
               (postgres_bin,), "orders variant first import", ("20 links", "20 embedded", "20 walk-back")),
     Benchmark("feed_bench.py", ("--sizes", "20", "--requests", "3", "--warm-up", "0"),
