@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Callable
@@ -124,7 +125,7 @@ class Consumer:
             self._news = response
         return response.status == 200 or response.waited
 
-    def leading(self, seconds: float):
+    def leading(self, seconds: float) -> AbstractContextManager[bool]:
         """A context that holds whether this process leads the following: one process
         of the service at a time waits on the feed and polls by itself, so that news
         wakes one of them rather than every worker, each to read the same page. The
@@ -251,8 +252,9 @@ class Following:
         return self
 
     def stop(self) -> None:
-        """The thread may be inside a wait the server holds; it ends with the process
-        or when the wait returns. No poll starts after this."""
+        """The thread may be inside a wait the server holds, or standing by for the
+        lead; it ends with the process, or when that wait returns (the lead then passes
+        on). No poll starts after this."""
         self._stopping.set()
         self.consumer.close()
 
