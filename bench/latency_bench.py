@@ -22,7 +22,10 @@ ms) for long-poll; for interval polling a random pause up to the interval, so th
 orders arrive at any point of the schedule, as they do in life (after a small pause
 each order would wait for nearly a whole interval). The long-poll thread goes on
 placing orders until the interval thread has placed its --orders, so both cover the
-same time on the same machine. Prints each variant's percentiles and the ratios.
+same time on the same machine. Prints each variant's percentiles and the ratios, and
+the CPU time the system's processes spent per order meanwhile (`msatom run`; for the
+stack its gunicorns, Apache and PostgreSQL), waiting included: what one order costs,
+against the cores there are.
 """
 from __future__ import annotations
 
@@ -46,7 +49,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import procstat  # noqa: E402
 from msatom.stack import Stack, answers, free_port, service_environment, wait_until  # noqa: E402
 
 MSATOM = Path(sys.executable).with_name("msatom")
@@ -78,6 +83,9 @@ class MsatomRun:
 
     def credentials(self) -> dict:
         return {}  # `msatom run`: sign-in is off
+
+    def cpu_seconds(self) -> float:
+        return procstat.cpu_seconds(self.process.pid)
 
     def start(self) -> MsatomRun:
         def healthy() -> bool:
@@ -114,6 +122,10 @@ class ApacheStack:
 
     def credentials(self) -> dict:
         return {"Authorization": f"Bearer {self.stack.token()}"}
+
+    def cpu_seconds(self) -> float:
+        roots = [process.process.pid for process in self.stack.processes.values()]
+        return sum(procstat.cpu_seconds(pid) for pid in [*roots, procstat.postmaster_pid(self.stack.postgres.data)])
 
     def start(self) -> ApacheStack:
         self.stack.start()
@@ -185,6 +197,7 @@ def measure(setup: str, round_number: int, args) -> dict:
             system.start()
         time.sleep(args.settle)
         samples: dict[str, list[float]] = {variant: [] for variant in systems}
+        cpu = {variant: system.cpu_seconds() for variant, system in systems.items()}
         interval_done = threading.Event()
         threads = []
         if "long-poll" in systems:
@@ -201,7 +214,10 @@ def measure(setup: str, round_number: int, args) -> dict:
             thread.start()
         for thread in threads:
             thread.join()
-        return {"setup": setup, "round": round_number, "samples": samples, "seconds": time.perf_counter() - started}
+        cpu = {variant: (system.cpu_seconds() - cpu[variant]) / len(samples[variant])
+               for variant, system in systems.items()}
+        return {"setup": setup, "round": round_number, "samples": samples, "cpu": cpu,
+                "seconds": time.perf_counter() - started}
     finally:
         for system in systems.values():
             system.stop()
@@ -243,34 +259,35 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
 
 
-def figures(samples: list[float]) -> dict:
+def figures(samples: list[float], cpu: float) -> dict:
     return {"n": len(samples), "p50": percentile(samples, 0.5), "p90": percentile(samples, 0.9),
-            "p99": percentile(samples, 0.99), "max": max(samples), "mean": statistics.mean(samples)}
+            "p99": percentile(samples, 0.99), "max": max(samples), "mean": statistics.mean(samples), "cpu": cpu}
 
 
 def print_round(result: dict, flush: bool = False) -> None:
     print(f"# {result['setup']}, round {result['round'] + 1} ({result['seconds']:.0f} s):", flush=flush)
     for variant, samples in result["samples"].items():
-        f = figures(samples)
+        f = figures(samples, result["cpu"][variant])
         print(f"#   {variant:<10} n={f['n']:<4} p50 {f['p50'] * 1000:8.1f} ms  p90 {f['p90'] * 1000:8.1f} ms  "
-              f"p99 {f['p99'] * 1000:8.1f} ms  max {f['max'] * 1000:8.1f} ms  mean {f['mean'] * 1000:8.1f} ms",
-              flush=flush)
+              f"p99 {f['p99'] * 1000:8.1f} ms  max {f['max'] * 1000:8.1f} ms  mean {f['mean'] * 1000:8.1f} ms  "
+              f"CPU {f['cpu'] * 1000:6.1f} ms an order", flush=flush)
 
 
 def print_summary(results: list[dict]) -> None:
     print()
-    print(f"{'setup':<6} {'variant':<10} {'orders':>7} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'max ms':>9}  "
-          f"rounds (p50 / p99 ms)")
+    print(f"{'setup':<6} {'variant':<10} {'orders':>7} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'max ms':>9} "
+          f"{'CPU ms/order':>13}  rounds (p50 / p99 ms)")
     for setup in dict.fromkeys(result["setup"] for result in results):
         rounds = [result for result in results if result["setup"] == setup]
         medians = {}
         for variant in rounds[0]["samples"]:
-            per_round = [figures(result["samples"][variant]) for result in rounds]
+            per_round = [figures(result["samples"][variant], result["cpu"][variant]) for result in rounds]
             medians[variant] = {key: statistics.median(f[key] for f in per_round) for key in per_round[0]}
             m = medians[variant]
             listed = ", ".join(f"{f['p50'] * 1000:.0f} / {f['p99'] * 1000:.0f}" for f in per_round)
             print(f"{setup:<6} {variant:<10} {sum(f['n'] for f in per_round):>7} {m['p50'] * 1000:>9.1f} "
-                  f"{m['p90'] * 1000:>9.1f} {m['p99'] * 1000:>9.1f} {m['max'] * 1000:>9.1f}  {listed}")
+                  f"{m['p90'] * 1000:>9.1f} {m['p99'] * 1000:>9.1f} {m['max'] * 1000:>9.1f} "
+                  f"{m['cpu'] * 1000:>13.1f}  {listed}")
         if len(medians) == 2:
             print(f"{setup:<6} interval / long-poll: p50 {medians['interval']['p50'] / medians['long-poll']['p50']:.0f}x, "
                   f"p99 {medians['interval']['p99'] / medians['long-poll']['p99']:.0f}x")
