@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,7 @@ from common.feed.documents import DocumentError
 from common.feed.following import FeedEntry, FeedError
 from common.feed.pace import count_imports
 from common.feed.reading import Change
-from common.feed.storing import Rows, VersionedImport
+from common.feed.storing import Rows, VersionedImport, table
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +146,18 @@ class Applier:
         `pending` None the poll could not tell how far behind the service is (the feed
         did not answer): what the poll before found stays. `validators` (ETag,
         Last-Modified): the subscription document's, once every change of it is in."""
+        values = {"polled_at": self.clock(), "outcome": outcome, "message": message, "imported": imported}
+        if pending is not None:
+            values.update(pending=pending, pending_since=pending_since)
+        if validators is not None:
+            values.update(etag=validators[0], last_modified=validators[1])
+        state = table(self.state_model)
+        # One statement, which locks the row as it writes it: the poll is over, and
+        # nothing of the row is read.
         with self.db.session() as session:
-            state = self.state_row(session)
-            state.polled_at, state.outcome, state.message, state.imported = self.clock(), outcome, message, imported
-            if pending is not None:
-                state.pending, state.pending_since = pending, pending_since
-            if validators is not None:
-                state.etag, state.last_modified = validators
+            if not session.execute(update(state).where(state.c.id == 1).values(values)).rowcount:  # type: ignore[attr-defined]
+                self._make_state_row(session)  # a first poll that failed before it applied anything
+                session.execute(update(state).where(state.c.id == 1).values(values))
 
     def rejected(self) -> list:
         with self.db.session() as session:
