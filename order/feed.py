@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import Row, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -106,9 +106,29 @@ def page_after(session: Session, position: int, size: int) -> int | None:
     return _page_of(position + 1, size)
 
 
-def subscription(session: Session, size: int, urls: FeedUrls, last: int) -> Feed:
-    """The newest page, up to position `last`; never an archive document itself."""
-    return _page(session, _page_of(max(last, 1), size), size, urls, urls.subscription, last, archived=False).feed
+def subscription(session: Session, size: int, urls: FeedUrls, last: int, after: int = 0) -> Feed:
+    """The newest page, up to position `last`; never an archive document itself. With
+    `after`, its entries after that position alone: what a copy that saw the feed up
+    to there lacks (a delta)."""
+    return _page(session, _page_of(max(last, 1), size), size, urls, urls.subscription, last, archived=False,
+                 after=after).feed
+
+
+def seen_up_to(etags: Iterable[str], size: int, last: int) -> int | None:
+    """The position up to which a client's copy of the subscription document shows the
+    feed, by its ETag (`feed-<size>-<position>`), when the entries it lacks are all on
+    the subscription document as it is up to `last`; else None (it needs all of it)."""
+    named = [_position_in(etag, size) for etag in etags]
+    if len(named) != 1 or named[0] is None:
+        return None
+    seen = named[0]
+    return seen if seen < last and _page_of(seen + 1, size) == _page_of(last, size) else None
+
+
+def _position_in(etag: str, size: int) -> int | None:
+    prefix = f"feed-{size}-"
+    number = etag[len(prefix):]
+    return int(number) if etag.startswith(prefix) and number.isascii() and number.isdigit() else None
 
 
 def archive(session: Session, number: int, size: int, urls: FeedUrls) -> Page | None:
@@ -121,10 +141,11 @@ def archive(session: Session, number: int, size: int, urls: FeedUrls) -> Page | 
 
 
 def _page(session: Session, number: int, size: int, urls: FeedUrls, self_url: str, last: int,
-          archived: bool = True) -> Page:
-    """Page `number` as the log holds it up to `last`; a full one is an archive
-    document unless `archived` is False (the subscription document)."""
-    first, end = (number - 1) * size + 1, min(number * size, last)
+          archived: bool = True, after: int = 0) -> Page:
+    """Page `number` as the log holds it up to `last` (its entries after `after`); a
+    full one is an archive document unless `archived` is False (the subscription
+    document)."""
+    first, end = max((number - 1) * size, after) + 1, min(number * size, last)
     complete = number * size <= last
     rows = session.execute(select(FeedEntry.position, FeedEntry.order_id, FeedEntry.order_version, FeedEntry.event,
                                   FeedEntry.recorded_at)

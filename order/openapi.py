@@ -68,6 +68,8 @@ EMBED = parameter("embed", "query", "`documents`: each entry's document inline (
 IF_MODIFIED_SINCE = parameter("If-Modified-Since", "header", "The Last-Modified of the client's copy.")
 PREFER = parameter("Prefer", "header", "`wait=<seconds>` (RFC 7240) with `If-None-Match`: the request is held "
                    "until a newer entry commits (200) or the wait is over (304), at most 30 seconds.")
+A_IM = parameter("A-IM", "header", "`feed` (RFC 3229) with the `If-None-Match` of the client's copy of this "
+                 "document: the entries added since alone (226), where all of them are on this page.")
 FEED_HEADERS = {
     "ETag": ETAG, "Cache-Control": CACHE_CONTROL,
     "Last-Modified": header("The time of the newest entry, whole seconds.", required=False),
@@ -125,7 +127,11 @@ PATHS = {
         "200": answer("Every customer.", {"type": "array", "items": schema("Customer")})})},
     "/items": {"get": operation("The items", {
         "200": answer("Every item, at its price now.", {"type": "array", "items": schema("Item")})})},
-    "/feed": {"get": feed_page("The feed's subscription document: its newest entries", PREFER)},
+    "/feed": {"get": feed_page("The feed's subscription document: its newest entries", PREFER, A_IM, responses={
+        "226": answer("The entries added since the client's copy alone (RFC 3229, `IM: feed`), with the whole "
+                      "document's validators; kept by no cache.", {"type": "string"}, ATOM_MEDIA_TYPE,
+                      headers={"ETag": ETAG, "IM": header("`feed`."), "Cache-Control": CACHE_CONTROL} | WAITED),
+    })},
     "/feed/archive/{number}": {"get": feed_page(
         "A page of the feed's archive; once full it never changes",
         identifier("number", "The page, from 1."), responses={"404": NOT_FOUND})},

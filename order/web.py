@@ -10,7 +10,7 @@ from common.db import Database
 from common.errors import InputError
 from common.forms import Summary
 from common.caching import PRIVATE_IMMUTABLE, PRIVATE_REVALIDATE, PUBLIC_IMMUTABLE, SHARED_REVALIDATE, conditional
-from common.feed.publishing import conditional_response, render_atom
+from common.feed.publishing import asks_for_delta, conditional_response, render_atom
 from common.idempotency import web as idempotent
 from common.idempotency.store import KeyReused
 from common.json_body import parse_json_body
@@ -155,11 +155,14 @@ def _subscription(embedded: bool) -> werkzeug.Response:
     with database().session() as session:
         state = feed.subscription_state(session, size)
         urls = _feed_urls(embedded)
-        return conditional_response(
-            request, state.validators, now,
-            lambda: subscriptions().get(embedded, (urls.subscription, state.validators.etag), lambda: render_atom(
-                feed.subscription(session, size, urls, state.last))),
-            PRIVATE_REVALIDATE if embedded else SHARED_REVALIDATE)
+        seen = feed.seen_up_to(request.if_none_match, size, state.last) if asks_for_delta(request) else None
+
+        def rendered(after: int = 0) -> bytes:
+            return subscriptions().get(embedded, (urls.subscription, state.validators.etag, after), lambda: render_atom(
+                feed.subscription(session, size, urls, state.last, after)))
+        return conditional_response(request, state.validators, now, rendered,
+                                    PRIVATE_REVALIDATE if embedded else SHARED_REVALIDATE,
+                                    delta=None if seen is None else lambda: rendered(seen))
 
 
 @pages.get("/feed/archive/<id:number>")

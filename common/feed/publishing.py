@@ -147,11 +147,20 @@ def last_modified_for(changed_at: datetime | None, now: datetime) -> tuple[datet
     return second - timedelta(seconds=1), False
 
 
+def asks_for_delta(request: Request) -> bool:
+    """Whether the client takes the feed's news alone (RFC 3229, `A-IM: feed`)."""
+    return "feed" in {token.split(";")[0].strip().lower() for token in request.headers.get("A-IM", "").split(",")}
+
+
 def conditional_response(request: Request, validators: Validators, now: datetime, render,
-                         cache_control: str = "no-cache") -> Response:
+                         cache_control: str = "no-cache", delta=None) -> Response:
     """200 with the rendered document, or 304 when the client's copy is current.
 
-    `render` is called only for a 200: an idle poll costs no rendering.
+    `render` is called only for a 200: an idle poll costs no rendering. `delta`, where
+    the client asked for it and the document can tell what its copy lacks, renders
+    only that: the entries added since (RFC 3229's `feed` instance manipulation,
+    `226 IM Used`), with the whole document's validators. No cache keeps a delta: it
+    is an answer to one client's copy, not the document.
     """
     last_modified, settled = last_modified_for(validators.changed_at, now)
     settled = settled and not validators.writing
@@ -161,6 +170,12 @@ def conditional_response(request: Request, validators: Validators, now: datetime
     if not is_resource_modified(request.environ, etag=validators.etag,
                                 last_modified=last_modified if settled else None):
         response.status_code = 304
+        return response
+    if delta is not None:
+        response.status_code = 226
+        response.headers["IM"] = "feed"
+        response.headers["Cache-Control"] = "no-store"
+        response.set_data(delta())
         return response
     response.set_data(render())
     since = request.if_modified_since

@@ -124,6 +124,22 @@ def test_a_waiting_client_gets_the_new_entry_as_soon_as_an_order_commits(feed_se
     assert parts.long_poll(app).held == 0
 
 
+def test_a_waiting_client_that_takes_deltas_is_woken_with_the_new_entry_alone(feed_service):
+    app, url = feed_service()
+    place_order(url)
+    etag = current_etag(url)
+    with ThreadPoolExecutor(1) as waiting:
+        answer = waiting.submit(requests.get, url + "/feed", timeout=LONG_WAIT + SOON,
+                                headers={"If-None-Match": etag, "Prefer": f"wait={LONG_WAIT}", "A-IM": "feed"})
+        held(app, 1)
+        order = place_order(url)
+        delta = answer.result(LONG_WAIT + SOON)
+
+    assert delta.status_code == 226 and delta.headers["Preference-Applied"] == f"wait={LONG_WAIT}"
+    assert [entry.content[0]["src"] for entry in feedparser.parse(delta.content).entries] == [
+        f"{url}/{order['id']}/versions/1"]
+
+
 def test_without_news_the_wait_ends_with_304_and_says_it_waited(feed_service):
     app, url = feed_service()
     place_order(url)
