@@ -93,7 +93,9 @@ class Consumer:
         self._closed = False
         self._failures = 0
         self._resume_at = 0.0  # time.monotonic() before which no poll of its own starts
-        self._news: FeedResponse | None = None  # what a wait on the feed brought, for the next poll
+        # What a wait on the feed brought, for the next poll, and the wait's request id,
+        # which that poll takes on: the feed's log shows the request that brought its changes.
+        self._news: tuple[FeedResponse, str] | None = None
 
     def poll(self, wait: bool = True) -> PollResult | None:
         """Poll now. While another process of this service polls, wait for it, or
@@ -102,7 +104,8 @@ class Consumer:
         if not wait and self.backoff_seconds():
             return None
         try:
-            with self._lock, self.db.exclusive(self._lock_name, wait) as taken, request_id.scope():
+            with self._lock, self.db.exclusive(self._lock_name, wait) as taken, \
+                    request_id.scope(self._news[1] if self._news else None):
                 return self._poll_and_record() if taken and not self._closed else None
         except SQLAlchemyError as error:
             log.warning("poll of %s: the database does not answer: %s", self.client.feed_url, error)
@@ -114,7 +117,8 @@ class Consumer:
         wait (it knows no long-poll, or failed): then the caller must pause itself."""
         try:
             saved = self.applier.state()
-            response = self.reader.subscription(saved.etag, None, wait=seconds)
+            with request_id.scope() as waited_as:
+                response = self.reader.subscription(saved.etag, None, wait=seconds)
         except (FeedError, SQLAlchemyError) as error:  # the next poll says what is wrong
             log.debug("waiting on %s: %s", self.client.feed_url, error)
             return False
@@ -122,7 +126,7 @@ class Consumer:
             # The answer is the new subscription document: the next poll starts from it
             # instead of asking again. Should another process have polled meanwhile, the
             # entries it took are passed over; the feed only ever grows.
-            self._news = response
+            self._news = (response, waited_as)
         return response.status == 200 or response.waited
 
     def leading(self, seconds: float) -> AbstractContextManager[bool]:
@@ -183,7 +187,7 @@ class Consumer:
     def _poll(self) -> PollResult:
         saved = self.applier.state()
         news, self._news = self._news, None
-        response = news or self.reader.subscription(saved.etag, saved.last_modified)
+        response = news[0] if news else self.reader.subscription(saved.etag, saved.last_modified)
         if response.status == 304:
             return PollResult(304)
         subscription = self.reader.parse(response.body)
