@@ -63,8 +63,8 @@ class Writers:
         while True:
             try:
                 response = session.post(f"{self.url}/order/", json=order, headers=headers, timeout=30)
-            except requests.ConnectionError:
-                response = None
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                response = None  # no answer, or one cut off by the replica's death: send it again
             if response is not None and response.status_code not in SEND_AGAIN:
                 if response.status_code != 201:
                     self.refusals.append(f"{response.status_code}: {response.text[:200]}")
