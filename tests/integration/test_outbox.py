@@ -4,7 +4,6 @@ when many requests write at once."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -141,13 +140,14 @@ def test_concurrent_writers_commit_positions_without_gaps_and_readers_never_see_
     assert times == sorted(times), "an entry's time lies before the one of an entry before it"
 
 
-def test_while_an_entry_is_being_written_if_modified_since_gets_the_feed(postgres_url, make_app, settings_for):
+def test_while_an_entry_is_being_written_if_modified_since_gets_the_feed(postgres_url, make_app, settings_for,
+                                                                          clock):
     """The writer already holds the log's lock and may commit an entry with a time
     in a second that is over; until it commits, If-Modified-Since proves nothing."""
-    app = make_app("order", settings_for("order", database_url=postgres_url))
+    app = make_app("order", settings_for("order", database_url=postgres_url, clock=clock))
     client = app.test_client()
     client.post("/", json=order_request())
-    time.sleep(1.1)  # the order's second is over: its Last-Modified is final
+    clock.advance(seconds=1)  # the order's second is over: its Last-Modified is final
     last_modified = client.get("/feed").headers["Last-Modified"]
     assert client.get("/feed", headers={"If-Modified-Since": last_modified}).status_code == 304
 
