@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from common.auth import tokens
+from common.auth import revoked as revocation, tokens
 from common.db import insert_or_ignore
 from account.models import NAME_LENGTH, Account, RemovedAccount, RevokedToken, SignInFailure
 
@@ -124,13 +124,12 @@ def revoked(session: Session, now: datetime) -> Revoked:
                              .order_by(RevokedToken.expires_at, RevokedToken.id))))
 
 
-def is_revoked(session: Session, identity: tokens.Identity) -> bool:
-    """Whether the token was signed out, or issued for an account removed since."""
-    if session.get(RevokedToken, identity.token_id) is not None:
-        return True
+def refusal(session: Session, identity: tokens.Identity) -> str | None:
+    """Why the token is no longer accepted (signed out, or issued for an account removed
+    since); None when it is."""
     removed = session.get(RemovedAccount, identity.name)
-    # A token says when it was issued in whole seconds: one of the second of the removal is refused too.
-    return removed is not None and identity.issued_at <= removed.removed_at
+    return revocation.refusal(identity, session.get(RevokedToken, identity.token_id) is not None,
+                              removed.removed_at if removed is not None else None)
 
 
 def _wait(session: Session, name: str, address: str, now: datetime) -> timedelta | None:

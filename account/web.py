@@ -29,7 +29,6 @@ pages = Blueprint("account", __name__, template_folder="templates")
 SESSION_LIFETIME = timedelta(hours=8)  # the browser's cookie: a working day
 TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
-REVOKED = "The token was revoked: it was signed out, or its account removed; sign in again."
 SIGNED_OUT: dict[str, Any] = {"signed-out": ""}  # the query that makes the sign-in page say so
 SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
 
@@ -53,7 +52,7 @@ class StoredRevocations:
 
     def refusal(self, identity: Identity) -> str | None:
         with self.db.session() as session:
-            return REVOKED if service.is_revoked(session, identity) else None
+            return service.refusal(session, identity)
 
 
 @pages.get("/sign-in")

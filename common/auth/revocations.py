@@ -14,7 +14,7 @@ from typing import Callable, Protocol
 
 import requests
 
-from common.auth import tokens
+from common.auth import revoked, tokens
 from common.auth.tokens import Identity
 
 log = logging.getLogger(__name__)
@@ -40,12 +40,7 @@ class RevokedList:
     removed_accounts: dict[str, datetime] = field(default_factory=dict)  # name -> when removed
 
     def refusal(self, identity: Identity) -> str | None:
-        if identity.token_id in self.token_ids:
-            return "The token was revoked when its session was signed out; sign in again."
-        removed = self.removed_accounts.get(identity.name)
-        if removed is not None and identity.issued_at <= removed:
-            return f"The account {identity.name} has been removed; its tokens are no longer accepted."
-        return None
+        return revoked.refusal(identity, identity.token_id in self.token_ids, self.removed_accounts.get(identity.name))
 
     @classmethod
     def from_json(cls, data) -> RevokedList:

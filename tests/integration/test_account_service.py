@@ -152,8 +152,8 @@ def test_removing_an_account_refuses_the_tokens_issued_before_but_not_those_of_a
 
     assert [(gone.name, gone.removed_at) for gone in removed] == [("alice", clock() - timedelta(seconds=2))]
     with db.session() as session:
-        assert service.is_revoked(session, before)
-        assert not service.is_revoked(session, after)
+        assert service.refusal(session, before) is not None
+        assert service.refusal(session, after) is None
 
 
 def test_removing_an_account_that_does_not_exist_says_so(db, clock):

@@ -1,0 +1,20 @@
+"""When a valid token is refused before it expires. The sign-in service applies the rule
+to the records it keeps, every other service to its copy of them (revocations.py); it
+lives apart from that copy's HTTP client so that the account context's use cases, which
+use none, apply the same rule."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from common.auth.tokens import Identity
+
+
+def refusal(identity: Identity, signed_out: bool, account_removed_at: datetime | None) -> str | None:
+    """Why `identity`'s token is no longer accepted, given whether its id was revoked and
+    when its account was removed (None: it was not); None when it is accepted."""
+    if signed_out:
+        return "The token was revoked when its session was signed out; sign in again."
+    # A token says when it was issued in whole seconds: one of the second of the removal is refused too.
+    if account_removed_at is not None and identity.issued_at <= account_removed_at:
+        return f"The account {identity.name} has been removed; its tokens are no longer accepted."
+    return None
