@@ -1,3 +1,2 @@
 """Each service's JSON API described in OpenAPI 3.1: parts.py (the pieces and the frame
-of a document), serving.py (GET /openapi.json), drift.py (the document's operations
-against the app's routes, so that neither changes without the other)."""
+of a document), serving.py (GET /openapi.json)."""

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
-from common.openapi.drift import operations, routes
 from common.openapi.security import with_security
 from common.openapi.serving import description
 from common.web import close_app
 from msatom.bootstrap import FACTORIES, create_app, settings_from_env
+from tests.support.drift import operations, routes
 
 
 @pytest.fixture(scope="module", params=sorted(FACTORIES))
