@@ -66,7 +66,6 @@ class Rebuilder:
         self.copied = partial(Applier, copy.db, state_model, rejected_model, import_, clock)
         self.reader = FeedReader(client, embedded, passes_unavailable=True)
         self.observe = observe  # told of its progress after every batch (metrics)
-        self.after_batch: Callable[[int], None] = lambda position: None  # a hook for tests
         self._state_table = copy.tables[state_model.__table__.name]
         self._rejected_table = copy.tables[rejected_model.__table__.name]
         self._lock = threading.Lock()
@@ -152,7 +151,6 @@ class Rebuilder:
                 if not self.mark.report(owner, position, subscription.newest):
                     raise CopyTakenOver()
                 self.observe(self.progress())
-                self.after_batch(position)
             if position == before:
                 again = self._swap(owner, carried)
                 if again is None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable
 from datetime import timedelta
 
 import lxml.html
@@ -59,6 +60,24 @@ def position(app) -> int:
     return parts.consumer(app).state().position
 
 
+@contextmanager
+def after_each_batch(rebuilder, hook: Callable[[int], None]):
+    """`hook(position)` after each batch a rebuild stores, once its observer (the
+    metrics) is told of it: the rebuild meanwhile waits, or fails if the hook raises."""
+    observe = rebuilder.observe
+
+    def observed(progress):
+        observe(progress)
+        if progress.running:
+            hook(progress.position)
+
+    rebuilder.observe = observed
+    try:
+        yield
+    finally:
+        rebuilder.observe = observe
+
+
 @pytest.mark.parametrize("service", ["invoicing", "shipping"])
 def test_a_rebuild_gives_the_rows_the_incremental_import_made(order_site, follower, service):
     base, failing = order_site
@@ -100,8 +119,8 @@ def test_orders_placed_during_a_rebuild_are_in_its_result_and_the_current_data_a
             seen_during.append(ids(app))
             seen_during.append(place_order(base)["id"])
 
-    rebuilder.after_batch = place_one_when_the_first_page_is_read
-    done = rebuilder.run()
+    with after_each_batch(rebuilder, place_one_when_the_first_page_is_read):
+        done = rebuilder.run()
 
     served, during = seen_during
     assert done.status == "done", done.message
@@ -147,18 +166,18 @@ def test_post_rebuild_answers_202_with_its_progress_and_409_while_it_runs(order_
         reached.set()
         assert release.wait(PATIENCE)
 
-    rebuilder.after_batch = hold
-    started = client.post("/rebuild", headers=JSON)
-    try:
-        assert started.status_code == 202
-        assert started.get_json()["status"] == "running"
-        assert reached.wait(PATIENCE)
-        again = client.post("/rebuild", headers=JSON)
-        other = follower("invoicing", base).test_client().post("/rebuild", headers=JSON)  # another process
-        metrics = client.get("/metrics").get_data(as_text=True)
-    finally:
-        release.set()
-    assert rebuilder.wait(PATIENCE)
+    with after_each_batch(rebuilder, hold):
+        started = client.post("/rebuild", headers=JSON)
+        try:
+            assert started.status_code == 202
+            assert started.get_json()["status"] == "running"
+            assert reached.wait(PATIENCE)
+            again = client.post("/rebuild", headers=JSON)
+            other = follower("invoicing", base).test_client().post("/rebuild", headers=JSON)  # another process
+            metrics = client.get("/metrics").get_data(as_text=True)
+        finally:
+            release.set()
+        assert rebuilder.wait(PATIENCE)
 
     assert again.status_code == 409 and "running" in again.get_json()["error"]
     assert other.status_code == 409
@@ -200,9 +219,8 @@ def test_a_failed_rebuild_leaves_the_current_data_and_the_next_one_completes(ord
     def fail(_position):
         raise RuntimeError("the process died")
 
-    rebuilder.after_batch = fail
-    failed = rebuilder.run()
-    rebuilder.after_batch = lambda _position: None
+    with after_each_batch(rebuilder, fail):
+        failed = rebuilder.run()
     assert failed.status == "failed" and "died" in failed.message
     assert rows(app, "invoicing") == imported and written_at(app, "invoicing")
 
