@@ -3,17 +3,19 @@
 // page works without it: the cards then show their links and no figures.
 const TIMEOUT_MS = 10_000;  // a service that holds the request longer counts as silent
 
-// How each figure of a card (its elements marked data-figure="...") reads from a service's status.
-const FIGURES = {
-  position: (status) => String(status.position),
-  ordersPerMinute: (status) => String(status.ordersPerMinute),
-  importsPerMinute: (status) => String(status.importsPerMinute),
-  entriesBehind: (status) => String(status.entriesBehind),
+// A figure of a card (an element marked data-figure="<field>") shows that field of the
+// service's status as it is, so that the page alone says which fields a service has.
+// These fields of every consumer's status read better written out.
+const WRITTEN_OUT = {
   secondsBehind: (status) => String(Math.round(status.secondsBehind)),
   state: (status) => (status.state === "backing off"
     ? `backing off, next try in ${Math.ceil(status.retryInSeconds)}\u00a0s` : status.state),
   reason: (status) => (status.reason ? `The last poll failed: ${status.reason}` : ""),
 };
+
+function figureOf(status, field) {
+  return Object.hasOwn(WRITTEN_OUT, field) ? WRITTEN_OUT[field](status) : String(status[field]);
+}
 
 // A service's status, or an Error whose message says why there is none.
 async function readStatus(url) {
@@ -36,7 +38,7 @@ async function refreshCard(card) {
   try {
     const status = await readStatus(card.dataset.status);
     for (const figure of card.querySelectorAll("[data-figure]")) {
-      figure.textContent = FIGURES[figure.dataset.figure](status);
+      figure.textContent = figureOf(status, figure.dataset.figure);
     }
     figures.hidden = false;
     problem.textContent = "";
