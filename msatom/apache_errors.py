@@ -15,6 +15,7 @@ from string import Template
 from werkzeug.exceptions import default_exceptions
 
 from common.web import TOO_LARGE
+from msatom.bootstrap import NAVIGATION
 
 FOLDER = Path(__file__).resolve().parents[1] / "apache" / "htdocs" / "error"
 # The statuses Apache answers itself, with the services' sentence for each: werkzeug's,
@@ -41,9 +42,7 @@ PAGE = Template("""<!doctype html>
   <header class="site">
     <a class="brand" href="/">microservice-atom</a>
     <nav aria-label="Services">
-      <a href="/order/">Orders</a>
-      <a href="/invoicing/">Invoices</a>
-      <a href="/shipping/">Shipments</a>
+$navigation
     </nav>
   </header>
   <main>
@@ -59,11 +58,13 @@ PAGE = Template("""<!doctype html>
 
 def documents() -> dict[str, str]:
     """{file name: content} of every error document."""
+    navigation = "\n".join(f'      <a href="/{path}/">{html.escape(title)}</a>' for path, title in NAVIGATION)
     written = {}
     for status, sentence in SENTENCES.items():
         written[f"{status}.json"] = json.dumps({"error": sentence}, separators=(",", ":")) + "\n"
         written[f"{status}.html"] = PAGE.substitute(status=status, name=default_exceptions[status]().name,
-                                                    sentence=html.escape(sentence or "", quote=False))
+                                                    sentence=html.escape(sentence or "", quote=False),
+                                                    navigation=navigation)
     return written
 
 
