@@ -17,6 +17,10 @@ keep-alive and the 5 s wait for a first byte end before a request begins). So:
 On the open internet the services sit behind Apache, which reads every request whole
 before it passes it on (apache/httpd.conf); this is for whoever reaches gunicorn
 directly, on the services' own network.
+
+It relies on gthread's internals (_DEFER, TConn.data_ready, the parser's unreader
+buffer), which any release may move: setup.cfg pins gunicorn to the releases it was
+tested with, and tests/unit/test_gunicorn_internals.py fails when one has moved.
 """
 from __future__ import annotations
 
