@@ -33,6 +33,7 @@ from common.parts import parts
 from common.poll_words import FeedLabels
 from common.schema import upgrade
 from common.settings import FeedSource, Settings, SignInService
+from common.settings_table import VARIABLES as COMMON_VARIABLES, Variable
 from common.web import Navigation, install_consumer, install_rebuilder
 from invoicing import access as invoicing_access
 from invoicing import models as invoicing_models
@@ -50,14 +51,26 @@ CONSUMERS = ("invoicing", "shipping")
 # The header of every page: (the path of a service's pages under /, its title).
 NAVIGATION: Navigation = (("order", "Orders"), ("invoicing", "Invoices"), ("shipping", "Shipments"))
 # The feed the consumers follow, as their environment names it.
-ORDER_FEED = FeedSource(url_variable="ORDER_FEED_URL", credential_variable="ORDER_CREDENTIAL",
-                        local_path="/order/feed", reader_role=FEED_READER,
-                        labels=FeedLabels(source="the order service", entries="order changes", title="Order feed",
-                                          news="new orders"))
+ORDER_FEED = FeedSource(
+    url=Variable.text("ORDER_FEED_URL", "the feed that invoicing and shipping poll",
+                      "`http://127.0.0.1:$PORT/order/feed`"),
+    credential=Variable.text(
+        "ORDER_CREDENTIAL",
+        f"invoicing's and shipping's bearer token for the order documents: a token of a `{FEED_READER}` account "
+        "(`msatom user token NAME`). Required by gunicorn",
+        "`make run` with `AUTH_KEY`: one it signs itself"),
+    local_path="/order/feed", reader_role=FEED_READER,
+    labels=FeedLabels(source="the order service", entries="order changes", title="Order feed", news="new orders"))
 
 # Where everyone signs in: the account service's pages on every site, and the variable
 # naming it as each service reaches it.
-ACCOUNT_SERVICE = SignInService(url_variable="ACCOUNT_URL", path="/account")
+ACCOUNT_SERVICE = SignInService(
+    url=Variable.text("ACCOUNT_URL", "where a service reaches the account service, for its list of revoked tokens",
+                      "`http://127.0.0.1:$PORT/account`"),
+    path="/account")
+
+# Every variable of the services' settings, as the README's table of them shows them.
+VARIABLES = (*COMMON_VARIABLES, ORDER_FEED.url, ORDER_FEED.credential, ACCOUNT_SERVICE.url)
 
 
 def settings_from_env(service: str, environ=None) -> Settings:

@@ -18,7 +18,8 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from common.logs import configure_logging
 from common.numbers import whole_number
 from common.parts import consumer, rebuilder
-from common.settings import MAKE_A_KEY, ConfigurationError, Settings, default_database_url
+from common.settings import ConfigurationError, Settings
+from common.settings_table import MAKE_A_KEY, default_database_url
 from common.web import REBUILD_RUNNING, STOPPING, close_app
 from msatom import users, workspace
 from msatom.access_log import access_log_mode, with_access_log

@@ -24,8 +24,11 @@ import requests
 
 from common.auth import tokens
 from common.auth.rules import ADMIN
+from common.metrics import MULTIPROCESS
+from common.settings_table import (AUTH_KEY, DATABASE_URL, POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, SECRET_KEY,
+                                   TRUSTED_PROXIES)
 from common.utc import utc_now
-from msatom.bootstrap import CONSUMERS, SERVICES
+from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, VARIABLES
 from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -167,9 +170,10 @@ class Process:
 
 
 def service_environment(**settings: str) -> dict[str, str]:
-    scrubbed = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
-                "TRUSTED_PROXIES", "FEED_MAX_WAITING", "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "AUTH_KEY",
-                "ACCOUNT_URL", "ORDER_CREDENTIAL")
+    """This process's environment for a service, with `settings` (by their variables'
+    names) and none of the services' variables besides: those set where it runs would
+    mix into the stack's."""
+    scrubbed = {variable.name for variable in VARIABLES}
     env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env.update(settings)
@@ -180,14 +184,14 @@ def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **se
     """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it.
     Without a SECRET_KEY or an AUTH_KEY among the settings it gets random ones (give
     replicas the same), and a consumer without an ORDER_CREDENTIAL one it signs itself."""
-    settings.setdefault("SECRET_KEY", secrets.token_hex(32))
-    settings.setdefault("AUTH_KEY", secrets.token_hex(32))
+    settings.setdefault(SECRET_KEY.name, secrets.token_hex(32))
+    settings.setdefault(AUTH_KEY.name, secrets.token_hex(32))
     if service in CONSUMERS:
-        settings.setdefault("ORDER_CREDENTIAL", feed_credential(settings["AUTH_KEY"], service))
+        settings.setdefault(ORDER_FEED.credential.name, feed_credential(settings[AUTH_KEY.name], service))
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(THREADS),
                "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--graceful-timeout", "5",
                "--no-control-socket", "--config", "python:msatom.gunicorn_conf", f"msatom.wsgi:{service}()"]
-    settings.setdefault("PROMETHEUS_MULTIPROC_DIR", str(folder / f"metrics-{service}-{port}"))
+    settings.setdefault(MULTIPROCESS, str(folder / f"metrics-{service}-{port}"))
     return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
 
 
@@ -355,7 +359,7 @@ class Stack:
     def users(self, *args: str, stdin: str = "") -> str:
         """`msatom user ...` on the stack's account database; what it prints."""
         command = [str(Path(sys.executable).with_name("msatom")), "user", *args]
-        env = service_environment(DATABASE_URL=self.databases["account"], AUTH_KEY=self.auth_key)
+        env = service_environment(**{DATABASE_URL.name: self.databases["account"], AUTH_KEY.name: self.auth_key})
         done = subprocess.run(command, env=env, input=stdin + "\n", capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"msatom user {' '.join(args)} failed: {done.stderr or done.stdout}")
@@ -365,13 +369,13 @@ class Stack:
         """(Re)start a service, or one replica of it (`order-1`), under gunicorn on its
         port and its service's database."""
         service = self.service_of[name]
-        self.processes[name] = start_gunicorn(
-            service, self.ports[name], self.folder, self.workers,
-            DATABASE_URL=self.databases[service], ORDER_FEED_URL=self.order_feed_url,
-            POLL_INTERVAL_SECONDS=str(self.poll_interval), SECRET_KEY=self.secret_key,
-            AUTH_KEY=self.auth_key, ACCOUNT_URL=self.service_url("account"),
-            **({} if self.poll_wait is None else {"POLL_WAIT_SECONDS": str(self.poll_wait)}),
-            TRUSTED_PROXIES=PROXY_SOURCE)
+        settings = {DATABASE_URL.name: self.databases[service], ORDER_FEED.url.name: self.order_feed_url,
+                    POLL_INTERVAL_SECONDS.name: str(self.poll_interval), SECRET_KEY.name: self.secret_key,
+                    AUTH_KEY.name: self.auth_key, ACCOUNT_SERVICE.url.name: self.service_url("account"),
+                    TRUSTED_PROXIES.name: PROXY_SOURCE}
+        if self.poll_wait is not None:
+            settings[POLL_WAIT_SECONDS.name] = str(self.poll_wait)
+        self.processes[name] = start_gunicorn(service, self.ports[name], self.folder, self.workers, **settings)
         return self.processes[name]
 
     def stop_replica(self, service: str, index: int, sig: int = signal.SIGTERM) -> int:

@@ -9,7 +9,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from common.settings import LOCAL_FOLDER, MIN_SECRET_KEY_BYTES, ConfigurationError, Settings
+from common.settings import ConfigurationError, Settings
+from common.settings_table import LOCAL_FOLDER, MIN_SECRET_KEY_BYTES
 from msatom.bootstrap import settings_from_env
 
 FOLDER = Path(LOCAL_FOLDER)
