@@ -142,7 +142,7 @@ FEED_PAGE_SIZE = Variable("FEED_PAGE_SIZE", _number(int, minimum=1), 20, "entrie
 # msatom/gunicorn_conf.py derives it from the worker's threads.
 FEED_MAX_WAITING = Variable(
     "FEED_MAX_WAITING", _number(int), 4,
-    "requests to `/feed` one process of the feed's service holds waiting at once (long-poll, see How it works); "
+    "requests to a service's `/feed` one process holds waiting at once (long-poll, see How it works); "
     "past it a request is answered at once. Keep it below the server's threads",
     "under gunicorn its threads minus 4 (12 with the image's 16); `make run`, `msatom serve` (8 threads): {default}")
 POLL_INTERVAL_SECONDS = Variable(
