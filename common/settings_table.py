@@ -31,8 +31,8 @@ class Variable(Generic[T]):
     meaning: str
     shown_default: str = ""
 
-    @classmethod
-    def text(cls, name: str, meaning: str, shown_default: str) -> Variable[str | None]:
+    @staticmethod
+    def text(name: str, meaning: str, shown_default: str) -> Variable[str | None]:
         """A variable taken as it is, None when unset."""
         return Variable(name, _text, None, meaning, shown_default)
 
