@@ -28,7 +28,10 @@ from common.metrics import MULTIPROCESS
 from common.settings_table import (AUTH_KEY, DATABASE_URL, POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, SECRET_KEY,
                                    TRUSTED_PROXIES)
 from common.utc import utc_now
-from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, VARIABLES
+from account import models as account_models
+from account.service import add_account
+from common.settings import Settings
+from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, VARIABLES, migrated
 from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -337,11 +340,8 @@ class Stack:
     def _start(self) -> None:
         self.postgres.start()
         self.databases = {name: self.postgres.create_database(name) for name in SERVICES}
+        self._add_accounts()
         self.start_service("account")
-        self.wait_until_healthy("account")
-        self.users("add", "admin", "--role", ADMIN, "--password-stdin", stdin=self.admin_password)
-        for consumer in CONSUMERS:  # accounts of their own, so that removing one refuses its credential
-            self.users("add", consumer, "--role", FEED_READER, "--password-stdin", stdin=secrets.token_urlsafe(16))
         for name in self.replicas("order"):
             self.start_service(name)
         self.processes["apache"] = start_apache(
@@ -352,9 +352,24 @@ class Stack:
         consumers = [name for name in self.service_of if self.service_of[name] in CONSUMERS]
         for name in consumers:
             self.start_service(name)
-        for name in [*self.replicas("order"), *consumers]:
+        for name in ["account", *self.replicas("order"), *consumers]:
             self.wait_until_healthy(name)
         self.wait_until_healthy("apache", f"{self.url}/order/health")
+
+    def _add_accounts(self) -> None:
+        """The first accounts, written before the account service starts (which then
+        finds its schema current): `admin`, and one for each consumer, so that removing
+        it refuses the consumer's credential. In this process, as `msatom user add`
+        would write them, without a program started for each."""
+        db = migrated(Settings.from_env("account", {DATABASE_URL.name: self.databases["account"]}),
+                      account_models.MIGRATIONS)
+        try:
+            with db.session() as session:
+                add_account(session, "admin", self.admin_password, (ADMIN,), utc_now())
+                for consumer in CONSUMERS:
+                    add_account(session, consumer, secrets.token_urlsafe(16), (FEED_READER,), utc_now())
+        finally:
+            db.dispose()
 
     def users(self, *args: str, stdin: str = "") -> str:
         """`msatom user ...` on the stack's account database; what it prints."""
