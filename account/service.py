@@ -27,7 +27,15 @@ NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{NAME_LENGTH - 1}}}")
 FAILURE_WINDOW = timedelta(minutes=15)
 FAILURES_PER_NAME = 5  # from one address, within the window
 FAILURES_PER_ADDRESS = 20  # across names, within the window
-HASHER = PasswordHasher()  # argon2id with the library's recommended parameters
+# argon2id with the library's recommended parameters.
+STRONG_HASHES = PasswordHasher()
+# The same at its lowest cost, for tests alone: production refuses it (TEST_PASSWORD_HASHES).
+TEST_HASHES = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def hasher(test_hashes: bool) -> PasswordHasher:
+    """What hashes new passwords: TEST_HASHES where the settings ask for them."""
+    return TEST_HASHES if test_hashes else STRONG_HASHES
 
 
 class AccountError(ValueError):
@@ -53,7 +61,8 @@ class Revoked:
     tokens: list[RevokedToken]
 
 
-def add_account(session: Session, name: str, password: str, roles, now: datetime) -> Account:
+def add_account(session: Session, name: str, password: str, roles, now: datetime,
+                hashes: PasswordHasher) -> Account:
     if not NAME.fullmatch(name):
         raise AccountError(f"A name has 1 to {NAME_LENGTH} letters, digits, dots, dashes, underscores or @, "
                            "and starts with a letter or digit.")
@@ -66,7 +75,7 @@ def add_account(session: Session, name: str, password: str, roles, now: datetime
         raise AccountError(f"The password has {len(password)} characters; it needs at least {MIN_PASSWORD_LENGTH}.")
     if session.get(Account, name) is not None:
         raise AccountError(f"There is already an account named {name}.")
-    account = Account(name=name, password_hash=HASHER.hash(password), roles=" ".join(roles), created_at=now)
+    account = Account(name=name, password_hash=hashes.hash(password), roles=" ".join(roles), created_at=now)
     session.add(account)
     return account
 
@@ -88,19 +97,20 @@ def account(session: Session, name: str) -> Account | None:
     return session.get(Account, name)
 
 
-def sign_in(session: Session, name: str, password: str, address: str, now: datetime) -> Account | None:
+def sign_in(session: Session, name: str, password: str, address: str, now: datetime,
+            hashes: PasswordHasher) -> Account | None:
     """The account when `password` is its own; None (a failure counted) when it is not or
     there is no such account. TooManyFailures while `address` has failed too often."""
     wait = _wait(session, name, address, now)
     if wait is not None:
         raise TooManyFailures(wait)
     found = session.get(Account, name) if len(name) <= NAME_LENGTH else None
-    if not _matches(found.password_hash if found else _decoy_hash(), password) or found is None:
+    if not _matches(hashes, found.password_hash if found else _decoy_hash(hashes), password) or found is None:
         session.execute(delete(SignInFailure).where(SignInFailure.failed_at <= now - FAILURE_WINDOW))
         session.add(SignInFailure(name=name[:NAME_LENGTH], address=address, failed_at=now))
         return None
-    if HASHER.check_needs_rehash(found.password_hash):  # hashed with parameters since made stronger
-        found.password_hash = HASHER.hash(password)
+    if hashes.check_needs_rehash(found.password_hash):  # hashed with parameters since made stronger
+        found.password_hash = hashes.hash(password)
     session.execute(delete(SignInFailure).where(SignInFailure.name == name, SignInFailure.address == address))
     return found
 
@@ -149,18 +159,18 @@ def _until_below(times: list[datetime], limit: int, now: datetime) -> timedelta 
     return times[len(times) - limit] + FAILURE_WINDOW - now
 
 
-def _matches(password_hash: str, password: str) -> bool:
+def _matches(hashes: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, password)
+        return hashes.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 @cache
-def _decoy_hash() -> str:
+def _decoy_hash(hashes: PasswordHasher) -> str:
     """A hash to check a password against when the name has no account, so that the
     answer takes as long as for one that has."""
-    return HASHER.hash("no account has this password")
+    return hashes.hash("no account has this password")
 
 
 def _minutes(wait: timedelta) -> str:

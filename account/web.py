@@ -149,7 +149,8 @@ def _signed_in(name: str, password: str, lifetime: timedelta):
     """(account, token, expiry) when the password is right; (None, None, None) when not."""
     now = _now()
     with database().session() as session:
-        found = service.sign_in(session, name, password, request.remote_addr or "unknown", now)
+        found = service.sign_in(session, name, password, request.remote_addr or "unknown", now,
+                                service.hasher(settings().test_password_hashes))
         if found is None:
             return None, None, None
         key = _key()

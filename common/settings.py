@@ -9,7 +9,8 @@ from typing import Callable
 
 from common.poll_words import FeedLabels
 from common.settings_table import (AUTH_KEY, EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, MAKE_A_KEY,
-                                   POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, TRUSTED_PROXIES,
+                                   POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, TEST_PASSWORD_HASHES,
+                                   TRUSTED_PROXIES,
                                    VARIABLES, ConfigurationError, Network, Variable, default_database_url)
 from common.utc import utc_now
 
@@ -95,6 +96,8 @@ class Settings:
     feed_credential: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py).
     trusted_proxies: tuple[Network, ...] = TRUSTED_PROXIES.default
+    # Passwords hashed at the lowest cost, for tests alone (for_production refuses it).
+    test_password_hashes: bool = TEST_PASSWORD_HASHES.default
     # Injected so that tests can control time; production uses the wall clock.
     clock: Callable[[], datetime] = utc_now
 
@@ -123,6 +126,8 @@ class Settings:
             raise ConfigurationError(MISSING_AUTH_KEY)
         if self.feed and not self.feed_credential:
             raise ConfigurationError(self.feed.missing_credential())
+        if self.test_password_hashes:
+            raise ConfigurationError(TEST_HASHES_IN_PRODUCTION)
         return self
 
     def but(self, **changes) -> Settings:
@@ -132,6 +137,9 @@ class Settings:
 MISSING_SECRET_KEY = (
     f"{SECRET_KEY.name} is not set. A production server needs it to sign its forms and cookies: "
     f"a long random string, the same for every process of the service, e.g. the output of {MAKE_A_KEY}.")
+TEST_HASHES_IN_PRODUCTION = (
+    f"{TEST_PASSWORD_HASHES.name} is set. Its password hashes are cheap to guess: it is for tests alone; "
+    "unset it for a production server.")
 MISSING_AUTH_KEY = (
     f"{AUTH_KEY.name} is not set. A production server needs it to check who signed in: a long random string, "
     f"the same for every service and process, e.g. the output of {MAKE_A_KEY}.")

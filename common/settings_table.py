@@ -178,7 +178,13 @@ TRUSTED_PROXIES: Variable[tuple[Network, ...]] = Variable(
     "are dropped (see Production)",
     "empty: no proxy")
 
+TEST_PASSWORD_HASHES = Variable(
+    "TEST_PASSWORD_HASHES", _switch, False,
+    "`1`: the sign-in service hashes new passwords with argon2id at its lowest cost, so that a test suite need not "
+    "pay for each; production servers refuse to start with it")
+
 # The variables of every service, each an attribute of Settings. Those of the feed a
 # service follows and of the sign-in service come with them (FeedSource, SignInService).
 VARIABLES: tuple[Variable, ...] = (PORT, DATABASE_URL, FEED_PAGE_SIZE, FEED_MAX_WAITING, POLL_INTERVAL_SECONDS,
-                                   POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, AUTH_KEY, TRUSTED_PROXIES)
+                                   POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, AUTH_KEY, TRUSTED_PROXIES,
+                                   TEST_PASSWORD_HASHES)

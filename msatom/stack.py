@@ -29,7 +29,7 @@ from common.settings_table import (AUTH_KEY, DATABASE_URL, POLL_INTERVAL_SECONDS
                                    TRUSTED_PROXIES)
 from common.utc import utc_now
 from account import models as account_models
-from account.service import add_account
+from account.service import STRONG_HASHES, add_account
 from common.settings import Settings
 from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, VARIABLES, migrated
 from order.access import FEED_READER
@@ -365,9 +365,10 @@ class Stack:
                       account_models.MIGRATIONS)
         try:
             with db.session() as session:
-                add_account(session, "admin", self.admin_password, (ADMIN,), utc_now())
+                add_account(session, "admin", self.admin_password, (ADMIN,), utc_now(), STRONG_HASHES)
                 for consumer in CONSUMERS:
-                    add_account(session, consumer, secrets.token_urlsafe(16), (FEED_READER,), utc_now())
+                    add_account(session, consumer, secrets.token_urlsafe(16), (FEED_READER,), utc_now(),
+                                STRONG_HASHES)
         finally:
             db.dispose()
 

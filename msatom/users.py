@@ -57,7 +57,8 @@ def run(args) -> int:
 
 
 def _add(session, args, settings: Settings) -> str:
-    added = service.add_account(session, args.name, _password(args.password_stdin), args.role, settings.clock())
+    added = service.add_account(session, args.name, _password(args.password_stdin), args.role, settings.clock(),
+                                service.hasher(settings.test_password_hashes))
     return f"Added {added.name} ({', '.join(sorted(added.role_set))})."
 
 

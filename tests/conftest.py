@@ -96,7 +96,7 @@ def settings_for(tmp_path):
 
     def make(service: str, **changes) -> Settings:
         base = settings_from_env(service, {}).but(
-            database_url=f"sqlite:///{tmp_path / service}.db", poll_interval_seconds=0
+            database_url=f"sqlite:///{tmp_path / service}.db", poll_interval_seconds=0, test_password_hashes=True
         )
         return base.but(**changes)
 

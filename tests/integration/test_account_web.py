@@ -25,7 +25,7 @@ ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7"}
 def account_app(make_app, settings_for, database_url, clock):
     app = make_app("account", settings_for("account", database_url=database_url, auth_key=KEY, clock=clock))
     with parts.database(app).session() as session:
-        service.add_account(session, "alice", PASSWORD, ["sales"], clock())
+        service.add_account(session, "alice", PASSWORD, ["sales"], clock(), service.TEST_HASHES)
     return app
 
 

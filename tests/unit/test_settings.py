@@ -58,3 +58,11 @@ def test_a_value_that_cannot_be_used_is_refused_with_a_sentence(name, value, sen
         Settings.from_env("shop", {name: value})
 
     assert str(refused.value) == sentence
+
+
+def test_a_production_server_refuses_the_test_password_hashes():
+    keys = {"SECRET_KEY": "s" * 32, "AUTH_KEY": "a" * 32}
+    assert Settings.from_env("account", keys).for_production().test_password_hashes is False
+
+    with pytest.raises(ConfigurationError, match="TEST_PASSWORD_HASHES is set.*for tests alone"):
+        Settings.from_env("account", {**keys, "TEST_PASSWORD_HASHES": "1"}).for_production()
