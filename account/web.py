@@ -22,7 +22,9 @@ from common.openapi.serving import serve_document
 from common.security import posted_from_any_page
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import Navigation, create_service_app, database, respond, settings
+from common.parts import database
+from common.web.app import Navigation, create_service_app, settings
+from common.web.responses import respond
 
 pages = Blueprint("account", __name__, template_folder="templates")
 

@@ -1,6 +1,6 @@
 """JSON from outside (a client's body, a feed's documents), parsed only when it is shallow
 enough: Python's parser recurses once per level, and a megabyte of brackets would exhaust
-its stack. (Its size is bounded before it is read: MAX_CONTENT_LENGTH in common/web.py,
+its stack. (Its size is bounded before it is read: MAX_CONTENT_LENGTH in common/web/app.py,
 the feed client's own limit.)"""
 from __future__ import annotations
 

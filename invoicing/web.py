@@ -12,7 +12,9 @@ from common.listing import Columns
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.utc import iso_utc
-from common.web import Navigation, NotCopiedYet, create_service_app, database, respond, respond_list
+from common.parts import database
+from common.web.app import Navigation, create_service_app
+from common.web.responses import NotCopiedYet, respond, respond_list
 from invoicing import access
 from invoicing import openapi as invoicing_api
 from invoicing.models import STATUSES, Invoice

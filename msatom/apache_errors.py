@@ -14,7 +14,7 @@ from string import Template
 
 from werkzeug.exceptions import default_exceptions
 
-from common.web import TOO_LARGE
+from common.web.errors import TOO_LARGE
 from msatom.bootstrap import NAVIGATION
 
 FOLDER = Path(__file__).resolve().parents[1] / "apache" / "htdocs" / "error"

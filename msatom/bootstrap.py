@@ -34,7 +34,8 @@ from common.poll_words import FeedLabels
 from common.schema import upgrade
 from common.settings import FeedSource, Settings, SignInService
 from common.settings_table import VARIABLES as COMMON_VARIABLES, Variable
-from common.web import Navigation, install_consumer, install_rebuilder
+from common.web.app import Navigation
+from common.web.consumer import install_consumer, install_rebuilder
 from invoicing import access as invoicing_access
 from invoicing import models as invoicing_models
 from invoicing.importer import import_order as invoice_order

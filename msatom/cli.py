@@ -20,7 +20,8 @@ from common.numbers import whole_number
 from common.parts import consumer, rebuilder
 from common.settings import ConfigurationError, Settings
 from common.settings_table import MAKE_A_KEY, default_database_url
-from common.web import REBUILD_RUNNING, STOPPING, close_app
+from common.web.app import close_app
+from common.web.consumer import REBUILD_RUNNING, STOPPING
 from msatom import users, workspace
 from msatom.access_log import access_log_mode, with_access_log
 from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, create_app, settings_from_env

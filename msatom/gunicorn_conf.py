@@ -107,7 +107,7 @@ def post_worker_init(worker) -> None:
 def worker_exit(server, worker) -> None:
     """In the worker, before the interpreter winds down: stop the poll schedule while
     it can still finish, since after that point its next poll could not even start."""
-    from common.web import close_app
+    from common.web.app import close_app
 
     app = getattr(worker, "wsgi", None)
     if app is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, send_from_directory
 
 from common.security import add_headers
-from common.web import create_page_app
+from common.web.app import create_page_app
 from msatom.bootstrap import NAVIGATION
 from msatom.stack import APACHE_HTDOCS
 

@@ -15,14 +15,15 @@ from common.idempotency import web as idempotent
 from common.idempotency.store import KeyReused
 from common.json_body import parse_json_body
 from common.metrics import count_feed_answers, live_gauges
-from common.parts import long_poll, subscriptions
+from common.parts import database, long_poll, subscriptions
 from common.openapi.serving import serve_document
 from common.settings import Settings
 from common.status import serve_status
 from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.utc import iso_utc
-from common.web import Navigation, create_service_app, database, respond, respond_list, settings
+from common.web.app import Navigation, create_service_app, settings
+from common.web.responses import respond, respond_list
 from order import access, feed, order_form, service
 from order import openapi as order_api
 from order.documents import customer_json, item_json, order_json

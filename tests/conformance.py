@@ -8,7 +8,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_headers_conformance,
                                                response_schema_conformance, status_code_conformance)
 
-from common.web import close_app
+from common.web.app import close_app
 from msatom.bootstrap import create_app, settings_from_env
 
 

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from common.settings import Settings
-from common.web import close_app
+from common.web.app import close_app
 from msatom.bootstrap import create_app, settings_from_env
 from msatom.stack import MissingProgram, PostgresCluster
 

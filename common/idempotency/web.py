@@ -11,7 +11,8 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from common.idempotency import keys, store
-from common.web import database, settings
+from common.parts import database
+from common.web.app import settings
 
 
 def header_key() -> str | None:

@@ -96,7 +96,7 @@ def status_of(name: str) -> dict:
 
 
 def page_of(item: dict, noun: str, statuses: tuple[str, ...], searched: str, numbered: str) -> dict:
-    """A list a page at a time (common/web.py respond_list), newest first, of one status
+    """A list a page at a time (common/web/responses.py respond_list), newest first, of one status
     and of the rows that hold the words searched for in `searched` (common/listing.py);
     a number finds what `numbered` names."""
     return operation(
@@ -115,7 +115,7 @@ def page_of(item: dict, noun: str, statuses: tuple[str, ...], searched: str, num
                   type="string", maxLength=MAX_SEARCH))
 
 
-# The consumers' own operations (common/web.py: polling). A client that does not name
+# The consumers' own operations (common/web/consumer.py: polling). A client that does not name
 # JSON above HTML (plain `curl -X POST`) is sent to the list instead, as a browser is.
 FOLLOWING = {
     "/poll": {"post": operation(

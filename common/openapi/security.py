@@ -12,7 +12,7 @@ from common.auth.guard import access_rules
 from common.openapi.paths import SKIPPED_METHODS, openapi_path
 from common.openapi.parts import answer, schema
 from common.settings import SignInService
-from common.web import settings_of
+from common.web.app import settings_of
 
 NOT_SIGNED_IN = answer("No usable token: sign in first (the sentence says why).", schema("Error"))
 NOT_ALLOWED = answer("The account's roles do not allow this.", schema("Error"))

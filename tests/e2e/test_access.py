@@ -10,7 +10,7 @@ import pytest
 
 from common.auth import tokens
 from common.utc import utc_now
-from common.web import close_app
+from common.web.app import close_app
 from common.auth.guard import access_rules
 from msatom.bootstrap import FACTORIES
 from msatom.stack import wait_until

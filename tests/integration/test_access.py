@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from common.auth.rules import ADMIN
-from common.web import close_app
+from common.web.app import close_app
 from common.auth.guard import access_rules
 from msatom.bootstrap import FACTORIES
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of

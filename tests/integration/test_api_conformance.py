@@ -6,7 +6,7 @@ import pytest
 
 from common import parts
 from common.settings import Settings
-from common.web import close_app
+from common.web.app import close_app
 from msatom.bootstrap import create_app, settings_from_env
 from tests.conformance import SETTINGS, conforms, every_operation
 from tests.conftest import live_server

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from common.settings import Settings
-from common.web import TOO_LARGE
+from common.web.errors import TOO_LARGE
 from msatom import apache_errors
 from msatom.bootstrap import SERVICES
 from msatom.stack import PROXY_SOURCE, MissingProgram, check_apache_config

@@ -30,7 +30,7 @@ def site(tmp_path_factory):
     """The services and the landing page on one port, with one order placed
     and cancelled, the next one placed, both imported by invoicing and shipping."""
     from common.settings import Settings
-    from common.web import close_app
+    from common.web.app import close_app
     from msatom.bootstrap import FACTORIES, create_app, settings_from_env
 
     folder, port = tmp_path_factory.mktemp("site"), free_port()

@@ -8,7 +8,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from common.openapi.security import with_security
 from common.openapi.serving import description
-from common.web import close_app
+from common.web.app import close_app
 from msatom.bootstrap import FACTORIES, create_app, settings_from_env
 from tests.support.drift import operations, routes
 

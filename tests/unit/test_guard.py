@@ -16,7 +16,7 @@ from common.auth.rules import PUBLIC, allow
 from common.caching import PUBLIC_IMMUTABLE
 from common.db import Database
 from common.settings import ConfigurationError, Settings
-from common.web import close_app, create_service_app
+from common.web.app import close_app, create_service_app
 from msatom.bootstrap import ACCOUNT_SERVICE
 
 KEY = "k" * 32
