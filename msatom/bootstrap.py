@@ -2,8 +2,8 @@
 one that knows them all. Each service's app is built from its settings here: its
 database (migrated), the feed client and the consumer of a service that follows the
 order feed, the loop or schedule that runs its polls, its rebuild, its metrics and the
-navigation between the services. A test hands in a part of its own (a database, a
-feed client) where it needs one."""
+navigation between the services. Tests build apps here too, from settings of their own;
+one that needs a consumer apart from an app builds it with `consumer_for`."""
 from __future__ import annotations
 
 from functools import partial
@@ -91,14 +91,14 @@ def migrated(settings: Settings, migrations: Path) -> Database:
     return db
 
 
-def create_account(settings: Settings, db: Database | None = None) -> Flask:
-    db = db or migrated(settings, account_models.MIGRATIONS)
+def create_account(settings: Settings) -> Flask:
+    db = migrated(settings, account_models.MIGRATIONS)
     return check_rules(account.web.create_app(settings, db, NAVIGATION))
 
 
-def create_order(settings: Settings, db: Database | None = None) -> Flask:
+def create_order(settings: Settings) -> Flask:
     """The order service, which holds the requests that wait on its feed until an entry commits."""
-    db = db or migrated(settings, order_models.MIGRATIONS)
+    db = migrated(settings, order_models.MIGRATIONS)
     app = order.web.create_app(settings, db, NAVIGATION)
     waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app))
     waits.watch(db, order_models.FeedEntry.__table__)
@@ -107,14 +107,14 @@ def create_order(settings: Settings, db: Database | None = None) -> Flask:
     return check_rules(app)
 
 
-def create_invoicing(settings: Settings, db: Database | None = None, client: FeedClient | None = None) -> Flask:
+def create_invoicing(settings: Settings) -> Flask:
     return _following(invoicing.web.create_app, invoicing_models, invoice_order, invoicing_access.OPERATORS,
-                      settings, db, client)
+                      settings)
 
 
-def create_shipping(settings: Settings, db: Database | None = None, client: FeedClient | None = None) -> Flask:
+def create_shipping(settings: Settings) -> Flask:
     return _following(shipping.web.create_app, shipping_models, ship_order, shipping_access.OPERATORS,
-                      settings, db, client)
+                      settings)
 
 
 FACTORIES: dict[str, Callable[[Settings], Flask]] = {
@@ -122,14 +122,13 @@ FACTORIES: dict[str, Callable[[Settings], Flask]] = {
 
 
 def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], models: ModuleType,
-               import_: VersionedImport, operators: tuple[str, ...], settings: Settings,
-               db: Database | None, client: FeedClient | None) -> Flask:
+               import_: VersionedImport, operators: tuple[str, ...], settings: Settings) -> Flask:
     """A service that follows the order feed: its pages, the consumer that imports
     each entry with `import_` into `models` (its module with MIGRATIONS,
     PollState, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild;
     the roles `operators` may make it poll, retry and rebuild."""
-    client = client or feed_client(settings)
-    db = db or migrated(settings, models.MIGRATIONS)
+    client = feed_client(settings)  # settings that name no feed fail before the database is touched
+    db = migrated(settings, models.MIGRATIONS)
     app = create_pages(settings, db, NAVIGATION)
     consumer = consumer_for(db, models, import_, client, settings, observe=metrics.poll_observer(app))
     install_consumer(app, consumer, operators, _followed(settings).labels)
