@@ -28,6 +28,7 @@ class Database:
         self.url = url
         self.engine = engine if engine is not None else make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._labels: dict[str, bool] = {}
 
     def translated(self, schema: str) -> Database:
         """The same database, with every table that names no schema read and written
@@ -72,7 +73,18 @@ class Database:
     def after_commit(self, callback: Callable[[Session], None]) -> None:
         """Call `callback(session)` after every commit of this database's sessions, in
         the committing thread, once what it wrote is visible to every reader."""
-        event.listen(self._sessions, "after_commit", callback)
+        self.listen("after_commit", callback)
+
+    def listen(self, name: str, callback: Callable[..., None]) -> None:
+        """Call `callback` on the session event `name` (SQLAlchemy's SessionEvents) of
+        this database's sessions, and of no other database's."""
+        event.listen(self._sessions, name, callback)
+
+    def label_sessions(self, label: str) -> None:
+        """Have every session made from now on hold `label` in its `info`: how code that
+        is handed a session learns what was installed on its database."""
+        self._labels[label] = True
+        self._sessions.configure(info=dict(self._labels))
 
     def ping(self) -> bool:
         try:

@@ -1,9 +1,10 @@
 """The composition root: the one module that builds the services' apps, and the only
 one that knows them all. Each service's app is built from its settings here: its
-database (migrated), the feed client and the consumer of a service that follows the
-order feed, the loop or schedule that runs its polls, its rebuild, its metrics and the
-navigation between the services. Tests build apps here too, from settings of their own;
-one that needs a consumer apart from an app builds it with `consumer_for`."""
+database (migrated; the order service's with the outbox's listener), the feed client
+and the consumer of a service that follows the order feed, the loop or schedule that
+runs its polls, its rebuild, its metrics and the navigation between the services.
+Tests build apps here too, from settings of their own; one that needs a consumer
+apart from an app builds it with `consumer_for`."""
 from __future__ import annotations
 
 from functools import partial
@@ -21,6 +22,7 @@ from account import models as account_models
 from common import metrics
 from common.auth.guard import check_rules
 from common.db import Database
+from common.feed import outbox
 from common.feed.storing import VersionedImport
 from common.feed.copying import Copy
 from common.feed.progress import Progress
@@ -99,6 +101,7 @@ def create_account(settings: Settings) -> Flask:
 def create_order(settings: Settings) -> Flask:
     """The order service, which holds the requests that wait on its feed until an entry commits."""
     db = migrated(settings, order_models.MIGRATIONS)
+    outbox.install(db)  # each change appends its feed entry in its own transaction
     app = order.web.create_app(settings, db, NAVIGATION)
     waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app))
     waits.watch(db, order_models.FeedEntry.__table__)

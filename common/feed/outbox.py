@@ -23,6 +23,11 @@ sends a NOTIFY on the log's channel, which PostgreSQL delivers to every listenin
 connection, of any process, when (and only if) the transaction commits. Elsewhere
 (SQLite, one writing process) `when_appended` calls back after a commit of this
 process that appended.
+
+The writing at commit is a listener on the sessions of the database that appends,
+which `install` puts there where that database is built (the composition root): no
+other database's sessions pay for it, and `append` on a session without it fails
+instead of noting an entry that no commit would write.
 """
 from __future__ import annotations
 
@@ -31,15 +36,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Callable
 
-from sqlalchemy import Select, Table, TextClause, bindparam, event, insert, select, text
+from sqlalchemy import Select, Table, TextClause, bindparam, insert, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
 from common.db import Database
 
-# session.info: the entries its transaction will write when it commits (append), and
-# the names of the logs it appended to (for when_appended).
+# session.info: the entries its transaction will write when it commits (append), the
+# names of the logs it appended to (for when_appended), and whether its database has
+# the listeners that write them (install).
 _PENDING = "outbox.pending"
 _APPENDED = "outbox.appended"
+_INSTALLED = "outbox.installed"
 
 
 @dataclass(frozen=True)
@@ -59,13 +66,27 @@ class _Pending:
         return noted_in is transaction
 
 
+class NotInstalled(RuntimeError):
+    """`append` on a session of a database that `install` did not prepare."""
+
+
+def install(db: Database) -> None:
+    """Let `db`'s sessions append: their commits write the entries noted, their
+    rollbacks forget them."""
+    db.listen("before_commit", _write_pending)
+    db.listen("after_soft_rollback", _forget_pending)
+    db.label_sessions(_INSTALLED)
+
+
 def append(session: Session, log: Table, values: dict, clock: Callable[[], datetime]) -> None:
     """Have `values` inserted into `log` (columns `position`, `recorded_at` and theirs)
     at the next position when the session's transaction commits."""
+    if not session.info.get(_INSTALLED):
+        raise NotInstalled(f"{log.name}: this session's database cannot append; outbox.install(db) where it "
+                           "is built, or its commits would never write the entry")
     session.info.setdefault(_PENDING, []).append(_Pending(session.get_nested_transaction(), log, values, clock))
 
 
-@event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the transaction goes on
         return
@@ -77,7 +98,6 @@ def _write_pending(session: Session) -> None:
         _write(session, entry.log, entry.values, entry.clock)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_pending(session: Session, previous_transaction: SessionTransaction) -> None:
     """A rolled-back transaction takes its entries along; a rolled-back savepoint
     only those noted within it."""

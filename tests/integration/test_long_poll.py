@@ -16,7 +16,7 @@ import requests
 
 import invoicing.models
 from common.db import Database
-from common.feed import waiting
+from common.feed import outbox, waiting
 from common.feed.following import FeedClient
 from common.feed.running import Following
 from common.schema import upgrade
@@ -280,6 +280,7 @@ def test_the_listener_listens_again_after_postgresql_restarts(order_service):
         app, url = order_service(database_url)
         listener = parts.long_poll(app).listener
         writer = Database(database_url)  # another process, as far as this one can tell
+        outbox.install(writer)
         try:
             cluster.pause()
             wait_until(lambda: not listener.listening.is_set(), SOON, "the listener noticing the restart")

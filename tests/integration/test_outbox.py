@@ -21,6 +21,7 @@ from tests.support.orders import order_request
 def db(database_url):
     database = Database(database_url)
     upgrade(database, MIGRATIONS)
+    outbox.install(database)
     yield database
     database.dispose()
 
@@ -93,6 +94,18 @@ def test_a_released_savepoint_writes_no_entry_and_takes_no_lock_before_the_commi
 
     assert (entries_before_commit, locked) == (0, False)
     assert log(db) == [(1, order_id, 1, "placed")]
+
+
+def test_a_database_without_the_outbox_refuses_an_append_instead_of_losing_it(database_url):
+    bare = Database(database_url)
+    upgrade(bare, MIGRATIONS)
+    try:
+        with pytest.raises(outbox.NotInstalled):
+            with bare.session() as session:
+                service.place_order(session, order_request(), utc_now)
+        assert log(bare) == []
+    finally:
+        bare.dispose()
 
 
 def test_concurrent_writers_commit_positions_without_gaps_and_readers_never_see_one(db):
