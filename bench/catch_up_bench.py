@@ -120,7 +120,7 @@ def catch_up(cluster: PostgresCluster, client: FeedClient, server_pid: int, size
              window: float, profile: Path | None) -> dict:
     db = Database(cluster.create_database(f"consumer_{size}_{variant.replace('-', '_')}_{run}"))
     upgrade(db, models.MIGRATIONS)
-    consumer = Consumer(db, models.PollState, models.RejectedEntry, import_order, client, utc_now,
+    consumer = Consumer(db, models.Tracking, models.PollStatus, models.RejectedEntry, import_order, client, utc_now,
                         embedded=variant == "embedded")
     spent = {"pages": 0.0, "parse": 0.0, "apply": 0.0, "sql": 0.0}  # seconds of the poll's own thread in each
     batches = time_batches(consumer, spent, window)

@@ -33,11 +33,11 @@ class PollStatus:
 
 def poll_status(state, polling: bool, next_try_seconds: float | None, now: datetime,
                 labels: FeedLabels) -> PollStatus:
-    """From the state row the service's processes share, whether a poll of this
+    """From the poll state the service's processes share, whether a poll of this
     process runs now, and when it tries again by itself (None: not known, or only
     when asked). The newest entry the feed holds is known as last
-    read: the position plus the entries left (common/feed/applying.py keeps the two
-    adding up); while the feed cannot be read, more may have been written since."""
+    read: the position plus the entries left (common/feed/recording.py derives the one
+    from the other); while the feed cannot be read, more may have been written since."""
     position, left = state.position or 0, state.pending or 0
     failed = state.outcome == "error"
     checked = (now - state.polled_at).total_seconds() if state.polled_at else None

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, composite, mapped_column, relationship
 
 from common.db import Money, UTCDateTime
-from common.feed.tracking import PollStateColumns, RebuildColumns, RejectedEntryColumns
+from common.feed.tracking import PollStatusColumns, RebuildColumns, RejectedEntryColumns, TrackingColumns
 
 
 MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
@@ -70,8 +70,12 @@ class InvoiceLine(Base):
         return self.price * self.count
 
 
-class PollState(PollStateColumns, Base):
-    __tablename__ = "poll_state"
+class Tracking(TrackingColumns, Base):
+    __tablename__ = "tracking"
+
+
+class PollStatus(PollStatusColumns, Base):
+    __tablename__ = "poll_status"
 
 
 class RejectedEntry(RejectedEntryColumns, Base):

@@ -128,7 +128,7 @@ def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], 
                import_: VersionedImport, operators: tuple[str, ...], settings: Settings) -> Flask:
     """A service that follows the order feed: its pages, the consumer that imports
     each entry with `import_` into `models` (its module with MIGRATIONS,
-    PollState, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild;
+    Tracking, PollStatus, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild;
     the roles `operators` may make it poll, retry and rebuild."""
     client = feed_client(settings)  # settings that name no feed fail before the database is touched
     db = migrated(settings, models.MIGRATIONS)
@@ -144,18 +144,20 @@ def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], 
 def consumer_for(db: Database, models: ModuleType, import_: VersionedImport, client: FeedClient,
                  settings: Settings, observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
                  ) -> Consumer:
-    """The consumer of a service whose `models` module has PollState and RejectedEntry."""
-    return Consumer(db, models.PollState, models.RejectedEntry, import_, client, settings.clock,
+    """The consumer of a service whose `models` module has Tracking, PollStatus and RejectedEntry."""
+    return Consumer(db, models.Tracking, models.PollStatus, models.RejectedEntry, import_, client, settings.clock,
                     observe=observe, embedded=settings.embedded_documents)
 
 
 def rebuilder_for(db: Database, models: ModuleType, import_: VersionedImport, settings: Settings,
                   observe: Callable[[Progress], None]) -> Rebuilder:
     """The rebuild of a service whose `models` module also has `Base` and `Rebuild`:
-    every table but the rebuild's mark is copied, every one but the state is swapped."""
-    tables = [table for table in models.Base.metadata.sorted_tables if table is not models.Rebuild.__table__]
-    swapped = [table for table in tables if table is not models.PollState.__table__]
-    return Rebuilder(db, Copy(db, tables, swapped), models.PollState, models.RejectedEntry, models.Rebuild,
+    every table but the rebuild's mark and the poll status is copied, every one but the
+    tracking record is swapped."""
+    kept = (models.Rebuild.__table__, models.PollStatus.__table__)
+    tables = [table for table in models.Base.metadata.sorted_tables if table not in kept]
+    swapped = [table for table in tables if table is not models.Tracking.__table__]
+    return Rebuilder(db, Copy(db, tables, swapped), models.Tracking, models.RejectedEntry, models.Rebuild,
                      import_, feed_client(settings), settings.clock,
                      embedded=settings.embedded_documents, observe=observe)
 

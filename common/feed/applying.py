@@ -8,20 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
 from common.feed.following import FeedEntry, FeedError
-from common.feed.pace import count_imports
 from common.feed.reading import Change
-from common.feed.storing import Rows, VersionedImport, table
+from common.feed.storing import Rows, VersionedImport
 
 log = logging.getLogger(__name__)
 
-# Asked first in every transaction that applies something, once the state row is
+# Asked first in every transaction that applies something, once the tracking row is
 # locked: raises to refuse it (a rebuild's copy that another rebuild took over).
 Guard = Callable[[Session], None]
 
@@ -40,17 +39,17 @@ class Applier:
     """Stores each change's document with `import_`, which maps it to the service's
     rows, and keeps the entries whose documents will not do as rejected."""
 
-    def __init__(self, db: Database, state_model, rejected_model, import_: VersionedImport,
+    def __init__(self, db: Database, tracking_model, rejected_model, import_: VersionedImport,
                  clock: Callable[[], datetime], guard: Guard = lambda session: None):
         self.db = db
-        self.state_model = state_model
+        self.tracking_model = tracking_model
         self.rejected_model = rejected_model
         self.import_ = import_
         self.clock = clock
         self.guard = guard
 
     def apply(self, changes: list[Change]) -> Tally:
-        """In one transaction: lock the state row, check that the changes follow its
+        """In one transaction: lock the tracking row, check that the changes follow its
         position (another process of this service may have taken some meanwhile:
         those are passed over), map each document to rows (one that does not map is
         rejected), store them all with a few statements for the whole batch, move the
@@ -67,9 +66,9 @@ class Applier:
 
     def _apply(self, changes: list[Change], one_by_one: bool) -> Tally:
         with self.db.session() as session:
-            state = self.state_row(session)
+            tracking = self.tracking_row(session)
             self.guard(session)
-            taken = _following(changes, state.position)
+            taken = _following(changes, tracking.position)
             now = self.clock()
             mapped, rejected = self._map(taken, now)
             if one_by_one:
@@ -78,12 +77,8 @@ class Applier:
                 imported = sum(self.import_.store(session, [rows for _, rows in mapped]))
             for entry, reason in rejected:
                 self._reject(session, entry, reason, now)
-            position = taken[-1].entry.position if taken else state.position
-            # Entries left shrink as they are taken: the position plus the entries left
-            # stays the newest the feed was seen to hold (the page's "40 of 60").
-            state.pending = max(0, (state.pending or 0) - (position - state.position))
-            state.position = position
-            count_imports(state, imported, now)
+            if taken:
+                tracking.position = taken[-1].entry.position
         return Tally(imported, len(rejected))
 
     def _map(self, changes: list[Change], now: datetime) -> tuple[list[tuple[Change, Rows]], list[tuple[FeedEntry, str]]]:
@@ -112,52 +107,33 @@ class Applier:
         rejected.sort(key=lambda item: item[0].position)
         return imported
 
-    def state(self):
+    def tracking(self):
+        """The tracking record as committed; no lock, so it never waits for an import."""
         with self.db.session() as session:
-            return session.get(self.state_model, 1) or self.state_model(id=1, position=0)
+            return session.get(self.tracking_model, 1) or self.tracking_model(id=1, position=0)
 
-    def state_row(self, session: Session):
-        """The state row, locked until the transaction ends. SQLite locks nothing on a
+    def tracking_row(self, session: Session):
+        """The tracking row, locked until the transaction ends. SQLite locks nothing on a
         read: there the insert attempt comes first, and makes the transaction the one
         writer; elsewhere it is made only the first time, when there is none yet."""
         if not self.db.locks_across_processes:
-            self._make_state_row(session)
-        row = session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
+            self._make_tracking_row(session)
+        row = session.get(self.tracking_model, 1, with_for_update=True, populate_existing=True)
         if row is None:
-            self._make_state_row(session)
-            row = session.get(self.state_model, 1, with_for_update=True, populate_existing=True)
+            self._make_tracking_row(session)
+            row = session.get(self.tracking_model, 1, with_for_update=True, populate_existing=True)
         return row
 
-    def _make_state_row(self, session: Session) -> None:
-        insert_or_ignore(session, self.state_model.__table__, {"id": 1, "imported": 0, "pending": 0, "position": 0})
+    def _make_tracking_row(self, session: Session) -> None:
+        insert_or_ignore(session, self.tracking_model.__table__, {"id": 1, "position": 0})
 
-    def record_newest(self, newest: int, pending_since: datetime | None) -> None:
-        """The newest position of the feed as a poll finds it, before it applies
-        anything: how far behind the service is while it catches up."""
+    def read_through(self, etag: str | None, last_modified: str | None) -> None:
+        """Keep the validators of the subscription document once every change of it is
+        in: they belong to the position, which has read that far. Written with the row
+        locked, as an import writes it, so the two take their turns."""
         with self.db.session() as session:
-            state = self.state_row(session)
-            state.pending = max(0, newest - state.position)
-            state.pending_since = pending_since if state.pending else None
-
-    def record(self, outcome: str, message: str, imported: int, pending: int | None,
-               pending_since: datetime | None = None,
-               validators: tuple[str | None, str | None] | None = None) -> None:
-        """The outcome of the last poll, for people (the poller's panel, /status). With
-        `pending` None the poll could not tell how far behind the service is (the feed
-        did not answer): what the poll before found stays. `validators` (ETag,
-        Last-Modified): the subscription document's, once every change of it is in."""
-        values = {"polled_at": self.clock(), "outcome": outcome, "message": message, "imported": imported}
-        if pending is not None:
-            values.update(pending=pending, pending_since=pending_since)
-        if validators is not None:
-            values.update(etag=validators[0], last_modified=validators[1])
-        state = table(self.state_model)
-        # One statement, which locks the row as it writes it: the poll is over, and
-        # nothing of the row is read.
-        with self.db.session() as session:
-            if not session.execute(update(state).where(state.c.id == 1).values(values)).rowcount:  # type: ignore[attr-defined]
-                self._make_state_row(session)  # a first poll that failed before it applied anything
-                session.execute(update(state).where(state.c.id == 1).values(values))
+            tracking = self.tracking_row(session)
+            tracking.etag, tracking.last_modified = etag, last_modified
 
     def rejected(self) -> list:
         with self.db.session() as session:

@@ -1,7 +1,7 @@
-"""Imports per minute, kept in a consumer's state row, so that every process of the
+"""Imports per minute, kept in a consumer's status row, so that every process of the
 service tells the same figure.
 
-A row per import and its time would grow without end. The state row counts the
+A row per import and its time would grow without end. The status row counts the
 imports of the current window of time (WINDOW long, aligned to the clock) and of the
 window before it; the imports of the last WINDOW are then the current window's count
 plus the share of the one before that still lies within the last WINDOW (a sliding

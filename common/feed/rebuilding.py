@@ -42,7 +42,7 @@ class Rebuilder:
     people may retry rejected entries there.
 
     After a pass over the feed that brought nothing new, the swap, one transaction:
-    lock the consumer's state row (no import or retry commits meanwhile), check that
+    lock the consumer's tracking row (no import or retry commits meanwhile), check that
     the rebuild still holds the mark and that the copy is the one it made (a rebuild
     that lost its lock to another stops here, or at its next batch, and touches
     nothing), then compare the copy's own position and rejected entries with the
@@ -57,16 +57,16 @@ class Rebuilder:
     the next rebuild starts from a fresh copy.
     """
 
-    def __init__(self, db: Database, copy: Copy, state_model, rejected_model, mark_model,
+    def __init__(self, db: Database, copy: Copy, tracking_model, rejected_model, mark_model,
                  import_: VersionedImport, client: FeedClient, clock, embedded: bool = True,
                  observe: Callable[[Progress], None] = lambda progress: None):
         self.db, self.copy, self.client = db, copy, client
         self.mark = RebuildMark(db, mark_model, clock)
-        self.current = Applier(db, state_model, rejected_model, import_, clock)
-        self.copied = partial(Applier, copy.db, state_model, rejected_model, import_, clock)
+        self.current = Applier(db, tracking_model, rejected_model, import_, clock)
+        self.copied = partial(Applier, copy.db, tracking_model, rejected_model, import_, clock)
         self.reader = FeedReader(client, embedded, passes_unavailable=True)
         self.observe = observe  # told of its progress after every batch (metrics)
-        self._state_table = copy.tables[state_model.__table__.name]
+        self._tracking_table = copy.tables[tracking_model.__table__.name]
         self._rejected_table = copy.tables[rejected_model.__table__.name]
         self._lock = threading.Lock()
         self._lock_name = f"rebuild {client.feed_url}"
@@ -162,18 +162,19 @@ class Rebuilder:
         """Put the copy in place of the current data; None when done, else the entries
         to try again in the copy first (none: the consumer is ahead, another pass)."""
         with self.copy.swap() as session:
-            state = self.current.state_row(session)
+            tracking = self.current.tracking_row(session)
             if not self.mark.holds(session, owner):
                 raise CopyTakenOver()
             self.copy.check_made_by(session, owner)
-            position = session.scalar(select(self._state_table.c.position).where(self._state_table.c.id == 1)) or 0
-            if state.position > position:
+            copied = self._tracking_table
+            position = session.scalar(select(copied.c.position).where(copied.c.id == 1)) or 0
+            if tracking.position > position:
                 return set()
-            again = self._rejected_only_in_copy(session, state.position) - carried
+            again = self._rejected_only_in_copy(session, tracking.position) - carried
             if again:
                 return again
             self.copy.replace(session)
-            state.position, state.etag, state.last_modified = position, None, None
+            tracking.position, tracking.etag, tracking.last_modified = position, None, None
             self.mark.finish(session, owner, position)
             return None
 

@@ -1,5 +1,5 @@
 """Retrying a rejected entry: its document asked for again and, in one transaction
-with the consumer's state locked as an import has it, imported and the rejection
+with the consumer's tracking row locked as an import has it, imported and the rejection
 gone. Polls, other retries and a rebuild's swap take their turns, so none undoes
 another, and an entry that one of them imported meanwhile is not imported twice."""
 from __future__ import annotations
@@ -50,17 +50,17 @@ def _source(applier: Applier, position: int) -> str | None:
 
 
 def _not_rejected(applier: Applier, position: int) -> Retried:
-    if position <= applier.state().position:
+    if position <= applier.tracking().position:
         return Retried(True, f"Entry {position} was imported already.")
     return Retried(False, f"There is no rejected entry at position {position}.")
 
 
 def _import(applier: Applier, position: int, document: Any) -> bool:
-    """The state row locked first, as an import does (on SQLite that takes the one
+    """The tracking row locked first, as an import does (on SQLite that takes the one
     write lock, so the stored version is compared under it too); False when the entry
     is no longer rejected."""
     with applier.db.session() as session:
-        applier.state_row(session)
+        applier.tracking_row(session)
         applier.guard(session)
         rejected = session.get(applier.rejected_model, position, populate_existing=True)
         if rejected is None:

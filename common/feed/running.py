@@ -23,6 +23,7 @@ from common.feed.documents import DocumentError
 from common.feed.following import FeedClient, FeedEntry, FeedError, FeedResponse
 from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
+from common.feed.recording import PollRecord, PollState
 from common.feed.retrying import Retried, retry
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,6 @@ class PollResult:
     rejected: int = 0  # entries whose documents could not be used; kept to retry
     # When the oldest entry left for the next poll was written; not in the JSON answer.
     pending_since: datetime | None = None
-    # The subscription document's validators once every change of it is in; not in the JSON answer.
-    validators: tuple[str | None, str | None] | None = None
 
     @property
     def ok(self) -> bool:
@@ -60,8 +59,7 @@ class PollResult:
         return self.ok or self.pending > 0
 
     def as_json(self) -> dict:
-        return {field.name: getattr(self, field.name) for field in fields(self)
-                if field.name not in ("pending_since", "validators")}
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name != "pending_since"}
 
 
 class Consumer:
@@ -71,12 +69,13 @@ class Consumer:
     complete poll. On 304 it is done. On 200 the reader hands out the changes after
     the service's position, page by page, and each batch is applied in a transaction
     of its own together with the position it reached (applying.py). When every change
-    is in, the validators are saved; when one cannot be had now, the poll ends with
-    an error, the position stays after the last change applied, and the next poll
-    goes on from there.
+    is in, the validators are saved with the position; when one cannot be had now,
+    the poll ends with an error, the position stays after the last change applied,
+    and the next poll goes on from there. What people read of it (its outcome, how
+    far behind, imports a minute) is written apart, after each commit (recording.py).
     """
 
-    def __init__(self, db: Database, state_model, rejected_model, import_: VersionedImport,
+    def __init__(self, db: Database, tracking_model, status_model, rejected_model, import_: VersionedImport,
                  client: FeedClient, clock: Callable[[], datetime],
                  observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
                  embedded: bool = True):
@@ -85,7 +84,8 @@ class Consumer:
         self.clock = clock
         self.observe = observe  # told of every poll's result and duration (metrics)
         self.reader = FeedReader(client, embedded)
-        self.applier = Applier(db, state_model, rejected_model, import_, clock)
+        self.applier = Applier(db, tracking_model, rejected_model, import_, clock)
+        self.record = PollRecord(db, tracking_model, status_model, clock)
         # One poll at a time, whether scheduled or asked for: in this process, and
         # across the processes (workers, replicas) that share the database.
         self._lock = threading.Lock()
@@ -116,7 +116,7 @@ class Consumer:
         `seconds` (the server holds the request). False when the server did not
         wait (it knows no long-poll, or failed): then the caller must pause itself."""
         try:
-            saved = self.applier.state()
+            saved = self.applier.tracking()
             with request_id.scope() as waited_as:
                 response = self.reader.subscription(saved.etag, None, wait=seconds)
         except (FeedError, SQLAlchemyError) as error:  # the next poll says what is wrong
@@ -146,8 +146,8 @@ class Consumer:
         """How long the consumer still waits before it tries the feed again by itself."""
         return max(0.0, self._resume_at - time.monotonic())
 
-    def state(self):
-        return self.applier.state()
+    def state(self) -> PollState:
+        return self.record.state()
 
     def polling(self) -> bool:
         """Whether a poll of this process runs now."""
@@ -156,7 +156,7 @@ class Consumer:
     def standing(self, follows: bool) -> Standing:
         """How far it has come and what it does now (GET /status); `follows`: whether
         it polls by itself, or only when asked."""
-        return standing(self.applier.state(), self.polling(), self.backoff_seconds() if follows else 0.0,
+        return standing(self.record.state(), self.polling(), self.backoff_seconds() if follows else 0.0,
                         self.clock())
 
     def rejected(self) -> list:
@@ -185,7 +185,7 @@ class Consumer:
         return result
 
     def _poll(self) -> PollResult:
-        saved = self.applier.state()
+        saved = self.applier.tracking()
         news, self._news = self._news, None
         response = news[0] if news else self.reader.subscription(saved.etag, saved.last_modified)
         if response.status == 304:
@@ -195,21 +195,23 @@ class Consumer:
             # How far behind, while it catches up. News that the subscription document
             # holds and one batch takes (a woken consumer's) is applied at once instead,
             # and the poll's record says it.
-            self.applier.record_newest(subscription.newest,
+            self.record.record_newest(subscription.newest,
                                        _written_first_after(saved.position, subscription.entries))
         tally, position, changes = Tally(), saved.position, []
         try:
             for changes in self.reader.changes_after(saved.position, subscription, BATCH):
-                tally.add(self.applier.apply(changes))
+                applied = self.applier.apply(changes)
+                tally.add(applied)
                 position = max(position, changes[-1].entry.position)
+                self.record.count(applied.imported)
         except Exception as error:  # noqa: BLE001 - reported with what was done
             stopped = error if isinstance(error, Stopped) else None
             seen = [change.entry for change in changes] + ([stopped.entry] if stopped else []) + subscription.entries
             return PollResult("error", tally.imported, max(0, subscription.newest - position),
                               self._describe(stopped.error if stopped else error), tally.rejected,
                               _written_first_after(position, seen))
-        return PollResult(200, tally.imported, rejected=tally.rejected,
-                          validators=(response.etag, response.last_modified))
+        self.applier.read_through(response.etag, response.last_modified)
+        return PollResult(200, tally.imported, rejected=tally.rejected)
 
     def _back_off(self, result: PollResult) -> None:
         self._failures = self._failures + 1 if not result.ok else 0
@@ -224,8 +226,8 @@ class Consumer:
 
     def _record(self, result: PollResult) -> None:
         try:
-            self.applier.record(str(result.status), result.message, result.imported,
-                                result.pending if result.counted else None, result.pending_since, result.validators)
+            self.record.record(str(result.status), result.message, result.imported,
+                               result.pending if result.counted else None, result.pending_since)
         except Exception:  # noqa: BLE001 - the database may be the thing that failed
             log.exception("could not record the outcome of a poll")
 

@@ -31,7 +31,7 @@ class Standing:
 
 
 def standing(state, polling: bool, backoff_seconds: float, now: datetime) -> Standing:
-    """From the state row the service's processes share, and what this process does
+    """From the poll state the service's processes share, and what this process does
     now: whether a poll of it runs (or waits for another process's), and how long it
     still backs off after failures (0 when it does not poll by itself)."""
     failed = state.outcome == "error"

@@ -10,7 +10,7 @@ first version of a document gives its rows; a later version only changes the
 nothing.
 
 It reads the stored versions first and writes after: the caller holds the lock that
-keeps every other writer of these tables out meanwhile (the consumer's state row).
+keeps every other writer of these tables out meanwhile (the consumer's tracking row).
 """
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """Columns of a consumer's record of its subscription, mixed into each service's
-models so that every service keeps it in its own database."""
+models so that every service keeps it in its own database: the tracking record (a
+position recorded with its effect) and what people read about the polls, in rows of
+their own, so that telling how a poll went never waits for an import to commit."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,24 +12,34 @@ from sqlalchemy.orm import Mapped, mapped_column
 from common.db import UTCDateTime
 
 
-class PollStateColumns:
-    """The subscription's state, one row: validators of the last complete poll
-    and the outcome of the last poll. Mixed into each service's own model."""
+class TrackingColumns:
+    """The tracking record, one row: a position recorded with its effect. The last
+    feed position that took effect is written in the same transaction as its
+    import, so each entry takes effect exactly once; with it, the validators of the
+    subscription document whose changes are all in (what the position has read).
+    Only transactions that apply the feed write it, each with the row locked."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
     etag: Mapped[str | None] = mapped_column(String(200))
     last_modified: Mapped[str | None] = mapped_column(String(64))
+
+
+class PollStatusColumns:
+    """What people read about the polls, one row: the outcome of the last poll, how
+    far behind the feed it found the service, and the imports counted by window of
+    time. Written in short transactions of its own, which never wait for an import."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
     polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(16))
     message: Mapped[str | None] = mapped_column(Text)
     imported: Mapped[int] = mapped_column(default=0)
-    # Entries left behind, as the last poll that could tell found them, and when the
-    # oldest of them was written (None: none left).
-    pending: Mapped[int] = mapped_column(default=0)
+    # The feed's newest position, as the last poll that could tell found it, and when
+    # the oldest entry after the position then was written: the entries left are
+    # those up to the newest that the tracking record's position has not reached yet.
+    newest: Mapped[int] = mapped_column(default=0)
     pending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The last feed position that took effect, written in the same transaction as
-    # its import (a tracking record): each entry takes effect exactly once.
-    position: Mapped[int] = mapped_column(default=0)
     # Imports counted by window of time, for imports per minute (common/feed/pace.py).
     window_started: Mapped[datetime | None] = mapped_column(UTCDateTime())
     imports_in_window: Mapped[int] = mapped_column(default=0)

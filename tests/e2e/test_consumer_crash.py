@@ -126,7 +126,7 @@ def count(engine) -> int:
 
 def position(engine) -> int:
     with engine.connect() as connection:
-        return connection.execute(text("SELECT position FROM poll_state WHERE id = 1")).scalar()
+        return connection.execute(text("SELECT position FROM tracking WHERE id = 1")).scalar()
 
 
 def wait_until_grown(engine, before: int, process, timeout: float = PATIENCE) -> None:

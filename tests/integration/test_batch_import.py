@@ -66,7 +66,7 @@ class Service:
         self.models, self.import_ = SERVICES[service]
         self.db = Database(url)
         upgrade(self.db, self.models.MIGRATIONS)
-        self.applier = Applier(self.db, self.models.PollState, self.models.RejectedEntry, self.import_, lambda: NOW)
+        self.applier = Applier(self.db, self.models.Tracking, self.models.RejectedEntry, self.import_, lambda: NOW)
 
     def empty(self) -> None:
         with self.db.session() as session:
@@ -116,7 +116,7 @@ def test_batch_import_stores_what_entry_by_entry_import_stores(services, steps, 
     assert by_batch.rows() == one_by_one.rows()
     assert sum(tally.imported for tally in tallies) == sum(tally.imported for tally in singles)
     assert sum(tally.rejected for tally in tallies) == sum(kind != "change" for _, kind in steps)
-    assert by_batch.applier.state().position == len(changes)
+    assert by_batch.applier.tracking().position == len(changes)
 
 
 def test_an_entry_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_imported(postgres_url):
@@ -131,7 +131,7 @@ def test_an_entry_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_
     assert [row[0] for row in service.rows()["invoice"]] == [1, 3]
     [rejected] = service.applier.rejected()
     assert rejected.position == 2 and "the database refused it" in rejected.reason
-    assert service.applier.state().position == 3
+    assert service.applier.tracking().position == 3
     service.db.dispose()
 
 
@@ -144,6 +144,6 @@ def test_a_database_that_refuses_every_row_fails_the_batch_and_rejects_nothing(p
     with pytest.raises(IntegrityError):
         service.applier.apply(changes)
 
-    assert service.applier.rejected() == [] and service.applier.state().position == 0
+    assert service.applier.rejected() == [] and service.applier.tracking().position == 0
     assert service.rows()["invoice"] == []
     service.db.dispose()

@@ -368,6 +368,6 @@ def test_a_wait_while_the_services_own_database_is_away_just_ends(order_url, mak
     def away():
         raise OperationalError("SELECT 1", {}, Exception("the database restarts"))
 
-    monkeypatch.setattr(consumer.applier, "state", away)
+    monkeypatch.setattr(consumer.applier, "tracking", away)
 
     assert consumer.wait_for_news(1) is False  # the loop pauses and polls again; the poll reports

@@ -37,7 +37,7 @@ def rows(app, service: str) -> dict[str, list[tuple]]:
     result = {}
     with parts.database(app).session() as session:
         for table in models.Base.metadata.sorted_tables:
-            if table.name in ("rebuild", "poll_state"):
+            if table.name in ("rebuild", "tracking", "poll_status"):
                 continue
             numbered = table.autoincrement_column
             columns = [column for column in table.columns if column is not numbered and column.name not in WHEN_WRITTEN]

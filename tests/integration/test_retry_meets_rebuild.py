@@ -143,7 +143,7 @@ def test_two_retries_of_one_entry_at_once_import_it_once(order_site, follower, m
 
 
 def state_locked_elsewhere(database_url: str) -> bool:
-    """Whether another connection finds the consumer's state row locked (PostgreSQL),
+    """Whether another connection finds the consumer's tracking row locked (PostgreSQL),
     or the database's one write lock taken (SQLite)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -159,7 +159,7 @@ def state_locked_elsewhere(database_url: str) -> bool:
     other = Database(database_url)
     try:
         with other.engine.begin() as locking:
-            locking.execute(text("SELECT id FROM poll_state WHERE id = 1 FOR UPDATE NOWAIT"))
+            locking.execute(text("SELECT id FROM tracking WHERE id = 1 FOR UPDATE NOWAIT"))
         return False
     except OperationalError:
         return True

@@ -1,4 +1,4 @@
-"""Imports per minute from a consumer's state row: the count of the current window of
+"""Imports per minute from a consumer's status row: the count of the current window of
 5 minutes and the share of the window before that still lies within the last 5."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ WINDOW_START = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)  # windows sta
 
 
 def new_row() -> SimpleNamespace:
-    """A state row as a new service has it: nothing counted."""
+    """A status row as a new service has it: nothing counted."""
     return SimpleNamespace(window_started=None, imports_in_window=0, imports_in_window_before=0)
 
 
