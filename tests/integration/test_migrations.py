@@ -16,7 +16,9 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
 from common.db import Database, Money, UTCDateTime
 from common.feed import POSITION_NS
+from common.feed.recording import PollRecord
 from common.schema import alembic_config, upgrade
+from common.utc import utc_now
 from account import models as account_models
 from invoicing import models as invoicing_models
 from order import models as order_models
@@ -195,3 +197,33 @@ def test_shipping_forgets_the_emails_it_kept(database_url):
         kept = session.get(shipping_models.Shipment, 7)
         assert (kept.recipient_name, kept.shipping_address.street) == ("Wolff", "Ohlauer Str. 43")
     db.dispose()
+
+
+@pytest.mark.parametrize("service", ["invoicing", "shipping"])
+def test_a_consumer_keeps_its_position_when_its_poll_status_moves_to_a_table_of_its_own(database_url, service):
+    """A database from before the move goes on from the entry after its position:
+    none is imported twice. The entries left stay as many, and a downgrade gives back
+    the one row as it was."""
+    models = SERVICES[service]
+    db = Database(database_url)
+    config = alembic_config(db, models.MIGRATIONS)
+    command.upgrade(config, "0006")
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO poll_state (id, etag, last_modified, polled_at, outcome, message, imported, pending, "
+            "position, pending_since, window_started, imports_in_window, imports_in_window_before) VALUES "
+            "(1, '\"feed-60\"', 'Sun, 22 Nov 2026 10:15:00 GMT', '2026-11-22 10:15:40', 'error', "
+            "'The feed did not answer.', 2, 20, 40, '2026-11-22 10:15:00', '2026-11-22 10:15:00', 3, 5)")
+
+    command.upgrade(config, "head")
+    moved = PollRecord(db, models.Tracking, models.PollStatus, utc_now).state()
+    command.downgrade(config, "0006")
+    with db.engine.connect() as connection:
+        back = connection.exec_driver_sql("SELECT position, pending, etag, outcome, imports_in_window_before "
+                                          "FROM poll_state").all()
+    db.dispose()
+
+    assert (moved.position, moved.etag, moved.last_modified) == (40, '"feed-60"', "Sun, 22 Nov 2026 10:15:00 GMT")
+    assert (moved.pending, moved.outcome, moved.message, moved.imported) == (20, "error", "The feed did not answer.", 2)
+    assert (moved.imports_in_window, moved.imports_in_window_before) == (3, 5) and moved.pending_since is not None
+    assert back == [(40, 20, '"feed-60"', "error", 5)]
