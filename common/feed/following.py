@@ -117,6 +117,10 @@ class FeedClient:
             self.http.mount(scheme, HTTPAdapter(max_retries=RETRY_ONCE))
         self.timeout = timeout
 
+    def close(self) -> None:
+        """Close the connections it keeps open to the feed's server."""
+        self.http.close()
+
     def get_feed(self, etag: str | None, last_modified: str | None, url: str | None = None,
                  wait: int = 0) -> FeedResponse:
         """The subscription document, conditionally; with `wait`, held by the server

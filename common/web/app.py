@@ -94,15 +94,19 @@ def health():
 
 
 def close_app(app: Flask) -> None:
-    """Stop what the app started: its following of the feed, a rebuild, its database connections."""
+    """Stop what the app started: its following of the feed, a rebuild, its connections
+    to the feed's server and to its database."""
     held = parts(app)
     if held.rebuilder is not None:
         held.rebuilder.close()
         held.rebuilder.copy.dispose()
+        held.rebuilder.client.close()
     if held.following is not None:
         held.following.stop()
     if held.schedule is not None:
         held.schedule.shutdown(wait=True)
+    if held.consumer is not None:
+        held.consumer.client.close()
     if held.long_poll is not None:
         held.long_poll.close()  # answers the requests it holds, stops listening
     held.rebuilder = held.following = held.schedule = None

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 import requests
+from waitress.channel import HTTPChannel
 
 from common import parts
 from msatom.cli import create_site, make_server
@@ -51,10 +52,14 @@ def site(tmp_path_factory):
     for consumer in ("invoicing", "shipping"):
         assert requests.post(f"{base}/{consumer}/poll", headers={"Accept": JSON}, timeout=10).json()["status"] == 200
     yield base, apps
-    server.close()
-    thread.join(5)
     for app in apps.values():
         close_app(app)
+    # Connections a client keeps open would keep waitress's loop going: closed in the loop's own thread.
+    server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())
+                                         if isinstance(channel, HTTPChannel)])
+    server.close()
+    thread.join(5)
+    assert not thread.is_alive(), f"the server still serves: {server._map}"
 
 
 def routes():
