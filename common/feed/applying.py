@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
-from common.feed.following import FeedEntry, FeedError
+from common.feed.following import ParsedEntry, FeedError
 from common.feed.reading import Change
 from common.feed.storing import Rows, VersionedImport
 
@@ -81,7 +81,7 @@ class Applier:
                 tracking.position = taken[-1].entry.position
         return Tally(imported, len(rejected))
 
-    def _map(self, changes: list[Change], now: datetime) -> tuple[list[tuple[Change, Rows]], list[tuple[FeedEntry, str]]]:
+    def _map(self, changes: list[Change], now: datetime) -> tuple[list[tuple[Change, Rows]], list[tuple[ParsedEntry, str]]]:
         mapped, rejected = [], []
         for change in changes:
             if isinstance(change.document, FeedError):
@@ -94,7 +94,7 @@ class Applier:
         return mapped, rejected
 
     def _one_by_one(self, session: Session, mapped: list[tuple[Change, Rows]],
-                    rejected: list[tuple[FeedEntry, str]]) -> int:
+                    rejected: list[tuple[ParsedEntry, str]]) -> int:
         """The slow way, to find the entries the database refuses: each in a savepoint."""
         imported = 0
         for change, rows in mapped:
@@ -139,7 +139,7 @@ class Applier:
         with self.db.session() as session:
             return list(session.scalars(select(self.rejected_model).order_by(self.rejected_model.position)))
 
-    def _reject(self, session: Session, entry: FeedEntry, reason: str, now: datetime) -> None:
+    def _reject(self, session: Session, entry: ParsedEntry, reason: str, now: datetime) -> None:
         log.warning("feed entry %d rejected: %s", entry.position, reason)
         session.merge(self.rejected_model(position=entry.position, entry_id=entry.id, content_src=entry.content_src,
                                           reason=reason, rejected_at=now, attempts=1))

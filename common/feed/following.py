@@ -53,7 +53,7 @@ class UnusableDocument(FeedError):
 
 
 @dataclass(frozen=True)
-class FeedEntry:
+class ParsedEntry:
     id: str
     content_src: str  # the document's own URL, also when the page carries it inline
     position: int
@@ -68,7 +68,7 @@ class StaleDocument(FeedError):
 
 @dataclass(frozen=True)
 class FeedPage:
-    entries: list[FeedEntry]  # oldest first
+    entries: list[ParsedEntry]  # oldest first
     prev_archive: str | None = None  # the page before, RFC 5005
     next_archive: str | None = None  # the page after, RFC 5005; None on the newest
     after: str | None = None  # a template: {position} -> the page holding the entry after it
@@ -155,7 +155,7 @@ class FeedClient:
             self._expect_ok(response, url)
             return url, _read_limited(response)
 
-    def get_document(self, entry: FeedEntry) -> Any:
+    def get_document(self, entry: ParsedEntry) -> Any:
         """The JSON document of `entry`, at least at the entry's version (a document
         carries its `version`; a newer one includes the entry's change). An older
         one came from a cache: it is asked for again past the caches, and if it is
@@ -227,7 +227,7 @@ def parse_page(body: bytes, url: str) -> FeedPage:
                     after.replace("%7Bposition%7D", "{position}") if after else None, links.get(EMBEDDED_REL))
 
 
-def _entry(item, prefix: str | None, url: str) -> FeedEntry:
+def _entry(item, prefix: str | None, url: str) -> ParsedEntry:
     content: dict = next(iter(item.get("content", [])), {})
     inline = None if content.get("src") else content.get("value")
     src = content.get("src") or next((link.href for link in item.get("links", [])
@@ -238,7 +238,7 @@ def _entry(item, prefix: str | None, url: str) -> FeedEntry:
         raise FeedError("The feed has an entry without an id, a content link or a position.")
     if written_version is not None and version is None:
         raise FeedError(f"The feed's entry at position {position} has a version that is not a number.")
-    return FeedEntry(item.id, urljoin(url, src), position, version, inline, _updated(item))
+    return ParsedEntry(item.id, urljoin(url, src), position, version, inline, _updated(item))
 
 
 def _updated(item) -> datetime | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from common import json_body, request_id
-from common.feed.following import CredentialRefused, FeedClient, FeedEntry, FeedError, FeedPage, FeedResponse, \
+from common.feed.following import CredentialRefused, FeedClient, ParsedEntry, FeedError, FeedPage, FeedResponse, \
     UnusableDocument, older, parse_page
 
 # Catching up by links, documents are fetched a few at a time.
@@ -19,7 +19,7 @@ FETCHES_AT_ONCE = 4
 class Change:
     """An entry and its document, or why the document will never do."""
 
-    entry: FeedEntry
+    entry: ParsedEntry
     document: Any  # the parsed JSON, or the FeedError that says why it is not to be had
 
 
@@ -27,7 +27,7 @@ class Stopped(Exception):
     """Reading stopped at `entry`, whose document cannot be had now; the changes
     before it were handed out."""
 
-    def __init__(self, error: Exception, entry: FeedEntry):
+    def __init__(self, error: Exception, entry: ParsedEntry):
         super().__init__(str(error))
         self.error, self.entry = error, entry
 
@@ -82,7 +82,7 @@ class FeedReader:
                     if ahead is not None:  # stopped, or the caller stopped asking
                         ahead.cancel()
 
-    def _new_entries_after(self, position: int, subscription: FeedPage) -> Iterator[list[FeedEntry]]:
+    def _new_entries_after(self, position: int, subscription: FeedPage) -> Iterator[list[ParsedEntry]]:
         """Page by page, the entries after `position`, checked to follow it."""
         expected = position + 1
         for page in self._pages_from(position, subscription):
@@ -126,7 +126,7 @@ class FeedReader:
 class _Batch:
     """Entries whose linked documents are being fetched, a few at a time."""
 
-    def __init__(self, reader: FeedReader, fetcher: ThreadPoolExecutor, entries: list[FeedEntry]):
+    def __init__(self, reader: FeedReader, fetcher: ThreadPoolExecutor, entries: list[ParsedEntry]):
         self.reader, self.entries = reader, entries
         self.fetched = {entry.position: fetcher.submit(reader.client.get_document, entry)
                         for entry in entries if entry.inline is None}
@@ -149,7 +149,7 @@ class _Batch:
         for future in self.fetched.values():
             future.cancel()
 
-    def _document(self, entry: FeedEntry, fetched: Future | None) -> Any:
+    def _document(self, entry: ParsedEntry, fetched: Future | None) -> Any:
         """The entry's document: inline, or as fetched; a FeedError in place of one that
         cannot be had now, where this reader passes those on."""
         try:
@@ -164,10 +164,10 @@ class _Batch:
             return FeedError(f"{entry.content_src} could not be had: {failure}")
 
 
-def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:
+def _new_entries(page: FeedPage, expected: int) -> list[ParsedEntry]:
     """The page's entries from position `expected` on, refusing gaps and two
     different entries at one position; an entry repeated as it was is taken once."""
-    entries: list[FeedEntry] = []
+    entries: list[ParsedEntry] = []
     for entry in page.entries:
         if entry.position < expected + len(entries):
             if entry.position >= expected and entry != entries[entry.position - expected]:
@@ -179,7 +179,7 @@ def _new_entries(page: FeedPage, expected: int) -> list[FeedEntry]:
     return entries
 
 
-def _inline(entry: FeedEntry, text: str) -> Any:
+def _inline(entry: ParsedEntry, text: str) -> Any:
     try:
         document = json_body.loads(text)
     except ValueError:

@@ -20,7 +20,7 @@ from common.db import Database
 from common.feed.applying import Applier, Tally
 from common.feed.storing import VersionedImport
 from common.feed.documents import DocumentError
-from common.feed.following import FeedClient, FeedEntry, FeedError, FeedResponse
+from common.feed.following import FeedClient, ParsedEntry, FeedError, FeedResponse
 from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
 from common.feed.recording import PollRecord, PollState
@@ -232,7 +232,7 @@ class Consumer:
             log.exception("could not record the outcome of a poll")
 
 
-def _written_first_after(position: int, seen: list[FeedEntry]) -> datetime | None:
+def _written_first_after(position: int, seen: list[ParsedEntry]) -> datetime | None:
     """When the first entry after `position` among those a poll read was written: the
     entry after it where the poll got that far, else a later one (times follow
     positions: the oldest entry not applied is then at least that old)."""

@@ -16,7 +16,7 @@ import invoicing.models
 import shipping.models
 from common.db import Database
 from common.feed.applying import Applier
-from common.feed.following import FeedEntry, UnusableDocument
+from common.feed.following import ParsedEntry, UnusableDocument
 from common.feed.reading import Change
 from common.schema import upgrade
 from invoicing.importer import import_order as import_invoice
@@ -52,7 +52,7 @@ def changes_of(steps: list[tuple[int, str]]) -> list[Change]:
     for position, (order_id, kind) in enumerate(steps, start=1):
         versions[order_id] = versions.get(order_id, 0) + (kind == "change")
         version = max(1, versions[order_id])
-        entry = FeedEntry(f"urn:{position}", f"http://order.test/{order_id}/versions/{version}", position, version)
+        entry = ParsedEntry(f"urn:{position}", f"http://order.test/{order_id}/versions/{version}", position, version)
         body = UnusableDocument(f"{entry.content_src} answered HTTP 404: the document is gone.") if kind == "gone" \
             else document(order_id, version, broken=kind == "broken")
         changes.append(Change(entry, body))
@@ -122,7 +122,7 @@ def test_batch_import_stores_what_entry_by_entry_import_stores(services, steps, 
 def test_an_entry_the_database_refuses_is_rejected_and_the_rest_of_its_batch_is_imported(postgres_url):
     service = Service(postgres_url, "invoicing")
     too_long = {**document(2, 1), "customer": {**document(2, 1)["customer"], "name": "W" * 101}}  # String(100)
-    changes = [Change(FeedEntry(f"urn:{n}", f"http://order.test/{n}", n, 1), body)
+    changes = [Change(ParsedEntry(f"urn:{n}", f"http://order.test/{n}", n, 1), body)
                for n, body in enumerate([document(1, 1), too_long, document(3, 1)], start=1)]
 
     tally = service.applier.apply(changes)
@@ -139,7 +139,7 @@ def test_a_database_that_refuses_every_row_fails_the_batch_and_rejects_nothing(p
     service = Service(postgres_url, "invoicing")
     with service.db.engine.begin() as connection:  # no entry is at fault: the poll must fail, not reject
         connection.execute(text("ALTER TABLE invoice ADD CONSTRAINT refused CHECK (id < 0) NOT VALID"))
-    changes = [Change(FeedEntry(f"urn:{n}", f"http://order.test/{n}", n, 1), document(n, 1)) for n in (1, 2)]
+    changes = [Change(ParsedEntry(f"urn:{n}", f"http://order.test/{n}", n, 1), document(n, 1)) for n in (1, 2)]
 
     with pytest.raises(IntegrityError):
         service.applier.apply(changes)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from common.feed import AFTER_REL, EMBEDDED_REL
-from common.feed.following import CredentialRefused, FeedClient, FeedEntry, FeedError, FeedResponse, \
+from common.feed.following import CredentialRefused, FeedClient, ParsedEntry, FeedError, FeedResponse, \
     UnusableDocument
 from common.feed.publishing import Entry, Feed, render_atom
 from common.feed.reading import FeedReader, Stopped
@@ -50,7 +50,7 @@ class FakeFeed(FeedClient):
             path = f"/feed/archive/{number}"
         return url, self._render(int(path.rsplit("/", 1)[1]), url, embedded)
 
-    def get_document(self, entry: FeedEntry):
+    def get_document(self, entry: ParsedEntry):
         self.documents_asked.append(entry.position)
         if entry.position in self.broken_documents:
             raise FeedError(f"{entry.content_src} answered HTTP 500.")
