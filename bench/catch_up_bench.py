@@ -55,7 +55,8 @@ import procstat  # noqa: E402
 from filling import PAGE_SIZE, fill  # noqa: E402
 from common.db import Database  # noqa: E402
 from common.feed import reading  # noqa: E402
-from common.feed.following import FeedClient, FeedError, FeedPage  # noqa: E402
+from common.feed.client import FeedClient, FeedError  # noqa: E402
+from common.feed.parsing import FeedPage  # noqa: E402
 from common.feed.running import Consumer  # noqa: E402
 from common.schema import upgrade  # noqa: E402
 from common.utc import utc_now  # noqa: E402

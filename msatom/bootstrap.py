@@ -26,7 +26,7 @@ from common.feed import outbox
 from common.feed.storing import VersionedImport
 from common.feed.copying import Copy
 from common.feed.progress import Progress
-from common.feed.following import FeedClient
+from common.feed.client import FeedClient
 from common.feed.rebuilding import Rebuilder
 from common.feed.running import Consumer, Following, PollResult, start_schedule
 from common.feed.waiting import LongPoll

@@ -1,4 +1,4 @@
-"""Feed mechanics: publishing (publishing.py, outbox.py, waiting.py) and following (following.py: the HTTP client; reading.py, applying.py, running.py; standing.py and pace.py: what a consumer tells of itself)."""
+"""Feed mechanics: publishing (publishing.py, outbox.py, waiting.py) and following (client.py: the HTTP client; parsing.py: a page's entries; reading.py, applying.py, running.py; standing.py and pace.py: what a consumer tells of itself)."""
 
 HISTORY_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005: <fh:archive/>
 POSITION_NS = "tag:microservice-atom,2026:feed"  # <msatom:position>: an entry's place in the feed

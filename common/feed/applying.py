@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from common.db import Database, insert_or_ignore
 from common.feed.documents import DocumentError
-from common.feed.following import ParsedEntry, FeedError
+from common.feed.client import FeedError
+from common.feed.parsing import ParsedEntry
 from common.feed.reading import Change
 from common.feed.storing import Rows, VersionedImport
 
@@ -81,7 +82,8 @@ class Applier:
                 tracking.position = taken[-1].entry.position
         return Tally(imported, len(rejected))
 
-    def _map(self, changes: list[Change], now: datetime) -> tuple[list[tuple[Change, Rows]], list[tuple[ParsedEntry, str]]]:
+    def _map(self, changes: list[Change],
+             now: datetime) -> tuple[list[tuple[Change, Rows]], list[tuple[ParsedEntry, str]]]:
         mapped, rejected = [], []
         for change in changes:
             if isinstance(change.document, FeedError):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from common import json_body, request_id
-from common.feed.following import CredentialRefused, FeedClient, ParsedEntry, FeedError, FeedPage, FeedResponse, \
-    UnusableDocument, older, parse_page
+from common.feed.client import CredentialRefused, FeedClient, FeedError, FeedResponse, UnusableDocument, older
+from common.feed.parsing import FeedPage, ParsedEntry, parse_page
 
 # Catching up by links, documents are fetched a few at a time.
 FETCHES_AT_ONCE = 4

@@ -13,7 +13,7 @@ from common import request_id
 from common.db import Database
 from common.feed.applying import Applier
 from common.feed.copying import Copy, CopyTakenOver
-from common.feed.following import FeedClient
+from common.feed.client import FeedClient
 from common.feed.progress import Progress, RebuildMark, new_owner
 from common.feed.reading import FeedReader, Stopped
 from common.feed.retrying import retry

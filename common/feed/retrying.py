@@ -11,7 +11,7 @@ import requests
 
 from common.feed.applying import Applier
 from common.feed.documents import DocumentError
-from common.feed.following import FeedError, UnusableDocument
+from common.feed.client import FeedError, UnusableDocument
 
 IMPORTED = "Imported."
 

@@ -20,7 +20,8 @@ from common.db import Database
 from common.feed.applying import Applier, Tally
 from common.feed.storing import VersionedImport
 from common.feed.documents import DocumentError
-from common.feed.following import FeedClient, ParsedEntry, FeedError, FeedResponse
+from common.feed.client import FeedClient, FeedError, FeedResponse
+from common.feed.parsing import ParsedEntry
 from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
 from common.feed.recording import PollRecord, PollState

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from common.feed.following import parse_page
+from common.feed.parsing import parse_page
 from tests.e2e.running import PATIENCE, http
 
 

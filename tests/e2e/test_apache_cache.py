@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from common.feed.following import parse_page
+from common.feed.parsing import parse_page
 from msatom.stack import free_port
 from tests.support.orders import order_request
 from tests.support.waiting import until

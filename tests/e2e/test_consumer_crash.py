@@ -10,7 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from common.feed.following import parse_page
+from common.feed.parsing import parse_page
 from msatom.stack import free_port
 from tests.support.orders import order_request
 from tests.e2e.running import PATIENCE, every_item, gunicorn, http, kill_group, trouble_in, wait_for_health

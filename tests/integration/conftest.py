@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.feed.following import FeedClient
+from common.feed.client import FeedClient
 from common.settings import Settings
 from msatom.bootstrap import consumer_for, migrated
 from tests.conftest import live_server

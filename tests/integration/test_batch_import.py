@@ -16,7 +16,8 @@ import invoicing.models
 import shipping.models
 from common.db import Database
 from common.feed.applying import Applier
-from common.feed.following import ParsedEntry, UnusableDocument
+from common.feed.client import UnusableDocument
+from common.feed.parsing import ParsedEntry
 from common.feed.reading import Change
 from common.schema import upgrade
 from invoicing.importer import import_order as import_invoice

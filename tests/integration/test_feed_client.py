@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 from requests.adapters import HTTPAdapter
 
-from common.feed.following import FeedClient, FeedError
+from common.feed.client import FeedClient, FeedError
 from msatom.stack import free_port
 
 PAGE = b"<feed xmlns='http://www.w3.org/2005/Atom'/>"

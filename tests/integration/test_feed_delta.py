@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from common.feed.following import FeedClient, parse_page
+from common.feed.client import FeedClient
+from common.feed.parsing import parse_page
 from tests.conftest import live_server
 from tests.integration.support import place_order
 

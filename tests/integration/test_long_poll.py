@@ -17,7 +17,7 @@ import requests
 import invoicing.models
 from common.db import Database
 from common.feed import outbox, waiting
-from common.feed.following import FeedClient
+from common.feed.client import FeedClient
 from common.feed.running import Following
 from common.schema import upgrade
 from common.settings import Settings

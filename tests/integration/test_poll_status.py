@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from common.db import Database
 from common.feed.applying import Applier, Tally
-from common.feed.following import ParsedEntry
+from common.feed.parsing import ParsedEntry
 from common.feed.reading import Change
 from common.feed.recording import PollRecord
 from common.schema import upgrade
@@ -56,7 +56,8 @@ def test_a_poll_is_recorded_while_an_import_holds_the_tracking_row(db):
 
     applier = Applier(db, Tracking, RejectedEntry, watched(import_order, stored=hold), lambda: NOW)
     record = PollRecord(db, Tracking, PollStatus, lambda: NOW)
-    first, second = (Change(ParsedEntry(f"urn:{n}", f"http://order.test/{order_id}/versions/1", n, 1), order(id=order_id))
+    first, second = (Change(ParsedEntry(f"urn:{n}", f"http://order.test/{order_id}/versions/1", n, 1),
+                            order(id=order_id))
                      for n, order_id in ((1, 7), (2, 8)))
     applier.apply([first])
 

@@ -10,7 +10,8 @@ import pytest
 from lxml import etree
 
 from common.feed import HISTORY_NS, POSITION_NS
-from common.feed.following import FeedError, parse_page
+from common.feed.client import FeedError
+from common.feed.parsing import parse_page
 from common.feed.publishing import Entry, Feed, render_atom
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from common.feed import AFTER_REL, EMBEDDED_REL
-from common.feed.following import CredentialRefused, FeedClient, ParsedEntry, FeedError, FeedResponse, \
-    UnusableDocument
+from common.feed.client import CredentialRefused, FeedClient, FeedError, FeedResponse, UnusableDocument
+from common.feed.parsing import ParsedEntry
 from common.feed.publishing import Entry, Feed, render_atom
 from common.feed.reading import FeedReader, Stopped
 
