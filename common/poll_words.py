@@ -1,5 +1,6 @@
-"""What a consumer's page says of its following of a feed, in plain words: a status
-line for the top of the page ("Up to date · checked 4 s ago · 60 of 60 order changes
+"""The poll words: what a consumer's page says of its following of a feed, in plain
+words made from its poll state (the terms: common/feed/__init__.py). A status line
+for the top of the page ("Up to date · checked 4 s ago · 60 of 60 order changes
 read") and the details below the list. The words name the feed's source and its
 entries through the labels the service gives (common names no context)."""
 from __future__ import annotations
@@ -19,7 +20,7 @@ class FeedLabels:
 
 
 @dataclass(frozen=True)
-class PollStatus:
+class PollWords:
     tone: str  # FRESH, BEHIND, FAILING or UNCHECKED
     headline: str  # "Up to date"
     checked_at: datetime | None  # when the last check ended
@@ -31,39 +32,39 @@ class PollStatus:
     position: str  # "60 of 60"; "40 of at least 60" while the newest is not known
 
 
-def poll_status(state, polling: bool, next_try_seconds: float | None, now: datetime,
-                labels: FeedLabels) -> PollStatus:
+def poll_words(poll_state, polling: bool, next_try_seconds: float | None, now: datetime,
+               labels: FeedLabels) -> PollWords:
     """From the poll state the service's processes share, whether a poll of this
     process runs now, and when it tries again by itself (None: not known, or only
     when asked). The newest entry the feed holds is known as last
     read: the position plus the entries left (common/feed/recording.py derives the one
     from the other); while the feed cannot be read, more may have been written since."""
-    position, left = state.position or 0, state.pending or 0
-    failed = state.outcome == "error"
-    checked = (now - state.polled_at).total_seconds() if state.polled_at else None
+    position, left = poll_state.position or 0, poll_state.pending or 0
+    failed = poll_state.outcome == "error"
+    checked = (now - poll_state.polled_at).total_seconds() if poll_state.polled_at else None
     read = f"{position} of {position + left} {labels.entries} read"
     if failed:
         tone, headline, progress = FAILING, f"Cannot read from {labels.source}", ""
     elif left:
         tone, headline, progress = BEHIND, "Catching up", read
-    elif state.polled_at is None:
+    elif poll_state.polled_at is None:
         tone, headline, progress = UNCHECKED, "Checking now" if polling else "Not checked yet", ""
     else:
         tone, headline, progress = FRESH, "Up to date", read
-    return PollStatus(
-        tone=tone, headline=headline, checked_at=state.polled_at, imported=state.imported or 0,
+    return PollWords(
+        tone=tone, headline=headline, checked_at=poll_state.polled_at, imported=poll_state.imported or 0,
         checked_seconds_ago=checked if tone == FRESH else None,
         progress=progress, next_try_seconds=next_try_seconds if failed and not polling else None,
-        outcome=_outcome(state, labels), position=_position(position, left, failed))
+        outcome=_outcome(poll_state, labels), position=_position(position, left, failed))
 
 
-def _outcome(state, labels: FeedLabels) -> str:
-    if state.outcome == "200":
+def _outcome(poll_state, labels: FeedLabels) -> str:
+    if poll_state.outcome == "200":
         return f"New {labels.entries} read"
-    if state.outcome == "304":
+    if poll_state.outcome == "304":
         return "Nothing new"
-    if state.outcome == "error":
-        return f"Could not read from {labels.source}: {state.message}"
+    if poll_state.outcome == "error":
+        return f"Could not read from {labels.source}: {poll_state.message}"
     return "Not checked yet"
 
 

@@ -20,29 +20,29 @@ def per_minute(count: float) -> float:
     return round(count / (WINDOW / timedelta(minutes=1)), 2)
 
 
-def count_imports(state, imported: int, now: datetime) -> None:
+def count_imports(status, imported: int, now: datetime) -> None:
     """Add `imported` to the window `now` lies in; a window that is over becomes the one before."""
     started = _window_of(now)
-    if state.window_started != started:
-        state.imports_in_window_before = _counted_in(state, started - WINDOW)
-        state.window_started, state.imports_in_window = started, 0
-    state.imports_in_window += imported
+    if status.window_started != started:
+        status.imports_in_window_before = _counted_in(status, started - WINDOW)
+        status.window_started, status.imports_in_window = started, 0
+    status.imports_in_window += imported
 
 
-def imports_per_minute(state, now: datetime) -> float:
+def imports_per_minute(status, now: datetime) -> float:
     started = _window_of(now)
     share_still_within = 1 - (now - started) / WINDOW  # of the window before this one
-    return per_minute(_counted_in(state, started) + _counted_in(state, started - WINDOW) * share_still_within)
+    return per_minute(_counted_in(status, started) + _counted_in(status, started - WINDOW) * share_still_within)
 
 
 def _window_of(moment: datetime) -> datetime:
     return _EPOCH + (moment - _EPOCH) // WINDOW * WINDOW
 
 
-def _counted_in(state, started: datetime) -> int:
+def _counted_in(status, started: datetime) -> int:
     """The imports the row counted in the window that began at `started`."""
-    if state.window_started == started:
-        return state.imports_in_window
-    if state.window_started == started + WINDOW:
-        return state.imports_in_window_before
+    if status.window_started == started:
+        return status.imports_in_window
+    if status.window_started == started + WINDOW:
+        return status.imports_in_window_before
     return 0

@@ -1,7 +1,8 @@
-"""What people read about a consumer's polls (the poller's panel, GET /status): kept in
-a status row of its own, apart from the tracking record. An import holds the tracking
-row locked until it commits; a write of the status row is a short transaction of its
-own that only reads the position, so telling how a poll went never waits for one."""
+"""The poll status, what people read about a consumer's polls (the poller's panel,
+GET /status): kept in a row of its own, apart from the tracking record. An import
+holds the tracking row locked until it commits; a write of the status row is a short
+transaction of its own that only reads the position, so telling how a poll went
+never waits for one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ from common.feed.storing import table
 
 @dataclass(frozen=True)
 class PollState:
-    """The tracking record's position with what the last polls found, as read together."""
+    """The poll state: the tracking record and the poll status, read together in one
+    transaction."""
 
     position: int
     etag: str | None
@@ -41,13 +43,14 @@ class PollState:
         return max(0, self.newest - self.position)
 
 
-class PollRecord:
-    """Writes the status row of a consumer whose tracking record is `tracking_model`."""
+class PollStatusRecorder:
+    """Writes the poll status of a consumer whose tracking record is `tracking_model`,
+    and reads the two as its poll state."""
 
     def __init__(self, db: Database, tracking_model, status_model, clock: Callable[[], datetime]):
         self.db, self.tracking_model, self.status_model, self.clock = db, tracking_model, status_model, clock
 
-    def state(self) -> PollState:
+    def poll_state(self) -> PollState:
         with self.db.session() as session:
             tracking = session.get(self.tracking_model, 1)
             status = session.get(self.status_model, 1) or self.status_model(

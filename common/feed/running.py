@@ -24,7 +24,7 @@ from common.feed.client import FeedClient, FeedError, FeedResponse
 from common.feed.parsing import ParsedEntry
 from common.feed.standing import Standing, standing
 from common.feed.reading import FeedReader, Stopped
-from common.feed.recording import PollRecord, PollState
+from common.feed.recording import PollState, PollStatusRecorder
 from common.feed.retrying import Retried, retry
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Consumer:
         self.observe = observe  # told of every poll's result and duration (metrics)
         self.reader = FeedReader(client, embedded)
         self.applier = Applier(db, tracking_model, rejected_model, import_, clock)
-        self.record = PollRecord(db, tracking_model, status_model, clock)
+        self.recorder = PollStatusRecorder(db, tracking_model, status_model, clock)
         # One poll at a time, whether scheduled or asked for: in this process, and
         # across the processes (workers, replicas) that share the database.
         self._lock = threading.Lock()
@@ -147,8 +147,8 @@ class Consumer:
         """How long the consumer still waits before it tries the feed again by itself."""
         return max(0.0, self._resume_at - time.monotonic())
 
-    def state(self) -> PollState:
-        return self.record.state()
+    def poll_state(self) -> PollState:
+        return self.recorder.poll_state()
 
     def polling(self) -> bool:
         """Whether a poll of this process runs now."""
@@ -157,7 +157,7 @@ class Consumer:
     def standing(self, follows: bool) -> Standing:
         """How far it has come and what it does now (GET /status); `follows`: whether
         it polls by itself, or only when asked."""
-        return standing(self.record.state(), self.polling(), self.backoff_seconds() if follows else 0.0,
+        return standing(self.recorder.poll_state(), self.polling(), self.backoff_seconds() if follows else 0.0,
                         self.clock())
 
     def rejected(self) -> list:
@@ -195,16 +195,16 @@ class Consumer:
         if not (subscription.reaches_back_to(saved.position + 1) and subscription.newest - saved.position <= BATCH):
             # How far behind, while it catches up. News that the subscription document
             # holds and one batch takes (a woken consumer's) is applied at once instead,
-            # and the poll's record says it.
-            self.record.record_newest(subscription.newest,
-                                       _written_first_after(saved.position, subscription.entries))
+            # and the poll status, recorded after the poll, says it.
+            self.recorder.record_newest(subscription.newest,
+                                         _written_first_after(saved.position, subscription.entries))
         tally, position, changes = Tally(), saved.position, []
         try:
             for changes in self.reader.changes_after(saved.position, subscription, BATCH):
                 applied = self.applier.apply(changes)
                 tally.add(applied)
                 position = max(position, changes[-1].entry.position)
-                self.record.count(applied.imported)
+                self.recorder.count(applied.imported)
         except Exception as error:  # noqa: BLE001 - reported with what was done
             stopped = error if isinstance(error, Stopped) else None
             seen = [change.entry for change in changes] + ([stopped.entry] if stopped else []) + subscription.entries
@@ -227,7 +227,7 @@ class Consumer:
 
     def _record(self, result: PollResult) -> None:
         try:
-            self.record.record(str(result.status), result.message, result.imported,
+            self.recorder.record(str(result.status), result.message, result.imported,
                                result.pending if result.counted else None, result.pending_since)
         except Exception:  # noqa: BLE001 - the database may be the thing that failed
             log.exception("could not record the outcome of a poll")

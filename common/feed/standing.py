@@ -1,5 +1,6 @@
-"""Where a consumer stands (GET /status): its position, how far behind it knows
-itself to be, in entries and in seconds, what it does now, and how fast it imports."""
+"""The standing: where a consumer stands (GET /status), its position, how far behind
+it knows itself to be, in entries and in seconds, what it does now, and how fast it
+imports."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ class Standing:
     position: int  # the last feed position that took effect
     entries_behind: int  # as the last poll that could tell found them
     seconds_behind: float  # the age of the oldest entry not applied; 0 when none is left
-    state: str  # WAITING, POLLING, BACKING_OFF or FAILING
+    state: str  # what this process does now: WAITING, POLLING, BACKING_OFF or FAILING
     reason: str | None  # why the last poll failed; None when it did not
     retry_in_seconds: float | None  # while it backs off
     polled_at: datetime | None
@@ -30,21 +31,21 @@ class Standing:
                 "importsPerMinute": self.imports_per_minute}
 
 
-def standing(state, polling: bool, backoff_seconds: float, now: datetime) -> Standing:
+def standing(poll_state, polling: bool, backoff_seconds: float, now: datetime) -> Standing:
     """From the poll state the service's processes share, and what this process does
     now: whether a poll of it runs (or waits for another process's), and how long it
     still backs off after failures (0 when it does not poll by itself)."""
-    failed = state.outcome == "error"
+    failed = poll_state.outcome == "error"
     doing = _doing(polling, failed, backoff_seconds)
-    behind = state.pending or 0
-    since = state.pending_since if behind else None
+    behind = poll_state.pending or 0
+    since = poll_state.pending_since if behind else None
     return Standing(
-        position=state.position or 0, entries_behind=behind,
+        position=poll_state.position or 0, entries_behind=behind,
         # The clocks of two services may differ a little: never less than nothing.
         seconds_behind=round(max(0.0, (now - since).total_seconds()), 3) if since else 0.0,
-        state=doing, reason=state.message if failed else None,
+        state=doing, reason=poll_state.message if failed else None,
         retry_in_seconds=round(backoff_seconds, 1) if doing == BACKING_OFF else None,
-        polled_at=state.polled_at, imports_per_minute=imports_per_minute(state, now))
+        polled_at=poll_state.polled_at, imports_per_minute=imports_per_minute(poll_state, now))
 
 
 def _doing(polling: bool, failed: bool, backoff_seconds: float) -> str:

@@ -1,7 +1,8 @@
 """Columns of a consumer's record of its subscription, mixed into each service's
 models so that every service keeps it in its own database: the tracking record (a
-position recorded with its effect) and what people read about the polls, in rows of
-their own, so that telling how a poll went never waits for an import to commit."""
+position recorded with its effect) and the poll status (what people read about the
+polls), in rows of their own, so that telling how a poll went never waits for an
+import to commit."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,7 +27,7 @@ class TrackingColumns:
 
 
 class PollStatusColumns:
-    """What people read about the polls, one row: the outcome of the last poll, how
+    """The poll status, what people read about the polls, one row: the outcome of the last poll, how
     far behind the feed it found the service, and the imports counted by window of
     time. Written in short transactions of its own, which never wait for an import."""
 
@@ -59,7 +60,7 @@ class RejectedEntryColumns:
 
 
 class RebuildColumns:
-    """The state of the last rebuild from the feed, one row: running, done or
+    """The progress of the last rebuild from the feed, one row: running, done or
     failed, how far it got, and when it last reported (a mark that stops reporting
     is left from a process that died)."""
 

@@ -1,5 +1,5 @@
 """What a service that follows a feed adds to its app: POST /poll, the retry of a
-rejected entry, POST /rebuild, GET /status, and the poller's state in every page."""
+rejected entry, POST /rebuild, GET /status, and the poll words in every page."""
 from __future__ import annotations
 
 import math
@@ -14,12 +14,12 @@ from common.feed.rebuilding import Rebuilder
 from common.feed.running import Consumer
 from common.negotiation import asks_for_json
 from common.parts import consumer, parts, rebuilder
-from common.poll_words import FeedLabels, ago, poll_status, within
+from common.poll_words import FeedLabels, ago, poll_words, within
 from common.status import serve_status
 from common.utc import utc_now
 from common.web.app import settings_of
 
-# How often an open page refreshes its poller state (common/static/app.js).
+# How often an open page refreshes its poll words (common/static/app.js).
 LIVE_REFRESH_SECONDS = 5
 
 
@@ -34,7 +34,7 @@ def install_rebuilder(app: Flask, rebuilder: Rebuilder, operators: tuple[str, ..
 
 def install_consumer(app: Flask, consumer: Consumer, operators: tuple[str, ...], labels: FeedLabels) -> None:
     """POST /poll and the retry of a rejected entry, which the roles `operators` may use,
-    the poller's state in every template (in words that name the feed by `labels`),
+    the poll words in every template (naming the feed by `labels`),
     GET /status and its gauges. What runs the polls by itself is the caller's to start
     (with settings.poll_interval_seconds > 0)."""
     parts(app).consumer = consumer
@@ -46,8 +46,8 @@ def install_consumer(app: Flask, consumer: Consumer, operators: tuple[str, ...],
     follows = interval_seconds > 0
     serve_status(app, lambda: consumer.standing(follows).as_json())
     metrics.live_gauges(app, lambda: consumer.standing(follows), metrics.CONSUMER_GAUGES)
-    app.jinja_env.globals["poll_status"] = lambda: poll_status(
-        consumer.state(), consumer.polling(), _next_try_seconds(app, consumer) if follows else None,
+    app.jinja_env.globals["poll_words"] = lambda: poll_words(
+        consumer.poll_state(), consumer.polling(), _next_try_seconds(app, consumer) if follows else None,
         consumer.clock(), labels)
     app.jinja_env.filters.update(ago=ago, within=within)
     app.jinja_env.globals["rejected_entries"] = consumer.rejected

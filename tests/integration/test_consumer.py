@@ -202,7 +202,7 @@ def test_a_crash_before_commit_imports_nothing_and_the_next_poll_imports_once(or
     assert failed.status == "error" and failed.imported == 0
     assert failed.message
     assert invoice_count(consumer) == 0
-    assert consumer.state().etag is None and consumer.state().last_modified is None
+    assert consumer.poll_state().etag is None and consumer.poll_state().last_modified is None
 
     retried = consumer.poll()
     settled = consumer.poll()

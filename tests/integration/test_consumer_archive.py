@@ -66,7 +66,7 @@ def test_a_new_consumer_jumps_to_the_first_page_and_imports_walking_forward(page
 
     assert (result.status, result.imported) == (200, 10), result.message
     assert applied == [order["id"] for order in orders]
-    assert consumer.state().position == 10
+    assert consumer.poll_state().position == 10
     assert invoice_ids(consumer) == sorted(order["id"] for order in orders)
     subscription = ["/feed", "/feed"] if embedded else ["/feed"]  # the thin one names the embedded one
     assert feed_requests(front) == subscription + [
@@ -125,7 +125,7 @@ def test_a_page_read_ahead_that_fails_ends_the_poll_after_the_batches_before_it(
             failed = consumer.poll()
         finally:
             release.set()
-        after_failure = consumer.state().position, invoice_ids(consumer)
+        after_failure = consumer.poll_state().position, invoice_ids(consumer)
         failing.clear()
         mended = consumer.poll()
 
@@ -197,7 +197,7 @@ def test_a_cancellation_travels_to_invoicing_and_shipping(order_url, consumers):
         assert (copy_of(app, kept["id"])["status"], copy_of(app, kept["id"])["orderVersion"]) == ("accepted", 1)
         page = app.test_client().get(f"/{cancelled['id']}", headers={"Accept": "text/html"})
         assert lxml.html.fromstring(page.get_data(as_text=True)).findtext(".//h1/span").strip() == "cancelled"
-        assert parts.consumer(app).state().position == 3
+        assert parts.consumer(app).poll_state().position == 3
 
 
 def test_an_order_cancelled_before_the_first_poll_arrives_cancelled_once(order_url, consumer_app):
@@ -249,14 +249,14 @@ def test_a_gap_in_positions_is_refused_and_nothing_after_it_is_imported(origin, 
     assert refused.status == "error"
     assert re.search(r"\b2\b.*\b4\b", refused.message), refused.message
     assert orders[3]["id"] not in invoice_ids(consumer)
-    assert consumer.state().position <= 2
+    assert consumer.poll_state().position <= 2
 
     front.feed = handmade_feed(entries(base, orders, [1, 2, 3, 4]))  # the publisher repairs its feed
     repaired = consumer.poll()
 
     assert (repaired.status, refused.imported + repaired.imported) == (200, 4)
     assert invoice_ids(consumer) == [order["id"] for order in orders]
-    assert consumer.state().position == 4
+    assert consumer.poll_state().position == 4
 
 
 def test_a_feed_that_does_not_reach_back_to_the_next_position_is_refused(origin, make_consumer):

@@ -73,7 +73,7 @@ def test_a_refused_credential_fails_the_poll_and_loses_nothing(invoicing_with, e
     refused = parts.consumer(invoicing_with(credential, embedded))
     result = refused.poll()
     assert (result.status, result.imported, result.message) == ("error", 0, REFUSED.format(status=status))
-    assert refused.state().position == 0
+    assert refused.poll_state().position == 0
     assert refused.rejected() == []
     assert refused.backoff_seconds() > 0
 

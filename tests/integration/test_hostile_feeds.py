@@ -56,4 +56,4 @@ def test_a_hostile_feed_is_refused_without_reading_files_or_growing_memory(app, 
     assert result.status == "error" and reason in result.message
     assert peak < 32 * 1024 * 1024, f"the poll held {peak // 2**20} MiB at its peak"
     assert "root:" not in result.message and "root:" not in page
-    assert parts.consumer(invoicing).state().position == 0
+    assert parts.consumer(invoicing).poll_state().position == 0

@@ -16,7 +16,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, select
 
 from common.db import Database, Money, UTCDateTime
 from common.feed import POSITION_NS
-from common.feed.recording import PollRecord
+from common.feed.recording import PollStatusRecorder
 from common.schema import alembic_config, upgrade
 from common.utc import utc_now
 from account import models as account_models
@@ -216,7 +216,7 @@ def test_a_consumer_keeps_its_position_when_its_poll_status_moves_to_a_table_of_
             "'The feed did not answer.', 2, 20, 40, '2026-11-22 10:15:00', '2026-11-22 10:15:00', 3, 5)")
 
     command.upgrade(config, "head")
-    moved = PollRecord(db, models.Tracking, models.PollStatus, utc_now).state()
+    moved = PollStatusRecorder(db, models.Tracking, models.PollStatus, utc_now).poll_state()
     command.downgrade(config, "0006")
     with db.engine.connect() as connection:
         back = connection.exec_driver_sql("SELECT position, pending, etag, outcome, imports_in_window_before "

@@ -140,7 +140,7 @@ def test_a_cache_that_keeps_an_older_document_stops_the_poll_before_that_entry(o
         cancel_order(base, order["id"])
 
         stuck = [consumer.poll(), consumer.poll()]
-        position = consumer.state().position
+        position = consumer.poll_state().position
         cache.stale.clear()
         mended = consumer.poll()
 
@@ -148,6 +148,6 @@ def test_a_cache_that_keeps_an_older_document_stops_the_poll_before_that_entry(o
     assert "older than the entry's version 2" in stuck[0].message and "cache" in stuck[0].message
     assert position == 1  # never past the entry whose document it could not have
     assert (mended.status, mended.imported) == (200, 1)
-    assert consumer.state().position == 2
+    assert consumer.poll_state().position == 2
     with consumer.db.session() as session:
         assert session.get(invoicing.models.Invoice, order["id"]).status == "cancelled"

@@ -16,7 +16,7 @@ from common.db import Database
 from common.feed.applying import Applier, Tally
 from common.feed.parsing import ParsedEntry
 from common.feed.reading import Change
-from common.feed.recording import PollRecord
+from common.feed.recording import PollStatusRecorder
 from common.schema import upgrade
 from invoicing.importer import import_order
 from invoicing.models import MIGRATIONS, PollStatus, RejectedEntry, Tracking
@@ -55,7 +55,7 @@ def test_a_poll_is_recorded_while_an_import_holds_the_tracking_row(db):
             release.wait(60)
 
     applier = Applier(db, Tracking, RejectedEntry, watched(import_order, stored=hold), lambda: NOW)
-    record = PollRecord(db, Tracking, PollStatus, lambda: NOW)
+    record = PollStatusRecorder(db, Tracking, PollStatus, lambda: NOW)
     first, second = (Change(ParsedEntry(f"urn:{n}", f"http://order.test/{order_id}/versions/1", n, 1),
                             order(id=order_id))
                      for n, order_id in ((1, 7), (2, 8)))
@@ -69,12 +69,12 @@ def test_a_poll_is_recorded_while_an_import_holds_the_tracking_row(db):
             pool.submit(record.record_newest, 3, NOW).result(timeout=PROMPTLY)
             pool.submit(record.record, "error", "The feed did not answer.", 0, None).result(timeout=PROMPTLY)
             pool.submit(record.count, 2).result(timeout=PROMPTLY)
-            meanwhile = record.state()
+            meanwhile = record.poll_state()
         finally:
             release.set()
         assert importing.result(timeout=30) == Tally(imported=1)
 
     assert (meanwhile.position, meanwhile.pending, meanwhile.outcome) == (1, 2, "error")
-    after = record.state()
+    after = record.poll_state()
     assert (after.position, after.pending, after.pending_since) == (2, 1, NOW)
     assert (after.outcome, after.message, after.imports_in_window) == ("error", "The feed did not answer.", 2)

@@ -57,7 +57,7 @@ def written_at(app, service: str) -> list:
 
 
 def position(app) -> int:
-    return parts.consumer(app).state().position
+    return parts.consumer(app).poll_state().position
 
 
 @contextmanager

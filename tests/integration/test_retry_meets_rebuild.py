@@ -236,7 +236,7 @@ def test_a_rebuild_that_lost_its_lock_leaves_the_data_and_the_copy_to_the_one_th
     monkeypatch.setattr(first.copy, "swap", overtaken_then_swap)
     try:
         first.run()
-        after_first = invoice_ids(app), parts.consumer(app).state().position
+        after_first = invoice_ids(app), parts.consumer(app).poll_state().position
     finally:
         go_on.set()
     assert second.wait(PATIENCE)
@@ -244,7 +244,7 @@ def test_a_rebuild_that_lost_its_lock_leaves_the_data_and_the_copy_to_the_one_th
     assert after_first == (sorted(order["id"] for order in placed), 3)
     assert second.progress().status == "done", second.progress().message
     assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert parts.consumer(app).state().position == 3
+    assert parts.consumer(app).poll_state().position == 3
 
 
 def test_a_document_the_rebuild_cannot_have_is_rejected_in_its_result(order_site, follower):
@@ -287,7 +287,7 @@ def test_an_imported_entry_whose_document_cannot_be_had_fails_the_rebuild_and_th
     assert failed.status == "failed"
     assert "Entry 2 is imported in the current data" in failed.message and "HTTP 503" in failed.message
     assert invoice_ids(app) == sorted(order["id"] for order in placed)
-    assert rejected(app) == {} and parts.consumer(app).state().position == 3
+    assert rejected(app) == {} and parts.consumer(app).poll_state().position == 3
 
 
 def test_an_imported_entry_whose_document_is_gone_is_rejected_by_the_rebuild(order_site, follower):

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from common.poll_words import FeedLabels, ago, poll_status, within
+from common.poll_words import FeedLabels, ago, poll_words, within
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 LABELS = FeedLabels(source="the order service", entries="order changes")
@@ -19,7 +19,7 @@ def state(outcome=None, position=0, pending=0, message=None, polled_seconds_ago=
 
 
 def status(row, polling=False, next_try=None):
-    return poll_status(row, polling, next_try, NOW, LABELS)
+    return poll_words(row, polling, next_try, NOW, LABELS)
 
 
 def test_before_the_first_check_it_says_so():
