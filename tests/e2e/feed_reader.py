@@ -6,7 +6,9 @@ import threading
 import time
 
 import requests
+from requests.adapters import HTTPAdapter
 
+from common.feed.client import RETRY_ONCE
 from common.feed.parsing import parse_page
 from tests.e2e.running import PATIENCE, http
 
@@ -29,6 +31,9 @@ class FeedReader:
         self.through_replicas = through_replicas
         self.unanswered = 0
         self.session = http()
+        # As the services' feed client does: a kept-alive connection the server closed
+        # as a request went out (a busy machine stretches the pause past its keep-alive) is tried once more.
+        self.session.mount("http://", HTTPAdapter(max_retries=RETRY_ONCE))
         self.entries: dict[int, tuple[str, str]] = {}  # position -> (entry id, content src)
         self.known = 0  # positions 1..known have all been seen
         self.reads = 0
