@@ -18,8 +18,9 @@ from tests.e2e.running import AUTH_KEY, PATIENCE, every_item, http, kill_group, 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def chaos_stack():
+    """A stack of the module's own: its tests stop and kill its processes."""
     with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY)) as stack:
         yield stack
 
@@ -30,18 +31,31 @@ class Shopper(threading.Thread):
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
-        self.url, self.stopping, self.placed = url, threading.Event(), list[int]()
+        self.url, self.stopping, self.placed, self.failed = url, threading.Event(), list[int](), 0
 
     def run(self):
         session = http()
         while not self.stopping.is_set():
             try:
                 response = session.post(f"{self.url}/order/", json=order_request(), timeout=10)
+            except requests.RequestException:
+                self.failed += 1
+            else:
                 if response.status_code == 201:
                     self.placed.append(response.json()["id"])
-            except requests.RequestException:
-                pass
+                else:
+                    self.failed += 1
             time.sleep(0.02)
+
+    def places(self, orders: int, what: str) -> None:
+        """Return once `orders` more orders are placed: the chaos's next step waits for them."""
+        placed = len(self.placed)
+        wait_until(lambda: len(self.placed) >= placed + orders, PATIENCE, f"{orders} orders placed {what}")
+
+    def fails(self, what: str) -> None:
+        """Return once an order could not be placed."""
+        failed = self.failed
+        wait_until(lambda: self.failed > failed, PATIENCE, f"an order failing {what}")
 
 
 def test_every_order_arrives_once_whatever_breaks_meanwhile(chaos_stack):
@@ -49,19 +63,19 @@ def test_every_order_arrives_once_whatever_breaks_meanwhile(chaos_stack):
     shopper = Shopper(stack.url)
     shopper.start()
     try:
-        # The sleeps pace the chaos: each is how long orders keep coming in one state.
-        time.sleep(2)
+        # Each state of the chaos lasts until orders have come in during it.
+        shopper.places(5, "before the chaos")
         stack.processes["invoicing"].stop(signal.SIGTERM)   # stopped the polite way ...
-        time.sleep(2)
+        shopper.places(5, "while invoicing is stopped")
         stack.start_service("invoicing")                    # ... and started again
         kill_group(stack.processes["shipping"].process)     # killed outright
-        time.sleep(1)
+        shopper.places(5, "while shipping is killed")
         stack.start_service("shipping")
-        time.sleep(1)
+        shopper.places(5, "while shipping starts again")
         stack.postgres.pause()                              # the database restarts
-        time.sleep(2)
+        shopper.fails("while PostgreSQL is down")
         stack.postgres.resume()
-        time.sleep(3)
+        shopper.places(5, "once PostgreSQL is back")
         for name in ("invoicing", "shipping"):
             wait_for_health(stack.processes[name], stack.service_url(name), name)
         # On a loaded machine the shopper may be slow: give it its orders, however long it takes.
