@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import partial
 
 import pytest
 import requests
@@ -54,12 +55,18 @@ def site(tmp_path_factory):
     yield base, apps
     for app in apps.values():
         close_app(app)
-    # Connections a client keeps open would keep waitress's loop going: closed in the loop's own thread.
-    server.trigger.pull_trigger(lambda: [channel.close() for channel in list(server._map.values())
-                                         if isinstance(channel, HTTPChannel)])
-    server.close()
+    server.trigger.pull_trigger(partial(close_server, server))
     thread.join(5)
     assert not thread.is_alive(), f"the server still serves: {server._map}"
+
+
+def close_server(server) -> None:
+    """Stop listening and close every connection, in waitress's own loop (its thread
+    alone touches them): a connection a client keeps open would keep the loop going."""
+    for channel in list(server._map.values()):
+        if isinstance(channel, HTTPChannel):
+            channel.close()
+    server.close()
 
 
 def routes():
