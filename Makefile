@@ -7,6 +7,9 @@ BIN := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/msatom run
 
+# Two pytest workers, each given whole test files, so that a module's system starts once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+
 test: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

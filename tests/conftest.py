@@ -147,4 +147,3 @@ def form_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no form token"
     return match.group(1)
-

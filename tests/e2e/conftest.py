@@ -52,16 +52,27 @@ def pytest_runtest_makereport(item, call):
         report.sections.append((f"msatom run output ({system.log})", system.output(200)))
 
 
-@pytest.fixture(scope="module")
-def stack():
+def production_stack():
     """PostgreSQL, the three services under gunicorn (two workers each, polling
-    every 0.2 s) and Apache in front; stopped when the module's tests are done."""
+    every 0.2 s) and Apache in front, until the generator is closed."""
     with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY)) as production:
         yield production
 
 
+@pytest.fixture(scope="session")
+def stack():
+    """The production stack, shared by every module that stops none of its processes
+    and counts on no state of it but what its own tests made."""
+    yield from production_stack()
+
+
 @pytest.fixture(scope="module")
-def ui_system(tmp_path_factory):
+def own_stack():
+    """The production stack for a module of its own: its tests stop its processes."""
+    yield from production_stack()
+
+
+def system_for_people(tmp_path_factory):
     """What a person's browser talks to: the real stack through Apache, or `make run`
     (`msatom run`) where Apache or PostgreSQL is missing. It polls only when asked
     ("Poll now"), so a test sees what its own clicks do."""
@@ -75,6 +86,20 @@ def ui_system(tmp_path_factory):
         return
     with running(lambda: stack) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def ui_system(tmp_path_factory):
+    """The system for people, shared by every module that stops none of its processes
+    and counts on no state of it but what its own tests made."""
+    yield from system_for_people(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def own_ui_system(tmp_path_factory):
+    """The system for people for a module of its own: its tests stop its processes,
+    or count on lists that only they fill."""
+    yield from system_for_people(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,12 @@ from tests.e2e.running import anonymous, gunicorn, http, wait_for_health, wait_f
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="module")
+def stack(own_stack):
+    """A stack of the module's own: its tests count on the pages of the feed that only they fill."""
+    return own_stack
+
 PAGE_SIZE = 20  # the services' default, which the stack keeps
 FULL_PAGES = 30
 GZIP = {"Accept-Encoding": "gzip", "Accept": "application/atom+xml"}

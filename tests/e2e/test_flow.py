@@ -21,10 +21,11 @@ CONSUMERS = {"invoicing": "Invoices", "shipping": "Shipments"}  # service: the h
 JSON = {"Accept": "application/json"}
 
 
-@pytest.fixture(scope="module", params=["stack", "msatom_system"])
+@pytest.fixture(scope="module", params=["own_stack", "msatom_system"])
 def ui_system(request):
     """What the browser talks to (tests/e2e/conftest.py's `browse` opens tabs on it):
-    the stack through Apache, and `make run`, each following the feed by itself."""
+    the stack through Apache, and `make run`, each following the feed by itself; the
+    stack the module's own, since a test stops its order service."""
     return request.getfixturevalue(request.param)
 
 
@@ -110,7 +111,7 @@ def seconds(figure_shown) -> int:
 
 
 # Only the stack: under `make run` the three services share one process.
-@pytest.mark.parametrize("ui_system", ["stack"], indirect=True)
+@pytest.mark.parametrize("ui_system", ["own_stack"], indirect=True)
 def test_a_stopped_order_service_shows_and_the_lag_grows_until_it_is_back(tab, ui_system):
     page = tab.page
     tab.open("/")

@@ -14,6 +14,12 @@ from tests.e2e.running import http
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="module")
+def ui_system(own_ui_system):
+    """The system for people, the module's own: a test stops its invoicing."""
+    return own_ui_system
+
 SHIPPING = {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"}
 BILLING = {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"}
 
