@@ -155,6 +155,21 @@ def insert_or_ignore(session: Session, table: Table, values: dict) -> bool:
     return cast(CursorResult, session.execute(statement)).rowcount == 1  # an INSERT's result is a cursor's
 
 
+def locked_single_row(db: Database, session: Session, model, first: dict):
+    """The one row (id 1) of `model`, locked until the transaction ends; made with the
+    values `first` when there is none yet. SQLite locks nothing on a read: there the
+    insert attempt comes first, and makes the transaction the one writer; elsewhere it
+    is made only the first time."""
+    table = model.__table__
+    if not db.locks_across_processes:
+        insert_or_ignore(session, table, {"id": 1, **first})
+    row = session.get(model, 1, with_for_update=True, populate_existing=True)
+    if row is None:
+        insert_or_ignore(session, table, {"id": 1, **first})
+        row = session.get(model, 1, with_for_update=True, populate_existing=True)
+    return row
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware UTC datetime on every database (SQLite forgets the zone)."""
 

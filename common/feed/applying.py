@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from common.db import Database, insert_or_ignore
+from common.db import Database, locked_single_row
 from common.feed.documents import DocumentError
 from common.feed.client import FeedError
 from common.feed.parsing import ParsedEntry
@@ -115,19 +115,8 @@ class Applier:
             return session.get(self.tracking_model, 1) or self.tracking_model(id=1, position=0)
 
     def tracking_row(self, session: Session):
-        """The tracking row, locked until the transaction ends. SQLite locks nothing on a
-        read: there the insert attempt comes first, and makes the transaction the one
-        writer; elsewhere it is made only the first time, when there is none yet."""
-        if not self.db.locks_across_processes:
-            self._make_tracking_row(session)
-        row = session.get(self.tracking_model, 1, with_for_update=True, populate_existing=True)
-        if row is None:
-            self._make_tracking_row(session)
-            row = session.get(self.tracking_model, 1, with_for_update=True, populate_existing=True)
-        return row
-
-    def _make_tracking_row(self, session: Session) -> None:
-        insert_or_ignore(session, self.tracking_model.__table__, {"id": 1, "position": 0})
+        """The tracking row, locked until the transaction ends."""
+        return locked_single_row(self.db, session, self.tracking_model, {"position": 0})
 
     def read_through(self, etag: str | None, last_modified: str | None) -> None:
         """Keep the validators of the subscription document once every change of it is

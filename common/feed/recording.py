@@ -12,9 +12,13 @@ from typing import Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from common.db import Database, insert_or_ignore
+from common.db import Database, insert_or_ignore, locked_single_row
 from common.feed.pace import count_imports
 from common.feed.storing import table
+
+
+# The status row before the first poll.
+FIRST_STATUS = {"imported": 0, "newest": 0}
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,7 @@ class PollStatusRecorder:
         if not imported:
             return
         with self.db.session() as session:
-            count_imports(self._status_row(session), imported, self.clock())
+            count_imports(locked_single_row(self.db, session, self.status_model, FIRST_STATUS), imported, self.clock())
 
     def _position(self):
         tracking = table(self.tracking_model)
@@ -98,16 +102,5 @@ class PollStatusRecorder:
             self._make_status_row(session)  # the first poll
             session.execute(update(status).where(status.c.id == 1).values(values))
 
-    def _status_row(self, session: Session):
-        """The status row, locked for the short read and write of a count (on SQLite the
-        insert attempt comes first, and makes the transaction the one writer)."""
-        if not self.db.locks_across_processes:
-            self._make_status_row(session)
-        row = session.get(self.status_model, 1, with_for_update=True, populate_existing=True)
-        if row is None:
-            self._make_status_row(session)
-            row = session.get(self.status_model, 1, with_for_update=True, populate_existing=True)
-        return row
-
     def _make_status_row(self, session: Session) -> None:
-        insert_or_ignore(session, self.status_model.__table__, {"id": 1, "imported": 0, "newest": 0})
+        insert_or_ignore(session, self.status_model.__table__, {"id": 1, **FIRST_STATUS})
