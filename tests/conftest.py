@@ -147,3 +147,13 @@ def form_token(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "the page has no form token"
     return match.group(1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """schemathesis gives the test of each API operation the one node id of its test
+    function; pytest-xdist (`make test`), which hands tests to its workers by node id,
+    would run only one of them. Each gets the id its name says: `...::test[GET /feed]`."""
+    for item in items:
+        if item.nodeid.rsplit("::", 1)[-1] != item.name:
+            item._id = item.parent.id.child(item.name)
