@@ -78,9 +78,13 @@ class System:
                                  headers={"Authorization": f"Bearer {signed}"})
         response.raise_for_status()
         order_id = response.json()["id"]
-        for url in self.consumer_urls:
-            wait_until(lambda url=url: answers(f"{url}/{order_id}", headers={"Authorization": f"Bearer {signed}"}),
-                       60, "the consumer importing the order")
+        for url, consumer in zip(self.consumer_urls, self.consumers):
+            try:
+                wait_until(lambda url=url: answers(f"{url}/{order_id}", headers={"Authorization": f"Bearer {signed}"}),
+                           60, "the consumer importing the order")
+            except TimeoutError as error:
+                raise TimeoutError(f"{error}; the consumer's log ends:\n{consumer.output()[-4000:]}\n"
+                                   f"the order service's log ends:\n{self.order.output()[-4000:]}") from None
 
     def cpu(self) -> tuple[float, float, float]:
         """CPU seconds so far: the order service, the consumers, PostgreSQL."""
