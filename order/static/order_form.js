@@ -1,6 +1,7 @@
 // The new-order form in the browser. The form works without it (the server adds and
 // removes lines, and says what is wrong); with it, lines come and go in place, each
-// line's amount and the total follow what is chosen, and "Place order" posts once.
+// line's amount and the total follow what is chosen, and "Place order" places one
+// order, even when sent again after Back.
 const form = document.getElementById("order-form");
 const lines = document.getElementById("lines");
 const addButton = document.getElementById("add-line");
@@ -85,12 +86,33 @@ function removeLine(line) {
   (nextItem || addButton).focus();
 }
 
+// The key that names the order this form places. A page the browser brings back
+// (Back after placing) comes with a new key; the same form sent again from it must show
+// the order already placed, so the key sent from this place in the tab's history is
+// kept there with what was sent. A form changed since is a new order, with the new key.
+const keyField = form.elements.idempotency_key;
+const newKey = keyField.value;
+
+function whatIsOrdered() {
+  const fields = new URLSearchParams(new FormData(form));
+  for (const name of ["csrf_token", "idempotency_key", "action"]) fields.delete(name);
+  return fields.toString();
+}
+
+function chooseKey() {
+  const sent = history.state && history.state.sentOrder;
+  const ordered = whatIsOrdered();
+  keyField.value = sent && sent.ordered === ordered ? sent.key : newKey;
+  history.replaceState({ ...history.state, sentOrder: { key: keyField.value, ordered } }, "");
+}
+
 // A second click while the order is on its way would post it again.
 function placeOnce(event) {
   if (form.dataset.posting) {
     event.preventDefault();
     return;
   }
+  chooseKey();
   form.dataset.posting = "yes";
   const button = document.getElementById("place-order");
   button.dataset.label = button.textContent;

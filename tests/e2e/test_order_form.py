@@ -214,3 +214,20 @@ def test_a_double_click_on_place_order_without_script_places_one_order(browse, u
     newest = every_item(http(), form.url)[0]
     expect(page.get_by_role("status").filter(has_text="has been placed")).to_contain_text(
         f"Order {newest['id']} has been placed")
+
+
+def test_back_and_place_order_again_shows_the_order_placed_and_a_changed_form_is_a_new_order(tab, ui_system):
+    page = tab.page
+    form = FilledForm(tab, ui_system)
+    first = place(tab)
+
+    tab.follow(page.go_back, "back on the form after placing")
+    expect(page.get_by_label("Customer")).to_have_value(re.compile(r"^\d+$"))  # the browser kept what was typed
+    assert place(tab) == first  # the same form again: the order already placed
+    assert form.orders_placed() == 1
+
+    tab.follow(page.go_back, "back on the form to change it")
+    choose_line(page, 0, "iPod nano (1.00 EUR)", "3")
+    second = place(tab)
+    assert second != first
+    assert form.orders_placed() == 2
