@@ -78,7 +78,7 @@ class System:
                                  headers={"Authorization": f"Bearer {signed}"})
         response.raise_for_status()
         order_id = response.json()["id"]
-        for url, consumer in zip(self.consumer_urls, self.consumers):
+        for url, consumer in zip(self.consumer_urls, self.consumers, strict=True):
             try:
                 wait_until(lambda url=url: answers(f"{url}/{order_id}", headers={"Authorization": f"Bearer {signed}"}),
                            60, "the consumer importing the order")
