@@ -49,9 +49,10 @@ def detail(order_id: int):
     with database().session() as session:
         invoice = session.get(Invoice, order_id)
         if invoice is None:
-            raise NotCopiedYet(f"There is no invoice for order {order_id} yet: invoicing has not read it from the order "
-                               "feed. It usually does within a second of the order.", f"/order/{order_id}",
-                               f"Order {order_id} in the order service")
+            raise NotCopiedYet(f"There is no invoice for order {order_id}: invoicing has not read such an order from "
+                               "the order feed. It reads a new order within a second or so; if this one is "
+                               "older, check its number in the order service.", "/order/",
+                               "The orders in the order service")
         return conditional(respond(lambda: invoice_json(invoice), "invoice.html", invoice=invoice))
 
 

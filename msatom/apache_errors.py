@@ -14,7 +14,7 @@ from string import Template
 
 from werkzeug.exceptions import default_exceptions
 
-from common.web.errors import TOO_LARGE
+from common.web.errors import NOT_FOUND, TOO_LARGE
 from msatom.bootstrap import NAVIGATION
 
 FOLDER = Path(__file__).resolve().parents[1] / "apache" / "htdocs" / "error"
@@ -22,7 +22,7 @@ FOLDER = Path(__file__).resolve().parents[1] / "apache" / "htdocs" / "error"
 # but where the services say it their own way (411 they never send; werkzeug's has markup).
 SENTENCES = {
     403: default_exceptions[403].description,
-    404: default_exceptions[404].description,
+    404: NOT_FOUND,
     411: "A request body needs a Content-Length header; a chunked body is not accepted.",
     413: TOO_LARGE,
     502: default_exceptions[502].description,

@@ -49,9 +49,10 @@ def detail(order_id: int):
     with database().session() as session:
         shipment = session.get(Shipment, order_id)
         if shipment is None:
-            raise NotCopiedYet(f"There is no shipment for order {order_id} yet: shipping has not read it from the order "
-                               "feed. It usually does within a second of the order.", f"/order/{order_id}",
-                               f"Order {order_id} in the order service")
+            raise NotCopiedYet(f"There is no shipment for order {order_id}: shipping has not read such an order from "
+                               "the order feed. It reads a new order within a second or so; if this one is "
+                               "older, check its number in the order service.", "/order/",
+                               "The orders in the order service")
         return conditional(respond(lambda: shipment_json(shipment), "shipment.html", shipment=shipment))
 
 

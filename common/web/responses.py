@@ -48,9 +48,10 @@ def respond_list(session: Session, query: Select, columns: Columns, item_json: C
 
 
 class NotCopiedYet(NotFound):
-    """404 for what this service has not read from the feed yet: its page links to
-    the original, in the service the feed comes from."""
+    """404 for what this service has not read from the feed (yet): its page links to
+    the list of the originals, in the service the feed comes from; never to an
+    original's own page, which may not exist."""
 
-    def __init__(self, description: str, original_href: str, original_label: str):
+    def __init__(self, description: str, originals_href: str, originals_label: str):
         super().__init__(description)
-        self.original = (original_href, original_label)
+        self.originals = (originals_href, originals_label)

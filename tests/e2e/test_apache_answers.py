@@ -5,6 +5,7 @@ Prometheus; /health says up or down and nothing more."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import tempfile
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from common.security import HEADERS as SECURITY_HEADERS
+from common.web.errors import NOT_FOUND
 from msatom.stack import MissingProgram, answers, free_port, start_apache, wait_until
 from tests.conftest import missing
 from tests.support.orders import order_request
@@ -133,6 +135,17 @@ def test_apaches_own_errors_carry_the_security_headers_and_a_sentence(stack, sta
     assert_like_a_service(response, accept)
 
 
+@pytest.mark.parametrize("path", ["/no-such-page", "/order/no-such-page", "/invoicing/9/nope", "/account/nope"])
+@pytest.mark.parametrize("accept", [JSON, BROWSER_ACCEPT])
+def test_a_path_that_is_nowhere_gets_one_not_found_from_apache_and_from_the_services(stack, path, accept):
+    response = http().get(f"{stack.url}{path}", headers={"Accept": accept}, timeout=10)
+
+    assert response.status_code == 404
+    assert "Accept" in response.headers.get("Vary", "")
+    assert_like_a_service(response, accept)
+    assert (response.json()["error"] if accept == JSON else response.text).count(NOT_FOUND) == 1
+
+
 @pytest.mark.parametrize("accept", [JSON, BROWSER_ACCEPT])
 def test_a_service_that_does_not_answer_gets_apaches_503_with_the_security_headers(apache_without_services, accept):
     response = http().get(f"{apache_without_services}/order/", headers={"Accept": accept}, timeout=10)
@@ -150,4 +163,5 @@ def assert_like_a_service(response, accept: str) -> None:
         assert set(response.json()) == {"error"}
     else:
         assert response.headers["Content-Type"].startswith("text/html")
-        assert '<link rel="stylesheet" href="/static/style.css">' in response.text
+        assert re.search(r'<link rel="stylesheet" href="(/[a-z]+)?/static/style.css">', response.text)
+        assert '<header class="site">' in response.text  # the site's look, its header and navigation

@@ -14,6 +14,7 @@ import requests
 from waitress.channel import HTTPChannel
 
 from common import parts
+from common.web.errors import NOT_FOUND
 from msatom.cli import create_site, make_server
 from msatom.stack import free_port
 from tests.support.orders import order_request
@@ -136,3 +137,26 @@ def test_the_table_covers_the_routes_people_and_programs_use():
     assert {"/", "/order/", "/order/<id:order_id>", "/order/<id:order_id>/versions/<id:version>",
             "/order/feed", "/order/feed/archive/<id:number>", "/order/health", "/order/metrics",
             "/invoicing/", "/invoicing/<id:order_id>", "/invoicing/poll", "/shipping/<id:order_id>"} <= rules
+
+
+# Unknown paths outside the services, under each service's prefix, and under a route
+# (an order's number that is no number; a page of the feed that is no page).
+UNKNOWN = ["/nope", "/static/nope.css", "/order/nope", "/order/abc", "/order/feed/nope", "/invoicing/nope",
+           "/invoicing/1/nope", "/shipping/nope", "/account/nope"]
+
+
+@pytest.mark.parametrize("path", UNKNOWN)
+@pytest.mark.parametrize("accept", [BROWSER, JSON, "*/*"])
+def test_every_unknown_path_answers_the_sites_own_404(site, path, accept):
+    base, _ = site
+    response = requests.get(f"{base}{path}", headers={"Accept": accept}, timeout=10)
+
+    assert response.status_code == 404
+    assert "Accept" in response.headers.get("Vary", "")
+    assert "requested URL was not found" not in response.text  # werkzeug's words
+    if accept == BROWSER:
+        assert response.headers["Content-Type"].startswith("text/html")
+        assert '<header class="site">' in response.text and NOT_FOUND in response.text
+    else:
+        assert response.headers["Content-Type"] == JSON
+        assert response.json() == {"error": NOT_FOUND}

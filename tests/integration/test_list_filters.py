@@ -121,6 +121,8 @@ def test_a_filter_the_list_cannot_apply_gets_400_with_a_sentence(lists, service,
 
     assert (as_json.status_code, as_json.get_json()["error"]) == (400, sentence)
     assert as_html.status_code == 400 and sentence in as_html.get_data(as_text=True)
+    links = {text(link): link.get("href") for link in lxml.html.fromstring(as_html.get_data(as_text=True)).xpath("//main//a")}
+    assert links["The same page without the choices in its address"] == "/"  # the list, all of it
 
 
 def test_the_pages_of_a_filtered_list_keep_the_filter(order_app):
