@@ -57,10 +57,37 @@ class MissingProgram(RuntimeError):
     """A program the stack needs is not installed."""
 
 
+# Ports handed out by free_port, by any process of this machine, as files named by the
+# port; a claim is given up after PORT_CLAIM_SECONDS, long after its server has bound it.
+PORT_CLAIMS = Path(tempfile.gettempdir()) / "msatom-port-claims"
+PORT_CLAIM_SECONDS = 600
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nobody listens on now, and that free_port handed no one else
+    lately. Between a pick and its server's bind the port is free again: the kernel
+    could give it to the next process that asks (tests, benchmarks and stacks start
+    servers side by side), whose server would then answer for the first one's."""
+    PORT_CLAIMS.mkdir(exist_ok=True)
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if _claim(PORT_CLAIMS / str(port)):
+            return port
+
+
+def _claim(path: Path) -> bool:
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        return True
+    except FileExistsError:
+        try:
+            if time.time() - path.stat().st_mtime > PORT_CLAIM_SECONDS:
+                path.unlink()  # an old claim: the next pick may take the port
+        except FileNotFoundError:
+            pass
+        return False
 
 
 def wait_until(check, timeout: float, what: str) -> None:
