@@ -25,6 +25,10 @@ SCHEMAS = {
     "Account": record({"name": {"type": "string"},
                        "roles": {"type": "array", "items": {"type": "string"},
                                  "description": f"Among {', '.join(ROLES)}."}}),
+    "Caller": record({
+        "signIn": {"enum": ["on", "off"], "description": "`off`: no AUTH_KEY, everyone may do everything."},
+        "name": {"type": ["string", "null"], "description": "The account signed in; null when none is."},
+    }, examples=[{"signIn": "on", "name": "alice"}, {"signIn": "on", "name": None}]),
     "Revoked": record({
         "accounts": {"type": "array", "items": record({
             "name": {"type": "string"},
@@ -53,6 +57,10 @@ PATHS = {
         "200": answer("Its name and roles; while sign-in is off, `anyone` with the role admin.", schema("Account"),
                       headers={"Cache-Control": CACHE_CONTROL}),
         "401": REFUSED,
+    })},
+    "/caller": {"get": operation("Who is signed in, if anyone: for pages that cannot ask their server", {
+        "200": answer("Whether sign-in is on, and the name of the account signed in, if one is.", schema("Caller"),
+                      headers={"Cache-Control": CACHE_CONTROL}),
     })},
     "/sign-out": {"post": operation("Sign out: the token sent (or the session cookie) is revoked", {
         "204": answer("Signed out; the session cookie is cleared."),

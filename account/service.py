@@ -93,6 +93,10 @@ def accounts(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).order_by(Account.name)))
 
 
+def any_account(session: Session) -> bool:
+    return session.scalar(select(Account.name).limit(1)) is not None
+
+
 def account(session: Session, name: str) -> Account | None:
     return session.get(Account, name)
 

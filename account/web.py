@@ -125,6 +125,19 @@ def whoami():
     return body, status, {"Cache-Control": NOT_STORED}
 
 
+@pages.get("/caller")
+def caller():
+    """Who is signed in, if anyone, for a page that cannot ask its own server: the
+    landing page, a static file. Always 200, so that a visitor who is not signed in
+    costs the browser no failed request."""
+    identity = current_identity()
+    if identity is ANYONE:
+        body = {"signIn": "off", "name": None}
+    else:
+        body = {"signIn": "on", "name": identity.name if identity is not None else None}
+    return jsonify(body), 200, {"Cache-Control": NOT_STORED}
+
+
 @pages.get("/revoked")
 def revoked():
     """The tokens to refuse before they expire, for the services (the guard lets only the
@@ -172,9 +185,11 @@ def _sign_in_form(name: str = "", summary: Summary | None = None, status: int = 
                   signed_out: bool = False):
     next_path = same_site_path(request.values.get("next"))
     problems = {problem.field_id: problem.text for problem in summary.problems} if summary else {}
+    with database().session() as session:
+        no_account = not service.any_account(session)
     return render_template("sign_in.html", name=name, summary=summary, problems=problems, next_path=next_path,
-                           signed_out=signed_out, sign_in_off=_key() is None,
-                           sign_in_off_text=SIGN_IN_OFF), status, headers or {}
+                           signed_out=signed_out, sign_in_off=_key() is None, sign_in_off_text=SIGN_IN_OFF,
+                           no_account=no_account), status, headers or {}
 
 
 def _key() -> str | None:

@@ -45,8 +45,8 @@ class SignInService:
     """The service where people sign in and get tokens, as the settings and the pages
     name it: the environment variable of its URL as this service reaches it, and the
     path of its pages from the root of every site (where it also is on this port when
-    no URL is set). Its routes under that path: sign-in, sign-out and token (and
-    revoked, which common/auth/revocations.py reads)."""
+    no URL is set). Its routes under that path: the account page, sign-in, sign-out and
+    token (and revoked, which common/auth/revocations.py reads)."""
 
     url: Variable[str | None]
     path: str  # beginning with /, without a / at its end
@@ -58,6 +58,10 @@ class SignInService:
     @property
     def sign_out(self) -> str:
         return f"{self.path}/sign-out"
+
+    @property
+    def account_page(self) -> str:
+        return f"{self.path}/"
 
     @property
     def token(self) -> str:

@@ -39,13 +39,14 @@ PAGE = Template("""<!doctype html>
   <link rel="stylesheet" href="/static/style.css">
 </head>
 <body>
+  <a class="skip-link" href="#content">Skip to the content</a>
   <header class="site">
     <a class="brand" href="/">microservice-atom</a>
     <nav aria-label="Services">
 $navigation
     </nav>
   </header>
-  <main>
+  <main id="content" tabindex="-1">
     <h1>$name</h1>
     <p>$sentence</p>
     <p><a href="/">Back to the start page</a></p>

@@ -83,7 +83,7 @@ def run(args) -> int:
         # The consumers close first, so that no new wait reaches the order service while it
         # answers the ones it holds.
         _serve_until_stopped(server, [apps[name] for name in (*CONSUMERS, "order", "account")],
-                             f"{_welcome(_url(server))}\n{signing_in}")
+                             f"{_welcome(_url(server), settings['account'])}\n{signing_in}")
     return 0
 
 
@@ -99,7 +99,9 @@ def _sign_in(settings: dict[str, Settings], host: str) -> str:
     for name in CONSUMERS:
         if settings[name].feed_credential is None:
             settings[name] = settings[name].but(feed_credential=feed_credential(key, name))
-    return "Sign-in is on: add accounts with `msatom user add NAME --role ROLE` (see the README)."
+    return ("Sign-in is on. Make the first account in another shell, in this folder (the README's \"Accounts\"\n"
+            f"tells the roles):\n  {workspace.this_program()} user add NAME --role admin")
+
 
 
 def _loopback(host: str) -> bool:
@@ -109,9 +111,11 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _welcome(url: str) -> str:
+def _welcome(url: str, account: Settings) -> str:
     """What `msatom run` says once it serves: the pages to open, and how to stop it."""
     pages = [(f"{url}/", "the landing page")] + [(f"{url}/{name}/", title) for name, title in NAVIGATION]
+    if account.auth_key is not None and account.sign_in is not None:
+        pages.append((f"{url}{account.sign_in.sign_in_page}", "signing in"))
     width = max(len(address) for address, _ in pages)
     return "\n".join(["microservice-atom is ready:", *(f"  {address:{width}}  {what}" for address, what in pages),
                       "Ctrl-C stops it."])

@@ -70,7 +70,7 @@ def _remove(session, args, settings: Settings) -> str:
 def _list(session, _args, _settings: Settings) -> str:
     found = service.accounts(session)
     if not found:
-        return "No accounts yet; add one with `msatom user add NAME --role admin`."
+        return f"No accounts yet; add one with `{workspace.this_program()} user add NAME --role admin`."
     rows = [("NAME", "ROLES", "CREATED")] + [
         (account.name, ",".join(sorted(account.role_set)), iso_utc(account.created_at)) for account in found]
     widths = [max(len(row[column]) for row in rows) for column in range(2)]

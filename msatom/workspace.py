@@ -1,10 +1,12 @@
 """What `msatom run` keeps in var/ beside the services' SQLite files: the key that
 signs its forms, kept across restarts, and the port it serves on, so that the
-commands run beside it (`msatom poll`, `msatom rebuild`) find the running system."""
+commands run beside it (`msatom poll`, `msatom rebuild`, `msatom user`) find the
+running system; and how those commands are written to run there."""
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,16 @@ from common.settings_table import LOCAL_FOLDER, MIN_SECRET_KEY_BYTES
 from msatom.bootstrap import settings_from_env
 
 FOLDER = Path(LOCAL_FOLDER)
+
+
+def this_program() -> str:
+    """This program as it was started, for a command to run beside it in the same
+    folder: `.venv/bin/msatom` under `make run`."""
+    started = sys.argv[0]
+    if os.path.sep not in started:
+        return started  # found on PATH: found there again
+    relative = os.path.relpath(started)
+    return relative if not relative.startswith("..") else os.path.abspath(started)
 
 
 def secret_key(folder: Path = FOLDER) -> str:

@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from common.feed import AFTER_REL, EMBEDDED_REL, outbox
 from common.feed.pace import WINDOW, per_minute
 from common.feed.publishing import EPOCH, Entry, Feed, Validators
-from order.models import FeedEntry, OrderLine, OrderVersion
+from common.money import money_text
+from order.models import CURRENCY, FeedEntry, OrderLine, OrderVersion
 
 TAG = "tag:microservice-atom,2026"
 FEED_ID = f"{TAG}:orders"
@@ -210,7 +211,8 @@ def _entry(row: Row, size: _Size, urls: FeedUrls, document: str | None = None) -
     if row.event == "cancelled":
         summary = f"Order {row.order_id} was cancelled."
     else:
-        summary = f"Order {row.order_id}: {size.items} {'item' if size.items == 1 else 'items'} for {size.total}."
+        items = f"{size.items:,} {'item' if size.items == 1 else 'items'}"
+        summary = f"Order {row.order_id}: {items} for {money_text(size.total, CURRENCY)}."  # as the pages write it
     return Entry(
         id=f"{TAG}:order/{row.order_id}/version/{row.order_version}",
         title=f"Order {row.order_id} {row.event}", updated=row.recorded_at, summary=summary,

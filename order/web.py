@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import werkzeug
-from flask import Blueprint, Flask, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from common.db import Database
 from common.errors import InputError
@@ -35,6 +35,11 @@ pages = Blueprint("order", __name__, static_folder="static", static_url_path="/s
 EMBED = "documents"  # ?embed=documents: the feed's pages with each entry's document inline
 FORM_USED = ("This form has already placed an order with other details. To place this one as a new order, "
              "choose \"Place order\" again.")
+# Notices shown once, on the page a form leads to; never in its address, where a reload
+# or a bookmark would show them again.
+PLACED = "The order has been placed. Invoicing and shipping read it from the order feed within a second or so."
+CANCELLED = ("The order has been cancelled. Its invoice and its shipment say so once invoicing and shipping have "
+             "read that from the order feed, within a second or so.")
 
 
 def create_app(config: Settings, db: Database, navigation: Navigation) -> Flask:
@@ -64,8 +69,7 @@ def feed_status() -> dict:
 @pages.get("/")
 def index():
     with database().session() as session:
-        return respond_list(session, service.orders(), service.ORDER_SEARCH, order_json, "orders.html",
-                            placed=whole_number(request.args.get("placed", "")))
+        return respond_list(session, service.orders(), service.ORDER_SEARCH, order_json, "orders.html")
 
 
 @pages.get("/new")
@@ -100,8 +104,7 @@ def detail(order_id: int):
     with database().session() as session:
         order = session.get(Order, order_id) or abort(404, f"Order {order_id} does not exist.")
         return conditional(respond(lambda: order_json(order), "order.html", order=order,
-                                   history=service.history(session, order_id),
-                                   cancelled="cancelled" in request.args))
+                                   history=service.history(session, order_id)))
 
 
 @pages.get("/<id:order_id>/cancel")
@@ -203,7 +206,8 @@ def cancel(order_id: int):
     except OrderConflict as error:
         return _conflict(str(error), order_id)
     if wants_html():
-        return redirect(url_for("order.detail", order_id=order_id, cancelled=""), code=303)
+        flash(CANCELLED, "success")
+        return redirect(url_for("order.detail", order_id=order_id), code=303)
     return jsonify(body)
 
 
@@ -255,16 +259,19 @@ def _place_from_form():
     try:
         if key is None:
             with database().session() as session:
-                return _placed_from_form(session, form)
-        # A second post of the form (a double click) waits for the first and shows its order.
-        return idempotent.answer_once(IdempotencyKey.__table__, key, form,
-                                      lambda session: _placed_from_form(session, form), wait=True)
+                placed = _placed_from_form(session, form)
+        else:
+            # The form sent again (a double click, Back) waits for the first post and shows its order.
+            placed = idempotent.answer_once(IdempotencyKey.__table__, key, form,
+                                            lambda session: _placed_from_form(session, form), wait=True)
     except service.InvalidOrder as error:
         errors = order_form.shown_errors(form, error.details)
         refused = order_form.refusal("The order was not placed", form, errors)
         return _order_form(form, errors, refused, 400, key)  # the key is still unused
     except KeyReused:  # with a new key: a new order
         return _order_form(form, summary=Summary("The order was not placed", note=FORM_USED), status=422)
+    flash(PLACED, "success")  # once committed; on the order's page, once
+    return placed
 
 
 def _add_line(form: dict, key: str | None):
@@ -286,7 +293,7 @@ def _remove_line(form: dict, key: str | None, index: int | None):
 
 def _placed_from_form(session, form: dict) -> werkzeug.Response:
     order = service.place_order(session, form, settings().clock)
-    return redirect(url_for("order.index", placed=order.id), code=303)
+    return redirect(url_for("order.detail", order_id=order.id), code=303)
 
 
 def _order_form(form: dict, errors: dict | None = None, summary: Summary | None = None,

@@ -157,4 +157,4 @@ def _caller_context(sign_in: SignInService | None) -> dict:
         return {"sign_in": False, "caller": None}
     g.caller_shown = True
     return {"sign_in": True, "caller": current_identity(), "sign_in_url": partial(refusals.sign_in_url, sign_in),
-            "sign_out_url": sign_in.sign_out}
+            "sign_out_url": sign_in.sign_out, "account_url": sign_in.account_page}

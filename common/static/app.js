@@ -108,8 +108,43 @@ function countOn() {
   }
 }
 
+// A refused form follows the person's fixes: a field that now holds a value it could
+// take loses its message, its mark and its line in the summary, whose count goes down.
+// The server still judges when the form is sent; nothing is marked wrong here.
+function looksFixed(control) {
+  const value = control.value.trim();
+  if (value === "") return false;
+  const { wholeFrom, wholeTo } = control.dataset;  // a whole number in a range, as the server wants it
+  if (wholeFrom === undefined) return true;
+  return /^[0-9]+$/.test(value) && Number(value) >= Number(wholeFrom) && Number(value) <= Number(wholeTo);
+}
+
+function countProblems(summary) {
+  const heading = summary.querySelector("h2");
+  const left = summary.querySelectorAll("li").length;
+  const count = left === 0 ? "all fixed" : `${left} ${left === 1 ? "problem" : "problems"}`;
+  heading.textContent = heading.textContent.replace(/(\d+ problems?|all fixed)$/, count);
+}
+
+function dropProblem(event) {
+  const control = event.target;
+  if (control.getAttribute("aria-invalid") !== "true" || !looksFixed(control)) return;
+  control.removeAttribute("aria-invalid");
+  control.removeAttribute("aria-describedby");
+  document.getElementById(`${control.id}-error`)?.remove();
+  control.closest(".field")?.classList.remove("invalid");
+  const summary = document.getElementById("error-summary");
+  const line = summary?.querySelector(`a[href="#${CSS.escape(control.id)}"]`)?.closest("li");
+  if (line) {
+    line.remove();
+    countProblems(summary);
+  }
+}
+
 localizeTimes(document);
 countOn();
 setInterval(countOn, 1000);
 document.addEventListener("submit", submitInPlace);
+document.addEventListener("input", dropProblem);
+document.addEventListener("change", dropProblem);
 startRefreshing();

@@ -70,28 +70,32 @@ function follow(flow) {
   refresh();
 }
 
-// Who is signed in, as the account service says (GET /account/): the landing page is
-// a static file, so it asks. Nothing is shown while sign-in is off or unknown.
+// Who is signed in, as the account service says (GET /account/caller, which answers
+// 200 to anyone): the landing page is a static file, so it asks. The line is the one
+// the services' pages have (common/templates/layout.html); nothing is shown while
+// sign-in is off or unknown.
+function element(tag, properties, ...children) {
+  const made = Object.assign(document.createElement(tag), properties);
+  made.append(...children);
+  return made;
+}
+
+function signedInLine(name) {
+  const signOut = element("form", { method: "post", action: "/account/sign-out" },
+                          element("button", { type: "submit", className: "link" }, "Sign out"));
+  return [element("span", {}, "Signed in as ", element("strong", {}, name)), " \u00b7 ",
+          element("a", { href: "/account/" }, "Your account"), " \u00b7 ", signOut];
+}
+
 async function showCaller(place) {
   try {
-    const response = await fetch("/account/", { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (response.status === 401) {
-      const link = document.createElement("a");
-      link.href = "/account/sign-in?next=/";
-      link.textContent = "Sign in";
-      place.replaceChildren(link);
-    } else if (response.ok) {
-      const { name } = await response.json();
-      if (name === "anyone") return;  // sign-in is off
-      const who = document.createElement("strong");
-      who.textContent = name;
-      const account = document.createElement("a");
-      account.href = "/account/";
-      account.textContent = "Your account";
-      place.replaceChildren("Signed in as ", who, " \u00b7 ", account);
-    } else {
-      return;
-    }
+    const response = await fetch("/account/caller", { headers: { Accept: "application/json" },
+                                                      credentials: "same-origin" });
+    if (!response.ok) return;
+    const { signIn, name } = await response.json();
+    if (signIn !== "on") return;
+    place.replaceChildren(...(name ? signedInLine(name)
+      : [element("a", { href: "/account/sign-in?next=/" }, "Sign in")]));
     place.hidden = false;
   } catch {
     // No account service to ask: the page works without the line.

@@ -45,6 +45,7 @@ function renumber() {
     const remove = line.querySelector("[data-remove]");
     remove.value = `remove-line-${position}`;
     remove.setAttribute("aria-label", `Remove line ${position + 1}`);
+    line.querySelector("[data-line-number]").textContent = `Line ${position + 1}`;
     remove.hidden = all.length === 1;
   });
 }

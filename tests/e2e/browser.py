@@ -108,9 +108,11 @@ class Tab:
             self.problems.append(f"console error: {message.text} ({message.location.get('url')})")
 
     def _on_request_failed(self, request) -> None:
-        # A page's background refresh is cut off when the reader leaves the page; no
-        # one sees that. Any other request that fails is a problem.
-        if request.resource_type == "fetch" and request.failure == "net::ERR_ABORTED":
+        # A page's background refresh, and its icon, fetched after the page has loaded,
+        # are cut off when the reader leaves the page; no one sees that. Any other
+        # request that fails is a problem.
+        if request.failure == "net::ERR_ABORTED" and (request.resource_type == "fetch"
+                                                      or request.url.endswith("/favicon.svg")):
             return
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 

@@ -6,7 +6,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import requests
 from common.auth import tokens
 from common.auth.rules import ADMIN
 from common.utc import utc_now
-from msatom.stack import Process, start_gunicorn
+from msatom.stack import Process, free_port, start_gunicorn
 from tests.support.waiting import PATIENCE, until
 
 MSATOM = Path(sys.executable).with_name("msatom")
@@ -31,13 +30,6 @@ CURL_ACCEPT = "*/*"
 _SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
              "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "ACCESS_LOG", "AUTH_KEY", "ACCOUNT_URL", "ORDER_CREDENTIAL",
              "TRUSTED_PROXIES", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def msatom_env(**settings: str) -> dict[str, str]:
@@ -133,9 +125,10 @@ def ctrl_c_as_at_a_terminal() -> None:
 
 class MsatomRun:
     """`msatom run` as a real process in `folder` (its SQLite files go to
-    `folder/var`), output in `folder/msatom.log`."""
+    `folder/var`), output in `folder/msatom.log`; started as `program` (a path
+    relative to `folder`, as `make run` starts `.venv/bin/msatom`)."""
 
-    def __init__(self, folder: Path, port: int | None = None, **settings: str):
+    def __init__(self, folder: Path, port: int | None = None, program: str = str(MSATOM), **settings: str):
         self.folder = Path(folder)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -143,7 +136,7 @@ class MsatomRun:
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [str(MSATOM), "run"], cwd=self.folder, stdin=subprocess.DEVNULL,
+                [program, "run"], cwd=self.folder, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT,
                 env=msatom_env(**{"PORT": str(self.port), "POLL_INTERVAL_SECONDS": "1", **settings}),
                 preexec_fn=ctrl_c_as_at_a_terminal,

@@ -1,8 +1,10 @@
 """Every page of the three UIs against axe-core's WCAG A and AA rules, on a desktop
-screen and on a phone: no violation."""
+screen and on a phone: no violation; and on every page the first Tab reaches a link
+that skips to the content."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.axe import violations
 from tests.e2e.test_ui import place_by_api, poll_by_api
@@ -53,3 +55,19 @@ def test_the_pages_that_answer_errors_keep_the_wcag_a_and_aa_rules(browse, width
     with tab.expect_error(400):
         tab.follow(lambda: page.get_by_role("button", name="Place order").click(), "an empty order refused")
     assert violations(page) == []
+
+
+def test_the_first_tab_on_every_page_offers_a_skip_to_the_content(tab, orders):
+    page = tab.page
+    for path in [*pages(orders), "/nope", "/order/nope"]:
+        if path.endswith("nope"):
+            with tab.expect_error(404):
+                tab.open(path)
+        else:
+            tab.open(path)
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to the content")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_in_viewport()  # seen when reached, out of sight before
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("main")).to_be_focused()

@@ -11,11 +11,13 @@ import pytest
 
 from tests.conftest import form_token
 from tests.support.orders import order_request
-from tests.e2e.running import BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
+from tests.e2e.running import AUTH_KEY, BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
+from tests.e2e.scripts import ROOT
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
+README = ROOT / "README.md"
 ACCESS_LINE = re.compile(r" INFO access \[[^]]*\] [A-Z]+ \S+ (?P<status>\d{3}) \d+ ms$", re.M)
 
 
@@ -90,7 +92,7 @@ def test_a_form_opened_before_a_restart_still_places_its_order(tmp_path):
         response = browser.post(f"{system.url}/order/", data={**ORDER_FORM, "csrf_token": form_token(page.text)},
                                 headers={"Accept": BROWSER_ACCEPT}, allow_redirects=False, timeout=5)
         assert response.status_code == 303, response.text
-        assert "placed=" in response.headers["Location"]
+        assert re.search(r"/order/\d+$", response.headers["Location"])  # placed: the order's page
     finally:
         stopped(system)
     assert key_file.read_text() == key
@@ -133,3 +135,40 @@ def test_msatom_poll_elsewhere_says_where_it_looked_and_makes_no_database(tmp_pa
     assert result.stderr == (f"msatom: there is no invoicing database in {tmp_path / 'var'}: run this in the folder "
                              "where `make run` runs, or name the database with DATABASE_URL.\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def readme_commands(heading: str) -> list[str]:
+    """The commands of the README's first code block after `heading`, comments dropped."""
+    text = README.read_text()
+    block = text[text.index(heading):].split("```\n", 2)[1]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def in_a_new_shell(folder, command: str, stdin: str = "", **settings: str) -> subprocess.CompletedProcess:
+    """`command` as typed into a new shell in `folder`: bash, with none of the project's
+    settings but `settings` (those the person exported for `make run`)."""
+    return subprocess.run(["bash", "-c", command], cwd=folder, input=stdin, capture_output=True, text=True,
+                          timeout=60, env=msatom_env(**settings))
+
+
+def test_with_sign_in_on_the_start_lines_and_the_readmes_account_commands_run_as_written(tmp_path):
+    (tmp_path / ".venv").symlink_to(MSATOM.parents[1])  # the folder of `make run` has .venv/bin/msatom
+    password = "a password long enough"
+    (tmp_path / "password-file").write_text(password + "\n")
+    system = MsatomRun(tmp_path, program=".venv/bin/msatom", AUTH_KEY=AUTH_KEY)
+    try:
+        system.wait_until_healthy()
+        ready = system.output()
+        assert re.search(rf"^\s+{re.escape(system.url)}/account/sign-in\s+signing in$", ready, re.M), ready
+        [first_account] = re.findall(r"^\s+(\S.* user add NAME --role admin)$", ready, re.M)
+        made = in_a_new_shell(tmp_path, first_account.replace("NAME", "root"), f"{password}\n{password}\n",
+                              AUTH_KEY=AUTH_KEY)
+        assert made.returncode == 0, made.stderr
+        for command in readme_commands("**Accounts and `msatom user`.**"):
+            ran = in_a_new_shell(tmp_path, command, f"{password}\n{password}\n", AUTH_KEY=AUTH_KEY)
+            assert ran.returncode == 0, f"{command}: {ran.stderr}"
+        signed_in = http().post(f"{system.url}/account/token", json={"name": "root", "password": password},
+                                timeout=10)
+        assert signed_in.status_code == 200, signed_in.text
+    finally:
+        stopped(system)

@@ -68,9 +68,9 @@ def test_the_landing_page_shows_how_far_each_service_has_come(browse, ui_system)
         expect(figure(consumer, "Position")).to_have_text(str(newest))  # it catches up by itself
         expect(figure(consumer, "Entries behind")).to_have_text("0")
         expect(figure(consumer, "Seconds behind")).to_have_text("0")
-        assert float(figure(consumer, "Imports a minute").inner_text()) > 0
+        assert float(figure(consumer, "Imports a minute, last 5 minutes").inner_text()) > 0
         assert status(ui_system, service)["position"] == newest
-    assert float(figure(orders, "Orders a minute").inner_text()) > 0
+    assert float(figure(orders, "Orders a minute, last 5 minutes").inner_text()) > 0
     expect(page.get_by_role("status")).to_have_text("Every service answers, and none is behind.")
     tab.screenshot("flow")
 

@@ -170,6 +170,19 @@ def test_who_is_signed_in_sends_a_browser_without_a_session_to_the_sign_in_page(
     assert program.get_json()["error"].startswith("Sign in first")
 
 
+def test_who_is_signed_in_is_told_to_anyone_without_a_refusal(client, clock, make_app, settings_for):
+    anonymous = client.get("/caller", headers=JSON)
+    sign_in_form(client)
+    signed_in = client.get("/caller", headers=JSON)
+    expired = client.get("/caller", headers=bearer(issue(KEY, "alice", {"sales"}, timedelta(minutes=-1), clock())))
+    sign_in_off = make_app("account", settings_for("account")).test_client().get("/caller", headers=JSON)
+
+    assert [(r.status_code, r.get_json()) for r in (anonymous, signed_in, expired, sign_in_off)] == [
+        (200, {"signIn": "on", "name": None}), (200, {"signIn": "on", "name": "alice"}),
+        (200, {"signIn": "on", "name": None}), (200, {"signIn": "off", "name": None})]
+    assert {r.headers["Cache-Control"] for r in (anonymous, signed_in, expired, sign_in_off)} == {"no-store"}
+
+
 def test_a_token_of_a_removed_account_is_refused(account_app, client, clock):
     token = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
     clock.advance(seconds=1)

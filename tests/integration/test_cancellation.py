@@ -103,7 +103,8 @@ def test_cancelling_from_the_order_page_asks_first_then_says_it_is_done(browser)
     assert response.status_code == 303
     page = order_page(browser, response.headers["Location"])
     assert page.findtext(".//h1/span").strip() == "cancelled"
-    assert page.xpath("//*[@role='status']")[0].text_content().strip().startswith(f"Order {order_id} has been cancelled.")
+    assert page.xpath("//*[@role='status']")[0].text_content().strip().startswith("The order has been cancelled.")
+    assert response.headers["Location"].endswith(f"/{order_id}")  # the notice is not in the address
     assert page.xpath("//a[normalize-space()='Cancel order…']") == []
     assert [item.text_content().split()[0] for item in page.xpath("//ol[@class='history']/li")] == \
         ["Placed", "Cancelled"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import lxml.html
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from common.feed import running
 from invoicing.importer import import_order as import_invoice
 from tests.support.importing import watched
 from tests.conftest import live_server
+from tests.support.waiting import until
 from tests.integration.support import BROWSER_ACCEPT, Origin, handmade_feed, place_order
 
 JSON = {"Accept": "application/json"}
@@ -313,6 +315,15 @@ def test_the_start_page_shows_the_last_outcome_of_the_poller(order_url, consumer
     assert start_page_text(app, "//dt[.='Feed position']/following-sibling::dd[1]") == "1 of 1"
     assert status_line(app).startswith("Up to date · checked ")
     assert status_line(app).endswith(" · 1 of 1 order changes read")
+
+
+def test_while_it_waits_on_the_feed_the_status_line_says_so_and_since_when(order_url, consumer_app):
+    place_order(order_url)
+    app = consumer_app("invoicing", order_url + "/feed", poll_interval_seconds=3600, poll_wait_seconds=5)
+    until(lambda: status_line(app).startswith("Up to date"), "its first poll, by itself")
+
+    assert re.fullmatch(r"Up to date · waiting for new orders since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · "
+                        r"1 of 1 order changes read", status_line(app)), status_line(app)
 
 
 def test_while_it_catches_up_the_status_line_says_how_far_of_the_newest_it_saw(order_url, consumer_app, monkeypatch):

@@ -50,7 +50,7 @@ def test_feed_entries_link_to_the_orders_newest_first(order_url):
         f"tag:microservice-atom,2026:order/{order['id']}/version/1" for order in (second, first)]
     assert [entry.title for entry in parsed.entries] == [f"Order {second['id']} placed", f"Order {first['id']} placed"]
     assert [entry.content[0]["type"] for entry in parsed.entries] == ["application/json"] * 2
-    assert parsed.entries[0].summary == f"Order {second['id']}: 2 items for {second['totalPrice']}."
+    assert parsed.entries[0].summary == f"Order {second['id']}: 2 items for {second['totalPrice']} EUR."
     alternate = [link for link in parsed.entries[0].links if link.rel == "alternate"]
     assert alternate[0].type == "text/html" and alternate[0].href == f"{order_url}/{second['id']}"
 

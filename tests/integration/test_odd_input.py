@@ -146,12 +146,6 @@ def test_a_form_at_the_line_limit_adds_no_line_and_says_so(api):
     assert len(page.xpath("//fieldset[@id='lines']//div[@class='line']")) == 100
 
 
-def test_the_placed_notice_takes_ascii_digits_only(api):
-    page = api.get("/?placed=%D9%A1", headers={"Accept": BROWSER_ACCEPT}).get_data(as_text=True)
-
-    assert not lxml.html.fromstring(page).xpath("//*[@role='status']")
-
-
 OUT_OF_RANGE = ["%D9%A1", "%EF%BC%91", "2147483648", "99999999999999999999"]  # ١, fullwidth 1, past integer
 
 

@@ -65,3 +65,14 @@ def test_the_page_shows_each_line_amount_and_the_total(browser):
     amounts = [page.get_element_by_id(f"lines-{n}-amount").text_content() for n in range(4)]
     assert amounts == ["63.00 EUR", "200.00 EUR", "–", "–"]
     assert page.get_element_by_id("order-total").text_content() == "263.00 EUR"
+
+
+def test_the_order_placed_is_shown_with_a_notice_once_and_the_address_carries_none(browser):
+    response = post_form(browser, order_form())
+
+    assert response.status_code == 303
+    order_id = browser.get("/", headers={"Accept": "application/json"}).get_json()[0]["id"]
+    assert response.headers["Location"] == f"/{order_id}"
+    notices = [page_of(browser.get(response.headers["Location"], headers={"Accept": "text/html"}))
+               .xpath("string(//*[@role='status'])").strip() for _ in range(2)]
+    assert notices[0].startswith("The order has been placed.") and notices[1] == ""  # a reload: no notice

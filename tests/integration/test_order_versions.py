@@ -90,7 +90,7 @@ def test_no_page_of_the_feed_names_a_person(make_app, settings_for):
     for page in pages:
         assert not [word for word in PERSONAL if word in page.text], page.url
     summaries = [entry.summary for entry in feedparser.parse(pages[0].content).entries]
-    assert summaries == [f"Order {orders[0]['id']} was cancelled.", f"Order {orders[4]['id']}: 2 items for 84.00."]
+    assert summaries == [f"Order {orders[0]['id']} was cancelled.", f"Order {orders[4]['id']}: 2 items for 84.00 EUR."]
 
 
 class StaleCache:

@@ -22,6 +22,7 @@ def msatom(tmp_path, monkeypatch, capsys):
     """Run `msatom ARGS` with `stdin`; (exit code, stdout, stderr)."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'account.db'}")
     monkeypatch.setenv("AUTH_KEY", KEY)
+    monkeypatch.setattr("sys.argv", [".venv/bin/msatom"])  # as `make run`'s folder has it
 
     def run(*args: str, stdin: str = ""):
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -46,7 +47,7 @@ def test_an_account_is_added_listed_given_a_token_and_removed(msatom):
     assert (code, identity.name, identity.roles) == (0, "alice", {"admin", "sales"})
     assert "valid until" in said
     assert removed[0] == 0
-    assert msatom("user", "list")[1] == "No accounts yet; add one with `msatom user add NAME --role admin`.\n"
+    assert msatom("user", "list")[1] == "No accounts yet; add one with `.venv/bin/msatom user add NAME --role admin`.\n"
     assert msatom("user", "token", "alice") == (1, "", "msatom: There is no account named alice.\n")
 
 

@@ -235,11 +235,13 @@ def test_the_thin_pages_keep_their_shared_cache_headers(client):
     assert "Cookie" not in response.vary
 
 
-def test_the_page_header_names_who_is_signed_in_with_a_sign_out_button(client):
+def test_the_page_header_names_who_is_signed_in_with_their_account_and_a_sign_out_button(client):
     client.set_cookie(tokens.COOKIE, token())
     response = client.get("/nowhere", headers=BROWSER)  # any page with the layout
     header = lxml.html.fromstring(response.get_data(as_text=True)).xpath("//header")[0]
-    assert " ".join(header.xpath(".//*[@class='caller']")[0].text_content().split()) == "Signed in as alice · Sign out"
+    assert " ".join(header.xpath(".//*[@class='caller']")[0].text_content().split()) == (
+        "Signed in as alice · Your account · Sign out")
+    assert header.xpath(".//a[text()='Your account']/@href") == ["/account/"]
     form = header.xpath(".//form")[0]
     assert (form.get("method"), form.get("action")) == ("post", "/account/sign-out")
     assert form.xpath(".//input[@name='csrf_token']/@value")[0]
