@@ -70,10 +70,6 @@ function follow(flow) {
   refresh();
 }
 
-// Who is signed in, as the account service says (GET /account/caller, which answers
-// 200 to anyone): the landing page is a static file, so it asks. The line is the one
-// the services' pages have (common/templates/layout.html); nothing is shown while
-// sign-in is off or unknown.
 function element(tag, properties, ...children) {
   const made = Object.assign(document.createElement(tag), properties);
   made.append(...children);
@@ -87,6 +83,10 @@ function signedInLine(name) {
           element("a", { href: "/account/" }, "Your account"), " \u00b7 ", signOut];
 }
 
+// Who is signed in, as the account service says (GET /account/caller, which answers
+// 200 to anyone): the landing page is a static file, so it asks. The line is the one
+// the services' pages have (common/templates/layout.html); nothing is shown while
+// sign-in is off or unknown.
 async function showCaller(place) {
   try {
     const response = await fetch("/account/caller", { headers: { Accept: "application/json" },
