@@ -30,6 +30,7 @@ class PollWords:
     next_try_seconds: float | None  # while it cannot read the feed and tries again by itself
     outcome: str  # the last check: "Nothing new"
     position: str  # "60 of 60"; "40 of at least 60" while the newest is not known
+    position_number: int  # 60: what the page's script compares with the service's status
 
 
 def poll_words(poll_state, polling: bool, next_try_seconds: float | None, now: datetime,
@@ -55,7 +56,8 @@ def poll_words(poll_state, polling: bool, next_try_seconds: float | None, now: d
         tone=tone, headline=headline, checked_at=poll_state.polled_at, imported=poll_state.imported or 0,
         checked_seconds_ago=checked if tone == FRESH else None,
         progress=progress, next_try_seconds=next_try_seconds if failed and not polling else None,
-        outcome=_outcome(poll_state, labels), position=_position(position, left, failed))
+        outcome=_outcome(poll_state, labels), position=_position(position, left, failed),
+        position_number=position)
 
 
 def _outcome(poll_state, labels: FeedLabels) -> str:

@@ -84,6 +84,29 @@ function startRefreshing() {
   }, seconds * 1000);
 }
 
+// A page that follows a feed (the invoices, the shipments) shows what was imported
+// within about a second: it asks the service's small status document every second and
+// takes its live parts when the service's position is past the one the page shows,
+// besides the refresh above.
+function followPosition() {
+  const source = document.querySelector("[data-position-url]");
+  if (!source) return;
+  const problem = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
+  setInterval(async () => {
+    const shown = document.querySelector("[data-position]");
+    if (document.visibilityState !== "visible" || submitting || !shown) return;
+    try {
+      const response = await fetch(source.dataset.positionUrl, { headers: { Accept: "application/json" },
+                                                                 credentials: "same-origin" });
+      if (!response.ok) return;  // the refresh above says what is wrong
+      const { position } = await response.json();
+      if (position !== Number(shown.dataset.position)) await refresh(problem);
+    } catch {
+      // No answer: the refresh above says so.
+    }
+  }, 1000);
+}
+
 // "checked 4 s ago", "next try in 8 s": counted on from the seconds the server wrote
 // (not from its clock, which may differ from the reader's), in the server's words
 // (common/poll_words.py), until a refresh brings new ones.
@@ -148,3 +171,4 @@ document.addEventListener("submit", submitInPlace);
 document.addEventListener("input", dropProblem);
 document.addEventListener("change", dropProblem);
 startRefreshing();
+followPosition();

@@ -214,6 +214,8 @@ def test_new_invoices_and_the_poller_state_appear_without_a_reload(tab, ui_syste
     tab.screenshot("invoicing refreshed by itself")
 
 
+START = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)  # a page's clock where a test moves it by hand
+
 # What reads badly on a phone, measured in the page: an amount broken over two lines
 # ("42.00 / EUR"), a label beside its value taking more than 40% of its panel's width.
 NARROW_PROBLEMS = """() => {
@@ -306,3 +308,20 @@ def test_rebuilding_from_the_page_asks_for_confirmation_shows_its_progress_and_k
     expect(panel).to_contain_text("done")
     for row in rows:
         expect(row).to_be_visible()
+
+
+def test_an_open_list_shows_an_import_at_its_next_second_without_a_reload(tab, ui_system):
+    page = tab.page
+    # The page's clock stands still unless moved on: its refresh every few seconds never
+    # comes, only what its timers do in the second moved on.
+    page.clock.install(time=START)
+    page.clock.pause_at(START + timedelta(seconds=1))
+    tab.open("/invoicing/")
+    page.evaluate("window.stillTheSamePage = true")
+    order_id = place_by_api(ui_system)["id"]
+    poll_by_api(ui_system, "invoicing")
+
+    page.clock.run_for(1000)
+
+    expect(page.get_by_role("link", name=f"Invoice for order {order_id}", exact=True)).to_be_visible()
+    assert page.evaluate("window.stillTheSamePage") is True  # swapped in place, not reloaded
