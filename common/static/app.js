@@ -92,9 +92,11 @@ function followPosition() {
   const source = document.querySelector("[data-position-url]");
   if (!source) return;
   const problem = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
+  let asking = false;  // one question at a time: a slow service is not asked again meanwhile
   setInterval(async () => {
     const shown = document.querySelector("[data-position]");
-    if (document.visibilityState !== "visible" || submitting || !shown) return;
+    if (document.visibilityState !== "visible" || submitting || asking || !shown) return;
+    asking = true;
     try {
       const response = await fetch(source.dataset.positionUrl, { headers: { Accept: "application/json" },
                                                                  credentials: "same-origin" });
@@ -103,6 +105,8 @@ function followPosition() {
       if (position !== Number(shown.dataset.position)) await refresh(problem);
     } catch {
       // No answer: the refresh above says so.
+    } finally {
+      asking = false;
     }
   }, 1000);
 }
