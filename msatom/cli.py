@@ -103,7 +103,6 @@ def _sign_in(settings: dict[str, Settings], host: str) -> str:
             f"tells the roles):\n  {workspace.this_program()} user add NAME --role admin")
 
 
-
 def _loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -74,13 +74,15 @@ async function submitInPlace(event) {
   }
 }
 
+// What a page that keeps itself current says when a refresh of its own fails.
+const NOT_REFRESHED = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
+
 function startRefreshing() {
   const regions = document.querySelectorAll("[data-live][data-refresh-seconds]");
   if (regions.length === 0) return;
   const seconds = Math.min(...[...regions].map((region) => Number(region.dataset.refreshSeconds)));
-  const problem = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
   setInterval(() => {
-    if (document.visibilityState === "visible" && !submitting) refresh(problem);
+    if (document.visibilityState === "visible" && !submitting) refresh(NOT_REFRESHED);
   }, seconds * 1000);
 }
 
@@ -91,7 +93,6 @@ function startRefreshing() {
 function followPosition() {
   const source = document.querySelector("[data-position-url]");
   if (!source) return;
-  const problem = { failure: "Not refreshed", advice: "The page tries again in a few seconds." };
   let asking = false;  // one question at a time: a slow service is not asked again meanwhile
   setInterval(async () => {
     const shown = document.querySelector("[data-position]");
@@ -102,7 +103,7 @@ function followPosition() {
                                                                  credentials: "same-origin" });
       if (!response.ok) return;  // the refresh above says what is wrong
       const { position } = await response.json();
-      if (position !== Number(shown.dataset.position)) await refresh(problem);
+      if (position !== Number(shown.dataset.position)) await refresh(NOT_REFRESHED);
     } catch {
       // No answer: the refresh above says so.
     } finally {
