@@ -124,17 +124,19 @@ def browse(request, chromium, ui_system):
     contexts, tabs = list[BrowserContext](), list[Tab]()
 
     def open_tab(width: int = 1280, height: int = 900, timezone: str = "Europe/Berlin", script: bool = True,
-                 bypass_csp: bool = False, signed_in: tuple[str, ...] | None = (ADMIN,)) -> Tab:
+                 bypass_csp: bool = False, signed_in: tuple[str, ...] | None = (ADMIN,), system=None) -> Tab:
         # bypass_csp: for a test that injects a script of its own (axe-core); the pages' CSP forbids it.
         # signed_in: the roles of the account the tab is signed in as (the stack's sign-in
         # cookie, as the sign-in page sets it); None: not signed in.
+        # system: another running system than ui_system, e.g. `msatom run` with sign-in off.
+        base_url = (system or ui_system).url
         context = chromium.new_context(viewport={"width": width, "height": height}, timezone_id=timezone,
                                        locale="en-GB", java_script_enabled=script, bypass_csp=bypass_csp)
         if signed_in is not None:
-            context.add_cookies([{"name": COOKIE, "value": token(*signed_in), "url": ui_system.url,
+            context.add_cookies([{"name": COOKIE, "value": token(*signed_in), "url": base_url,
                                   "httpOnly": True, "sameSite": "Lax"}])
         contexts.append(context)
-        tab = Tab(context.new_page(), ui_system.url, folder if not tabs else folder / f"tab-{len(tabs) + 1}")
+        tab = Tab(context.new_page(), base_url, folder if not tabs else folder / f"tab-{len(tabs) + 1}")
         tabs.append(tab)
         return tab
 
