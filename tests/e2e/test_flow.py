@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from msatom.stack import Stack, wait_until
 from tests.e2e.running import PATIENCE, http
-from tests.e2e.test_ui import place_by_api
+from tests.e2e.test_ui import SQUEEZED_VALUES, place_by_api
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +72,7 @@ def test_the_landing_page_shows_how_far_each_service_has_come(browse, ui_system)
         assert status(ui_system, service)["position"] == newest
     assert float(figure(orders, "Orders a minute, last 5 minutes").inner_text()) > 0
     expect(page.get_by_role("status")).to_have_text("Every service answers, and none is behind.")
+    assert page.evaluate(SQUEEZED_VALUES) == []
     tab.screenshot("flow")
 
     narrow = browse(width=375, height=740)
@@ -126,6 +127,7 @@ def test_a_stopped_order_service_shows_and_the_lag_grows_until_it_is_back(tab, u
             ui_system.processes["order"].stop()
             try:
                 expect(summary).to_contain_text("The order service does not answer (503).")
+                assert page.evaluate(SQUEEZED_VALUES) == []
                 tab.screenshot("the order service stopped")
                 for service, shown in behind.items():
                     before = seconds(shown)

@@ -238,6 +238,17 @@ NARROW_PROBLEMS = """() => {
 }"""
 
 
+# Each value shown beside its label, with less than 40% of its panel's width, at any width.
+SQUEEZED_VALUES = """() => [...document.querySelectorAll("dl > dt")].flatMap((label) => {
+  const value = label.nextElementSibling;
+  if (!value || label.getBoundingClientRect().width === 0) return [];
+  const [panel, at, beside] = [label.parentElement, value, label].map((element) => element.getBoundingClientRect());
+  const share = at.width / panel.width;
+  return Math.abs(beside.top - at.top) <= 2 && share < 0.4
+    ? [`the value of "${label.textContent.trim()}" has ${Math.round(100 * share)}% of its panel`] : [];
+})"""
+
+
 def test_every_page_is_usable_375_pixels_wide_and_leads_to_the_others(browse, ui_system):
     order_id = place_by_api(ui_system)["id"]
     for service in ("invoicing", "shipping"):
@@ -251,7 +262,7 @@ def test_every_page_is_usable_375_pixels_wide_and_leads_to_the_others(browse, ui
             expect(page.locator(".flow .figures").first).to_be_visible()  # the figures, once read
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width} px wide: the reader must scroll sideways"
-        assert page.evaluate(NARROW_PROBLEMS) == [], path
+        assert page.evaluate(NARROW_PROBLEMS) + page.evaluate(SQUEEZED_VALUES) == [], path
         navigation = page.get_by_role("navigation", name="Services")
         for service, target in (("Orders", "/order/"), ("Invoices", "/invoicing/"), ("Shipments", "/shipping/")):
             expect(navigation.get_by_role("link", name=service)).to_have_attribute("href", target)
