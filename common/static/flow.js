@@ -79,8 +79,14 @@ function element(tag, properties, ...children) {
 function signedInLine(name) {
   const signOut = element("form", { method: "post", action: "/account/sign-out" },
                           element("button", { type: "submit", className: "link" }, "Sign out"));
-  return [element("span", {}, "Signed in as ", element("strong", {}, name)), " \u00b7 ",
-          element("a", { href: "/account/" }, "Your account"), " \u00b7 ", signOut];
+  return [element("span", {}, "Signed in as ", element("strong", {}, name)), " ", separator(), " ",
+          element("a", { href: "/account/" }, "Your account"), " ", separator(), " ", signOut];
+}
+
+function separator() {
+  const dot = element("span", { className: "separator" }, "\u00b7");
+  dot.setAttribute("aria-hidden", "true");
+  return dot;
 }
 
 // Who is signed in, as the account service says (GET /account/caller, which answers

@@ -217,7 +217,8 @@ def test_new_invoices_and_the_poller_state_appear_without_a_reload(tab, ui_syste
 START = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)  # a page's clock where a test moves it by hand
 
 # What reads badly on a phone, measured in the page: an amount broken over two lines
-# ("42.00 / EUR"), a label beside its value taking more than 40% of its panel's width.
+# ("42.00 / EUR"), a label beside its value taking more than 40% of its panel's width,
+# a separator ("·") left at the end of a line of the header.
 NARROW_PROBLEMS = """() => {
   const problems = [];
   for (const element of document.querySelectorAll("main *, header *")) {
@@ -233,6 +234,10 @@ NARROW_PROBLEMS = """() => {
     if (!value || beside.width === 0 || Math.abs(beside.top - at.top) > 2) continue;  // hidden, or above its value
     if (beside.width > 0.4 * panel.width) problems.push(`the label "${label.textContent.trim()}" takes ` +
                                                         `${Math.round(100 * beside.width / panel.width)}% of its panel`);
+  }
+  for (const dot of document.querySelectorAll("header .separator")) {
+    const [at, next] = [dot, dot.nextElementSibling].map((element) => element.getBoundingClientRect());
+    if (at.width && next.top >= at.bottom) problems.push("a line of the header ends in a separator");
   }
   return problems;
 }"""
@@ -260,6 +265,7 @@ def test_every_page_is_usable_375_pixels_wide_and_leads_to_the_others(browse, ui
         tab.open(path)
         if path == "/":
             expect(page.locator(".flow .figures").first).to_be_visible()  # the figures, once read
+            expect(page.get_by_role("button", name="Sign out")).to_be_visible()  # and who is signed in
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width} px wide: the reader must scroll sideways"
         assert page.evaluate(NARROW_PROBLEMS) + page.evaluate(SQUEEZED_VALUES) == [], path
