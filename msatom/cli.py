@@ -3,6 +3,7 @@ the accounts that may sign in."""
 from __future__ import annotations
 
 import argparse
+import gc
 import ipaddress
 import json
 import logging
@@ -30,6 +31,14 @@ from msatom.stack import MissingProgram, Stack, feed_credential
 
 # How often `msatom rebuild` prints its progress (when it changed).
 REBUILD_REPORT_SECONDS = 0.5
+
+
+def command() -> int:
+    """The `msatom` command: main, in a process of its own."""
+    # What is imported lives as long as the process: out of the garbage collector's
+    # reach, collections skip it and the exit does not walk it again (msatom/gunicorn_conf.py).
+    gc.freeze()
+    return main()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,11 @@ wait out its graceful timeout for them. Each worker builds its app, and with it 
 thread that listens for new entries, after the fork: do not add `--preload`, the
 workers would have no listener. The master imports the services' modules, and only
 them (importing builds nothing): each worker forked from it starts without importing
-them again, about a second of CPU, and shares their memory.
+them again, about a second of CPU, and shares their memory. What the master imported,
+and what a worker built for its app, lives as long as the process: it is frozen out of
+the garbage collector's reach (gc.freeze), so collections while serving skip it, pages
+shared with the master stay shared, and a stopping process does not walk it all again
+(about 0.3 s of CPU a process).
 
 gunicorn acts on no forwarded header: which peer may set the host, scheme and prefix
 of the links is decided in one place, common/proxies.py (TRUSTED_PROXIES). Left to its
@@ -30,6 +34,7 @@ gunicorn's own lines, the access log's included, are escaped like the services' 
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from pathlib import Path
@@ -38,6 +43,8 @@ from gunicorn.glogging import Logger
 
 import msatom.wsgi  # noqa: F401  - the modules the workers inherit (see above)
 from common.logs import escape_handlers
+
+gc.freeze()
 
 # gthread, with deadlines for reading each request (msatom/gunicorn_worker.py): a slow
 # client that reaches gunicorn directly holds a thread for seconds, not for ever.
@@ -95,6 +102,7 @@ def post_worker_init(worker) -> None:
     at once, before the worker waits for its requests to end."""
     from common.parts import parts
 
+    gc.freeze()  # the app, built: see above
     long_poll = parts(worker.wsgi).long_poll
     stopping = signal.getsignal(signal.SIGTERM)
     if long_poll is None or not callable(stopping):
