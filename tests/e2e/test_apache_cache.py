@@ -25,7 +25,7 @@ def stack(own_stack):
     return own_stack
 
 PAGE_SIZE = 20  # the services' default, which the stack keeps
-FULL_PAGES = 30
+FULL_PAGES = 10  # 200 orders: pages 1-10 full, the 11th still open
 GZIP = {"Accept-Encoding": "gzip", "Accept": "application/atom+xml"}
 # Apache's access log: the request line, then after the request id what its cache did.
 ARCHIVE_LINE = re.compile(r'"GET /order/feed/archive/\d+ HTTP/1\.1" 200 .* cache="([^"]*)" encoding=(\S*)')
