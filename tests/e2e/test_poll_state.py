@@ -1,6 +1,7 @@
 """The poller's state where a person looks first: a line beside the heading of the
 invoice and shipment lists, in plain words, with "Poll now" next to it; while the
-order service cannot be read, the line and an empty list say so."""
+order service cannot be read, the line and an empty list say so; while the page's own
+service is stopped, the page says so and recovers by itself."""
 from __future__ import annotations
 
 import re
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def ui_system(own_ui_system):
-    """The system for people, the module's own: a test stops its order service and counts on a shipments list nothing else fills."""
+    """The system for people, the module's own: tests stop its order service and its
+    invoicing, and one counts on a shipments list nothing else fills."""
     return own_ui_system
 
 
@@ -108,3 +110,26 @@ def test_failing_it_says_it_cannot_read_the_order_service_and_recovered_it_is_up
     expect(empty).to_have_count(0)
     expect(page.locator("#poller .outcome")).to_have_text("New order changes read")
     tab.screenshot("shipping after the order service is back")
+
+
+def test_a_page_whose_service_stops_says_so_and_recovers_by_itself(tab, ui_system):
+    if not isinstance(ui_system, Stack):
+        pytest.skip("needs the stack, where one service can stop on its own")
+    page = tab.page
+    tab.open("/invoicing/")
+    problem = page.get_by_role("status").filter(has_text="Not refreshed")
+
+    with tab.expect_error(503):
+        ui_system.processes["invoicing"].stop()
+        try:
+            expect(problem).to_contain_text("the service answered 503")
+            tab.screenshot("invoicing while its service is stopped")
+        finally:
+            ui_system.start_service("invoicing")
+            ui_system.wait_until_healthy("invoicing")
+        # Until Apache sends to the service again, the page's questions may still get 503.
+        expect(problem).to_have_count(0)
+        with page.expect_response(lambda answer: answer.url.endswith("/invoicing/status") and answer.ok):
+            pass  # its look at the status each second, answered again
+
+    expect(page.get_by_role("button", name="Poll now")).to_be_visible()

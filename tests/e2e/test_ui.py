@@ -8,17 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from msatom.stack import Stack
 from tests.support.orders import order_request
 from tests.e2e.running import http
 
 pytestmark = pytest.mark.e2e
 
-
-@pytest.fixture(scope="module")
-def ui_system(own_ui_system):
-    """The system for people, the module's own: a test stops its invoicing."""
-    return own_ui_system
 
 SHIPPING = {"street": "Ohlauer Str. 43", "zip": "10999", "city": "Berlin"}
 BILLING = {"street": "Krischerstr. 100", "zip": "40789", "city": "Monheim am Rhein"}
@@ -273,29 +267,6 @@ def test_every_page_is_usable_375_pixels_wide_and_leads_to_the_others(browse, ui
         for service, target in (("Orders", "/order/"), ("Invoices", "/invoicing/"), ("Shipments", "/shipping/")):
             expect(navigation.get_by_role("link", name=service)).to_have_attribute("href", target)
         expect(page.get_by_role("link", name="microservice-atom")).to_have_attribute("href", "/")
-
-
-def test_a_page_whose_service_stops_says_so_and_recovers_by_itself(tab, ui_system):
-    if not isinstance(ui_system, Stack):
-        pytest.skip("needs the stack, where one service can stop on its own")
-    page = tab.page
-    tab.open("/invoicing/")
-    problem = page.get_by_role("status").filter(has_text="Not refreshed")
-
-    with tab.expect_error(503):
-        ui_system.processes["invoicing"].stop()
-        try:
-            expect(problem).to_contain_text("the service answered 503")
-            tab.screenshot("invoicing while its service is stopped")
-        finally:
-            ui_system.start_service("invoicing")
-            ui_system.wait_until_healthy("invoicing")
-        # Until Apache sends to the service again, the page's questions may still get 503.
-        expect(problem).to_have_count(0)
-        with page.expect_response(lambda answer: answer.url.endswith("/invoicing/status") and answer.ok):
-            pass  # its look at the status each second, answered again
-
-    expect(page.get_by_role("button", name="Poll now")).to_be_visible()
 
 
 def test_rebuilding_from_the_page_asks_for_confirmation_shows_its_progress_and_keeps_the_invoices(tab, ui_system):
