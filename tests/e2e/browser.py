@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.sync_api import CDPSession
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless as root on a machine without outside network: no sandbox, no GPU, and
 # none of the background connections a closed network would refuse.
@@ -43,7 +45,7 @@ class Tab:
         self._http_error_lines: list[tuple[int, str]] = []  # Chromium's console lines for HTTP errors
         self._expected: set[int] = set()
         self._excused: set[tuple[int, str]] = set()
-        self._devtools = None  # Chromium's DevTools session on the page, for screenshots
+        self._devtools: CDPSession | None = None  # Chromium's DevTools session on the page, for screenshots
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"script error: {error}"))
         page.on("requestfailed", self._on_request_failed)
@@ -88,8 +90,9 @@ class Tab:
         on costs about a third less CPU so, for files about a third larger."""
         if self._devtools is None:
             self._devtools = self.page.context.new_cdp_session(self.page)
-        size = self._devtools.send("Page.getLayoutMetrics")["cssContentSize"]
-        shot = self._devtools.send("Page.captureScreenshot", {
+        devtools = self._devtools
+        size = devtools.send("Page.getLayoutMetrics")["cssContentSize"]
+        shot = devtools.send("Page.captureScreenshot", {
             "format": "png", "optimizeForSpeed": True, "captureBeyondViewport": True,
             "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}})
         return base64.b64decode(shot["data"])
