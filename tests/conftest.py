@@ -10,9 +10,16 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from account import models as account_models
+from common.db import Database
+from common.schema import upgrade
 from common.settings import Settings
+from invoicing import models as invoicing_models
+from order import models as order_models
+from shipping import models as shipping_models
 from common.web.app import close_app
 from msatom.bootstrap import create_app, settings_from_env
 from msatom.stack import MissingProgram, PostgresCluster
@@ -103,12 +110,37 @@ def settings_for(tmp_path):
     return make
 
 
+MIGRATIONS = {"account": account_models.MIGRATIONS, "order": order_models.MIGRATIONS,
+              "invoicing": invoicing_models.MIGRATIONS, "shipping": shipping_models.MIGRATIONS}
+
+
+@pytest.fixture(scope="session")
+def migrated_files(tmp_path_factory):
+    """A SQLite file per service with its schema brought up to date once: an app about
+    to migrate a file that is not there yet starts from a copy, as it would have made
+    it (test_migrations runs the migrations themselves, and every started system too)."""
+    folder = tmp_path_factory.mktemp("migrated")
+
+    def of(service: str):
+        file = folder / f"{service}.db"
+        if not file.exists():
+            db = Database(f"sqlite:///{file}")
+            upgrade(db, MIGRATIONS[service])
+            db.dispose()
+        return file
+
+    return of
+
+
 @pytest.fixture
-def make_app():
+def make_app(migrated_files):
     """Build apps of any service; every one is closed when the test ends."""
     apps = []
 
     def make(service: str, settings: Settings):
+        url = make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and not os.path.exists(url.database):
+            shutil.copyfile(migrated_files(service), url.database)
         app = create_app(service, settings)
         apps.append(app)
         return app
