@@ -1,12 +1,12 @@
 """The account context's tables: the accounts, what revokes a token before it expires
-(an account removed, a token signed out), and the failed sign-ins that slow a guesser."""
+(an account removed, a token signed out), and the sign-in attempts counted to slow a guesser."""
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-from sqlalchemy import Index, String, Table
+from sqlalchemy import String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from common.db import UTCDateTime
@@ -49,13 +49,12 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
-class SignInFailure(Base):
-    """One failed sign-in: the name tried, from which address, when."""
-    __tablename__ = "sign_in_failure"
-    __table_args__ = (Index("ix_sign_in_failure_address", "address", "failed_at"),
-                      Index("ix_sign_in_failure_name", "name", "address", "failed_at"))
+class SignInCount(Base):
+    """The sign-in attempts counted under one key since its window began. The key is a
+    digest of what it counts (a name tried from an address, an address), so that the
+    table keeps neither names nor addresses."""
+    __tablename__ = "sign_in_count"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
-    address: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int]
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, NOT_MODIFIED, SEE_OTHER,
                                   answer, header, openapi_document, operation, record, schema)
 from account.models import NAME_LENGTH
-from account.service import FAILURE_WINDOW, FAILURES_PER_ADDRESS, FAILURES_PER_NAME, ROLES
+from account.limits import ATTEMPTS_FROM_AN_ADDRESS, FAILURES_FROM_AN_ADDRESS, FAILURES_OF_A_NAME
+from account.passwords import Busy
+from account.service import ROLES
 
 PAGES = ("account.sign_in_page", "account.sign_in")  # the sign-in page and its form: HTML only
 
@@ -39,10 +41,13 @@ SCHEMAS = {
     }),
 }
 LIMITED = answer(
-    f"{FAILURES_PER_NAME} failed sign-ins for this name from this address, or {FAILURES_PER_ADDRESS} for any "
-    f"names, within {FAILURE_WINDOW.seconds // 60} minutes: refused, even with the right password, until the "
-    "oldest leaves the window.", schema("Error"),
+    f"More than {FAILURES_OF_A_NAME.most} failed sign-ins for this name from this address, or "
+    f"{FAILURES_FROM_AN_ADDRESS.most} for any names, within {FAILURES_OF_A_NAME.window.seconds // 60} minutes of "
+    f"the first, or {ATTEMPTS_FROM_AN_ADDRESS.most} sign-ins of any outcome from this address within a minute: "
+    "refused without a look at the password, even the right one, until that window ends.", schema("Error"),
     headers={"Retry-After": header("Seconds to wait before trying again.")})
+BUSY = answer(f"{Busy()} The service checks only a few passwords at a time.", schema("Error"),
+              headers={"Retry-After": header("Seconds to wait before trying again.")})
 
 PATHS = {
     "/token": {"post": operation("A bearer token for a program, valid for 1 hour", {
@@ -52,6 +57,7 @@ PATHS = {
         "404": answer("Sign-in is off on this system (no AUTH_KEY).", schema("Error")),
         "413": answer("The body is too large.", schema("Error")),
         "429": LIMITED,
+        "503": BUSY,
     }, body=schema("Credentials"))},
     "/": {"get": operation("The account the request's token names", {
         "200": answer("Its name and roles; while sign-in is off, `anyone` with the role admin.", schema("Account"),

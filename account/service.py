@@ -1,52 +1,45 @@
 """Accounts and signing in: the account context's use cases, free of HTTP.
 
-Passwords are kept as argon2id hashes (argon2-cffi). Failed sign-ins are counted in the
-database, so that every process of the service slows the same guesser: per name and
-client address, and per address across names, so that nobody else is locked out."""
+Passwords are kept as argon2id hashes (argon2-cffi), checked a few at a time
+(passwords.py). Sign-in attempts are counted in the database before the password is
+checked (limits.py), so that every process of the service slows the same guesser."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import cache
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common.auth import revoked as revocation, tokens
-from common.db import insert_or_ignore
-from account.models import NAME_LENGTH, Account, RemovedAccount, RevokedToken, SignInFailure
+from common.db import Database, insert_or_ignore
+from common.text import flaw, unstorable
+from account import limits
+from account.models import NAME_LENGTH, Account, RemovedAccount, RevokedToken
+from account.passwords import Passwords
 
 # The roles an account may have (the services' access tables name them); `service` is
 # not one: the services sign their own tokens with it.
 ROLES = ("sales", "accounting", "logistics", "admin", "feed-reader")
 MIN_PASSWORD_LENGTH = 8
 NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{NAME_LENGTH - 1}}}")
-FAILURE_WINDOW = timedelta(minutes=15)
-FAILURES_PER_NAME = 5  # from one address, within the window
-FAILURES_PER_ADDRESS = 20  # across names, within the window
-# argon2id with the library's recommended parameters.
-STRONG_HASHES = PasswordHasher()
-# The same at its lowest cost, for tests alone: production refuses it (TEST_PASSWORD_HASHES).
-TEST_HASHES = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
-def hasher(test_hashes: bool) -> PasswordHasher:
-    """What hashes new passwords: TEST_HASHES where the settings ask for them."""
-    return TEST_HASHES if test_hashes else STRONG_HASHES
 
 
 class AccountError(ValueError):
     """An account that cannot be added or found, with a sentence a person understands."""
 
 
-class TooManyFailures(Exception):
+class UnusableCredentials(ValueError):
+    """A name or password that no account has, whatever the password: the sentence says why."""
+
+
+class TooManyAttempts(Exception):
     """Sign-in refused without a look at the password until `retry_after` has passed."""
 
     def __init__(self, retry_after: timedelta):
-        super().__init__(f"Too many failed sign-ins; try again in {_minutes(retry_after)}.")
+        super().__init__(f"Too many sign-ins from here; try again in {_wait_in_words(retry_after)}.")
         self.retry_after = retry_after
 
     @property
@@ -101,22 +94,35 @@ def account(session: Session, name: str) -> Account | None:
     return session.get(Account, name)
 
 
-def sign_in(session: Session, name: str, password: str, address: str, now: datetime,
-            hashes: PasswordHasher) -> Account | None:
-    """The account when `password` is its own; None (a failure counted) when it is not or
-    there is no such account. TooManyFailures while `address` has failed too often."""
-    wait = _wait(session, name, address, now)
+def sign_in(db: Database, name: str, password: str, address: str, now: datetime,
+            passwords: Passwords) -> Account | None:
+    """The account when `password` is its own; None when it is not or there is no such
+    account.
+
+    The attempt is counted first, in a transaction of its own: TooManyAttempts when
+    `address` has tried too often, UnusableCredentials when the name or the password
+    holds what no account's does (counted as a failure all the same). The password is
+    then checked outside any transaction, so that the slow hash holds no lock; Busy
+    when this process has no turn for it. A right one is taken back from the failures,
+    and its hash made again if it was made with weaker parameters, in a last one.
+    """
+    with db.session() as session:
+        wait = limits.count_attempt(session, name, address, now)
+    with db.session() as session:
+        limits.forget_stale(session, now)
     if wait is not None:
-        raise TooManyFailures(wait)
-    found = session.get(Account, name) if len(name) <= NAME_LENGTH else None
-    if not _matches(hashes, found.password_hash if found else _decoy_hash(hashes), password) or found is None:
-        session.execute(delete(SignInFailure).where(SignInFailure.failed_at <= now - FAILURE_WINDOW))
-        session.add(SignInFailure(name=name[:NAME_LENGTH], address=address, failed_at=now))
+        raise TooManyAttempts(wait)
+    _check_usable(name, password)
+    with db.session() as session:
+        found = session.get(Account, name) if len(name) <= NAME_LENGTH else None
+    if not passwords.matches(found.password_hash if found else None, password) or found is None:
         return None
-    if hashes.check_needs_rehash(found.password_hash):  # hashed with parameters since made stronger
-        found.password_hash = hashes.hash(password)
-    session.execute(delete(SignInFailure).where(SignInFailure.name == name, SignInFailure.address == address))
-    return found
+    with db.session() as session:
+        limits.forgive(session, name, address)
+        signed_in = session.get(Account, name)
+        if signed_in is not None and passwords.needs_rehash(signed_in.password_hash):
+            signed_in.password_hash = passwords.hash(password)
+    return signed_in
 
 
 def token_for(key: str, signed_in: Account, lifetime: timedelta, now: datetime) -> tuple[str, datetime]:
@@ -146,37 +152,15 @@ def refusal(session: Session, identity: tokens.Identity) -> str | None:
                               removed.removed_at if removed is not None else None)
 
 
-def _wait(session: Session, name: str, address: str, now: datetime) -> timedelta | None:
-    """How long `address` must wait before it may try `name` again; None: it may now."""
-    recent = select(SignInFailure.failed_at).where(SignInFailure.address == address,
-                                                   SignInFailure.failed_at > now - FAILURE_WINDOW)
-    waits = [_until_below(list(session.scalars(query.order_by(SignInFailure.failed_at))), limit, now)
-             for query, limit in ((recent.where(SignInFailure.name == name[:NAME_LENGTH]), FAILURES_PER_NAME),
-                                  (recent, FAILURES_PER_ADDRESS))]
-    return max((wait for wait in waits if wait is not None), default=None)
+def _check_usable(name: str, password: str) -> None:
+    for label, problem in (("name", flaw(name)), ("password", unstorable(password))):
+        if problem:
+            raise UnusableCredentials(f"The {label} holds {problem}, which no account's {label} has.")
 
 
-def _until_below(times: list[datetime], limit: int, now: datetime) -> timedelta | None:
-    """How long until fewer than `limit` of the failures at `times` lie within the window."""
-    if len(times) < limit:
-        return None
-    return times[len(times) - limit] + FAILURE_WINDOW - now
-
-
-def _matches(hashes: PasswordHasher, password_hash: str, password: str) -> bool:
-    try:
-        return hashes.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
-@cache
-def _decoy_hash(hashes: PasswordHasher) -> str:
-    """A hash to check a password against when the name has no account, so that the
-    answer takes as long as for one that has."""
-    return hashes.hash("no account has this password")
-
-
-def _minutes(wait: timedelta) -> str:
-    minutes = max(1, int(-(-wait.total_seconds() // 60)))
+def _wait_in_words(wait: timedelta) -> str:
+    seconds = max(1, int(-(-wait.total_seconds() // 1)))
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = -(-seconds // 60)
     return "1 minute" if minutes == 1 else f"{minutes} minutes"

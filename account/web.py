@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, render_template, request, url_for
 
 from account import openapi as account_api
 from account import service
 from account.access import RULES
+from account.passwords import Busy, Passwords
 from common.auth.guard import ANYONE, current_identity
 from common.auth.tokens import COOKIE, Identity
 from common.caching import NOT_STORED, PRIVATE_REVALIDATE, conditional
@@ -32,13 +33,15 @@ SESSION_LIFETIME = timedelta(hours=8)  # the browser's cookie: a working day
 TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
 SIGNED_OUT: dict[str, Any] = {"signed-out": ""}  # the query that makes the sign-in page say so
+_PASSWORDS = "passwords"
 SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
 
 
-def create_app(config: Settings, db: Database, navigation: Navigation) -> Flask:
+def create_app(config: Settings, db: Database, navigation: Navigation, passwords: Passwords) -> Flask:
     """The account service's pages and API on `db` (migrated): it checks tokens against
-    the revocations it holds itself."""
+    the revocations it holds itself, and passwords with `passwords`."""
     app = create_service_app(__name__, config, db, "Account", RULES, StoredRevocations(db), navigation)
+    app.extensions[_PASSWORDS] = passwords
     app.register_blueprint(pages)
     posted_from_any_page(app, "account.sign_out")
     serve_document(app, account_api.document(), account_api.PAGES)
@@ -74,9 +77,14 @@ def sign_in():
         return _sign_in_form(name, Summary("You are not signed in", problems=tuple(problems)), 400)
     try:
         signed_in, token, expires_at = _signed_in(name, password, SESSION_LIFETIME)
-    except service.TooManyFailures as refusal:
+    except service.UnusableCredentials as refusal:
+        return _sign_in_form("", Summary("You are not signed in", note=str(refusal)), 400)
+    except service.TooManyAttempts as refusal:
         return _sign_in_form(name, Summary("You are not signed in", note=str(refusal)), 429,
                              {"Retry-After": str(refusal.seconds)})
+    except Busy as busy:
+        return _sign_in_form(name, Summary("You are not signed in", note=str(busy)), 503,
+                             {"Retry-After": str(busy.retry_after_seconds)})
     if signed_in is None:
         return _sign_in_form(name, Summary("You are not signed in", note=WRONG), 401, {"WWW-Authenticate": "Bearer"})
     response = redirect(same_site_path(request.form.get("next")), code=303)
@@ -92,8 +100,12 @@ def token():
     name, password = _credentials(parse_json_body(request.get_data()))
     try:
         signed_in, issued, expires_at = _signed_in(name, password, TOKEN_LIFETIME)
-    except service.TooManyFailures as refusal:
+    except service.UnusableCredentials as refusal:
+        raise InputError(str(refusal), {"body": str(refusal)}) from None
+    except service.TooManyAttempts as refusal:
         return jsonify(error=str(refusal)), 429, {"Retry-After": str(refusal.seconds)}
+    except Busy as busy:
+        return jsonify(error=str(busy)), 503, {"Retry-After": str(busy.retry_after_seconds)}
     if signed_in is None:
         return jsonify(error=WRONG), 401, {"WWW-Authenticate": "Bearer"}
     return (jsonify(token=issued, tokenType="Bearer", expiresAt=iso_utc(expires_at)), 200,
@@ -163,14 +175,12 @@ def same_site_path(target: str | None) -> str:
 def _signed_in(name: str, password: str, lifetime: timedelta):
     """(account, token, expiry) when the password is right; (None, None, None) when not."""
     now = _now()
-    with database().session() as session:
-        found = service.sign_in(session, name, password, request.remote_addr or "unknown", now,
-                                service.hasher(settings().test_password_hashes))
-        if found is None:
-            return None, None, None
-        key = _key()
-        assert key is not None  # the views answer 404 while sign-in is off
-        return found, *service.token_for(key, found, lifetime, now)
+    found = service.sign_in(database(), name, password, request.remote_addr or "unknown", now, _passwords())
+    if found is None:
+        return None, None, None
+    key = _key()
+    assert key is not None  # the views answer 404 while sign-in is off
+    return found, *service.token_for(key, found, lifetime, now)
 
 
 def _credentials(body) -> tuple[str, str]:
@@ -190,6 +200,10 @@ def _sign_in_form(name: str = "", summary: Summary | None = None, status: int = 
     return render_template("sign_in.html", name=name, summary=summary, problems=problems, next_path=next_path,
                            signed_out=signed_out, sign_in_off=_key() is None, sign_in_off_text=SIGN_IN_OFF,
                            no_account=no_account), status, headers or {}
+
+
+def _passwords() -> Passwords:
+    return current_app.extensions[_PASSWORDS]
 
 
 def _key() -> str | None:

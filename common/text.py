@@ -33,6 +33,12 @@ def flaw(text: str) -> str | None:
     return next((name for pattern, name in FLAWS if pattern.search(text)), None)
 
 
+def unstorable(text: str) -> str | None:
+    """What in `text` no database stores and nobody types (a lone surrogate, a control
+    character), or None: all a secret such as a password may not hold."""
+    return next((name for pattern, name in FLAWS[:2] if pattern.search(text)), None)
+
+
 def checked_text(value: Any, label: str, limit: int) -> str:
     """`value` as it is to be stored: trimmed and NFC-normalised, at most `limit`
     characters, with something visible in it; or TextError with a sentence naming

@@ -19,6 +19,7 @@ import invoicing.web
 import order.web
 import shipping.web
 from account import models as account_models
+from account.passwords import Passwords, hasher
 from common import metrics
 from common.auth.guard import check_rules
 from common.db import Database
@@ -29,7 +30,7 @@ from common.feed.progress import Progress
 from common.feed.client import FeedClient
 from common.feed.rebuilding import Rebuilder
 from common.feed.running import Consumer, Following, PollResult, start_schedule
-from common.feed.waiting import LongPoll
+from common.feed.waiting import LongPoll, Sharing
 from common.feed.rendering import LastRendered
 from common.parts import parts
 from common.poll_words import FeedLabels
@@ -95,7 +96,8 @@ def migrated(settings: Settings, migrations: Path) -> Database:
 
 def create_account(settings: Settings) -> Flask:
     db = migrated(settings, account_models.MIGRATIONS)
-    return check_rules(account.web.create_app(settings, db, NAVIGATION))
+    passwords = Passwords(hasher(settings.test_password_hashes))  # its turns are this process's
+    return check_rules(account.web.create_app(settings, db, NAVIGATION, passwords))
 
 
 def create_order(settings: Settings) -> Flask:
@@ -103,7 +105,7 @@ def create_order(settings: Settings) -> Flask:
     db = migrated(settings, order_models.MIGRATIONS)
     outbox.install(db)  # each change appends its feed entry in its own transaction
     app = order.web.create_app(settings, db, NAVIGATION)
-    waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app))
+    waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app), Sharing.fair(settings.feed_max_waiting))
     waits.watch(db, order_models.FeedEntry.__table__)
     parts(app).long_poll = waits
     parts(app).subscriptions = LastRendered(variants=(False, True))  # thin, documents inline

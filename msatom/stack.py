@@ -29,7 +29,8 @@ from common.settings_table import (AUTH_KEY, DATABASE_URL, POLL_INTERVAL_SECONDS
                                    TRUSTED_PROXIES)
 from common.utc import utc_now
 from account import models as account_models
-from account.service import STRONG_HASHES, add_account
+from account.passwords import STRONG_HASHES
+from account.service import add_account
 from common.settings import Settings
 from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, VARIABLES, migrated
 from order.access import FEED_READER

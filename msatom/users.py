@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from account import service
 from account.models import MIGRATIONS
+from account.passwords import hasher
 from common.settings import Settings
 from common.utc import iso_utc
 from msatom import workspace
@@ -58,7 +59,7 @@ def run(args) -> int:
 
 def _add(session, args, settings: Settings) -> str:
     added = service.add_account(session, args.name, _password(args.password_stdin), args.role, settings.clock(),
-                                service.hasher(settings.test_password_hashes))
+                                hasher(settings.test_password_hashes))
     return f"Added {added.name} ({', '.join(sorted(added.role_set))})."
 
 

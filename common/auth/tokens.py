@@ -13,6 +13,7 @@ import jwt
 ISSUER = "microservice-atom"
 ALGORITHM = "HS256"
 COOKIE = "msatom_session"  # the browser's copy, for every service of the site (Path=/)
+LATEST = 253402300800  # 10000-01-01: past any time a token names
 
 
 class TokenError(Exception):
@@ -48,10 +49,18 @@ def verify(key: str, token: str, now: datetime) -> Identity:
     except jwt.PyJWTError:
         raise TokenError("The token is not one this system issues.") from None
     roles = claims.get("roles")
-    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+    if (not isinstance(roles, list) or not all(isinstance(role, str) for role in roles)
+            or not all(isinstance(claims[text], str) for text in ("sub", "jti"))):
         raise TokenError("The token is not one this system issues.")
-    expires_at = datetime.fromtimestamp(claims["exp"], timezone.utc)
+    issued_at, expires_at = _moment(claims["iat"]), _moment(claims["exp"])
     if expires_at <= now:
         raise TokenError("The token has expired; sign in again.")
-    return Identity(claims["sub"], frozenset(roles), claims["jti"],
-                    datetime.fromtimestamp(claims["iat"], timezone.utc), expires_at)
+    return Identity(claims["sub"], frozenset(roles), claims["jti"], issued_at, expires_at)
+
+
+def _moment(seconds) -> datetime:
+    """A claim's time (whole seconds since 1970, as RFC 7519's NumericDate); TokenError
+    for anything else, or for a time no clock reaches."""
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds < LATEST:
+        raise TokenError("The token is not one this system issues.")
+    return datetime.fromtimestamp(seconds, timezone.utc)

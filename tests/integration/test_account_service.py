@@ -1,6 +1,6 @@
 """The account context's use cases on each database: passwords kept as slow hashes, the
-failed sign-ins that slow a guesser without locking out anyone else, and what revokes
-a token before it expires."""
+sign-in attempts counted to slow a guesser without locking out anyone else, and what
+revokes a token before it expires."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 
 from account import service
 from account.models import MIGRATIONS
+from account.passwords import STRONG_HASHES, TEST_HASHES, Passwords
 from common.auth.tokens import verify
 from common.db import Database
 from common.schema import upgrade
@@ -29,12 +30,11 @@ def db(database_url):
 @pytest.fixture
 def alice(db, clock):
     with db.session() as session:
-        return service.add_account(session, "alice", PASSWORD, ["sales"], clock(), service.TEST_HASHES)
+        return service.add_account(session, "alice", PASSWORD, ["sales"], clock(), TEST_HASHES)
 
 
-def sign_in(db, clock, name="alice", password=PASSWORD, address="192.0.2.1", hashes=service.TEST_HASHES):
-    with db.session() as session:
-        return service.sign_in(session, name, password, address, clock(), hashes)
+def sign_in(db, clock, name="alice", password=PASSWORD, address="192.0.2.1", hashes=TEST_HASHES):
+    return service.sign_in(db, name, password, address, clock(), Passwords(hashes))
 
 
 def fail(db, clock, times: int, name="alice", address="192.0.2.1"):
@@ -57,11 +57,11 @@ def test_a_hash_made_with_weaker_parameters_is_made_again_at_the_next_sign_in(db
     with db.session() as session:
         service.account(session, "alice").password_hash = weak
 
-    sign_in(db, clock, hashes=service.STRONG_HASHES)
+    sign_in(db, clock, hashes=STRONG_HASHES)
 
     with db.session() as session:
         stored = service.account(session, "alice").password_hash
-    assert stored != weak and not service.STRONG_HASHES.check_needs_rehash(stored)
+    assert stored != weak and not STRONG_HASHES.check_needs_rehash(stored)
     assert sign_in(db, clock).name == "alice"
 
 
@@ -76,7 +76,7 @@ def test_a_hash_made_with_weaker_parameters_is_made_again_at_the_next_sign_in(db
 def test_an_account_that_cannot_be_added_is_refused_with_a_sentence(db, clock, alice, name, password, roles,
                                                                     sentence):
     with pytest.raises(service.AccountError, match=sentence.replace("(", r"\(")), db.session() as session:
-        service.add_account(session, name, password, roles, clock(), service.TEST_HASHES)
+        service.add_account(session, name, password, roles, clock(), TEST_HASHES)
 
     with db.session() as session:
         assert [account.name for account in service.accounts(session)] == ["alice"]
@@ -88,10 +88,10 @@ def test_five_failures_from_one_address_refuse_even_the_right_password_until_the
     clock.advance(minutes=5)
     fail(db, clock, 4)
 
-    with pytest.raises(service.TooManyFailures) as refused:
+    with pytest.raises(service.TooManyAttempts) as refused:
         sign_in(db, clock)
     assert refused.value.retry_after == timedelta(minutes=10)
-    assert str(refused.value) == "Too many failed sign-ins; try again in 10 minutes."
+    assert str(refused.value) == "Too many sign-ins from here; try again in 10 minutes."
 
     clock.advance(minutes=10)
     assert sign_in(db, clock).name == "alice"
@@ -99,7 +99,7 @@ def test_five_failures_from_one_address_refuse_even_the_right_password_until_the
 
 def test_the_limit_of_one_name_and_address_leaves_other_addresses_and_other_names_alone(db, clock, alice):
     with db.session() as session:
-        service.add_account(session, "bob", PASSWORD, ["logistics"], clock(), service.TEST_HASHES)
+        service.add_account(session, "bob", PASSWORD, ["logistics"], clock(), TEST_HASHES)
     fail(db, clock, 5)
 
     assert sign_in(db, clock, address="198.51.100.7").name == "alice"
@@ -110,7 +110,7 @@ def test_twenty_failures_from_one_address_across_names_refuse_that_address_alone
     for name in ("carol", "dave", "erin", "frank"):
         fail(db, clock, 5, name=name)
 
-    with pytest.raises(service.TooManyFailures):
+    with pytest.raises(service.TooManyAttempts):
         sign_in(db, clock)
     assert sign_in(db, clock, address="198.51.100.7").name == "alice"
 
@@ -147,7 +147,7 @@ def test_removing_an_account_refuses_the_tokens_issued_before_but_not_those_of_a
         removed = service.revoked(session, clock()).accounts
     clock.advance(seconds=2)
     with db.session() as session:
-        again = service.add_account(session, "alice", PASSWORD, ["admin"], clock(), service.TEST_HASHES)
+        again = service.add_account(session, "alice", PASSWORD, ["admin"], clock(), TEST_HASHES)
         after = verify(KEY, service.token_for(KEY, again, timedelta(hours=8), clock())[0], clock())
 
     assert [(gone.name, gone.removed_at) for gone in removed] == [("alice", clock() - timedelta(seconds=2))]

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from account import service
+from account.passwords import TEST_HASHES
 from common import parts
 from common.auth.tokens import COOKIE, issue, verify
 from common.utc import iso_utc
@@ -25,7 +26,7 @@ ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7"}
 def account_app(make_app, settings_for, database_url, clock):
     app = make_app("account", settings_for("account", database_url=database_url, auth_key=KEY, clock=clock))
     with parts.database(app).session() as session:
-        service.add_account(session, "alice", PASSWORD, ["sales"], clock(), service.TEST_HASHES)
+        service.add_account(session, "alice", PASSWORD, ["sales"], clock(), TEST_HASHES)
     return app
 
 
@@ -71,14 +72,22 @@ def test_signing_in_sets_the_session_cookie_for_the_whole_site_and_goes_where_th
     assert client.get("/", headers=JSON).get_json() == {"name": "alice", "roles": ["sales"]}
 
 
-def test_over_https_the_cookie_is_secure(account_app):
-    client = account_app.test_client()
-    page = client.get("/sign-in", headers=BROWSER, base_url="https://shop.example")
-    response = client.post("/sign-in", base_url="https://shop.example",
-                           headers={**BROWSER, "Referer": "https://shop.example/sign-in"},
-                           data={"csrf_token": form_token(page.text), "name": "alice", "password": PASSWORD})
+def test_over_https_every_cookie_is_secure_and_over_http_none(account_app):
+    """The sign-in cookie and the form's own session cookie alike."""
+    set_cookies = {}
+    for scheme in ("https", "http"):
+        client = account_app.test_client()
+        page = client.get("/sign-in", headers=BROWSER, base_url=f"{scheme}://localhost")
+        response = client.post("/sign-in", base_url=f"{scheme}://localhost",
+                               headers={**BROWSER, "Referer": f"{scheme}://localhost/sign-in"},
+                               data={"csrf_token": form_token(page.text), "name": "alice", "password": PASSWORD})
+        assert response.status_code == 303
+        set_cookies[scheme] = page.headers.get_all("Set-Cookie") + response.headers.get_all("Set-Cookie")
 
-    assert "Secure" in cookie(response).split("; ")
+    names = {value.split("=")[0] for value in set_cookies["https"]}
+    assert names == {COOKIE, "account_session"}
+    assert all("Secure" in value.split("; ") for value in set_cookies["https"])
+    assert not any("Secure" in value.split("; ") for value in set_cookies["http"])
 
 
 def test_a_wrong_password_is_401_with_one_sentence_and_the_name_kept(client):
@@ -109,7 +118,7 @@ def test_the_sixth_failure_from_one_address_is_429_while_another_address_still_s
 
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == str(12 * 60)
-    assert "Too many failed sign-ins; try again in 12 minutes." in refused.text
+    assert "Too many sign-ins from here; try again in 12 minutes." in refused.text
     assert elsewhere.status_code == 303
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import jwt
 import lxml.html
 import pytest
 from flask import Blueprint, jsonify
@@ -153,6 +154,25 @@ def test_a_token_that_is_not_valid_is_refused_with_the_reason(client, value, rea
     assert response.status_code == 401
     assert response.get_json() == {"error": reason}
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def signed(**claims) -> str:
+    """A token signed with this system's key whose claims are those of a real one, but `claims`."""
+    real = {"iss": tokens.ISSUER, "sub": "alice", "roles": ["sales"], "jti": "an-id",
+            "iat": int(NOW.timestamp()) - 60, "exp": int(NOW.timestamp()) + 3600}
+    return jwt.encode({**real, **claims}, KEY, algorithm=tokens.ALGORITHM)
+
+
+@pytest.mark.parametrize("claims", [
+    {"exp": "tomorrow"}, {"exp": 10 ** 30}, {"exp": 1.5e12}, {"exp": True}, {"exp": None}, {"exp": -1},
+    {"iat": "yesterday"}, {"iat": 10 ** 30}, {"iat": [1]}, {"iat": 2 ** 63},
+    {"sub": 7}, {"jti": {"id": 1}}, {"roles": "sales"}, {"roles": [1]},
+], ids=repr)
+def test_a_token_with_a_malformed_claim_is_refused_not_an_error(client, claims):
+    response = client.get("/orders", headers=bearer(signed(**claims)))
+
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "The token is not one this system issues."}
 
 
 def test_a_browser_with_an_expired_cookie_is_told_to_sign_in_again(client):
