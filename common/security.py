@@ -14,6 +14,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
@@ -46,6 +47,7 @@ def secure(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_CHECK_DEFAULT=False,  # checked below, where the JSON API is told apart
     )
+    app.session_interface = SessionCookieOverHttps()
     csrf = CSRFProtect(app)
     app.extensions[_ANY_PAGE] = set()
 
@@ -61,6 +63,14 @@ def secure(app: Flask, settings: Settings) -> None:
 
     app.register_error_handler(CSRFError, _refused)
     app.after_request(add_headers)
+
+
+class SessionCookieOverHttps(SecureCookieSessionInterface):
+    """The form's session cookie is `Secure` whenever the request came over https (as
+    the trusted proxy says), as the sign-in cookie is."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return request.is_secure
 
 
 def posted_from_any_page(app: Flask, endpoint: str) -> None:
