@@ -6,6 +6,7 @@ from datetime import datetime
 import werkzeug
 from flask import Blueprint, Flask, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
+from common.auth.guard import has_credential
 from common.db import Database
 from common.errors import InputError
 from common.forms import Summary
@@ -148,7 +149,7 @@ def order_feed():
     """The subscription document; with `Prefer: wait` and the ETag of the current one,
     held until an entry commits or the wait is over (long-poll, common/feed/waiting.py)."""
     embedded = _embedded()
-    response = long_poll().respond(request, lambda: _subscription(embedded))
+    response = long_poll().respond(request, lambda: _subscription(embedded), credentialed=has_credential())
     response.vary.add("Prefer")  # the same document, but answered at another time
     return response
 

@@ -91,6 +91,12 @@ def current_identity() -> Identity | None:
     return g.get("identity")
 
 
+def has_credential() -> bool:
+    """Whether the current request carried a valid token (never while sign-in is off)."""
+    identity = current_identity()
+    return identity is not None and identity is not ANYONE
+
+
 def _identify(key: str, settings: Settings, revocations: Revocations) -> tuple[Identity | None, str | None]:
     """The caller's identity, or why its token cannot be used; (None, None) without one."""
     try:

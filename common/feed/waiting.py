@@ -11,7 +11,9 @@ wait=<n>`, n the seconds allowed. A client that is behind gets its 200 at once.
 Every held request holds a server thread, so a process holds at most `limit` of
 them. Past that, and once the server is stopping, a request is answered at once as
 if it had not asked to wait (no Preference-Applied): the client then waits by itself
-before it asks again. Held requests sleep on a condition that news wakes; about
+before it asks again. The places are shared fairly (`Sharing`): a request without a
+valid credential may take only the places not kept for those with one (the
+consumers), and only a few per client address, so that nobody can take them all. Held requests sleep on a condition that news wakes; about
 twice a second each also looks whether its client has gone (on the connection's
 socket, where the server hands it to the app: gunicorn, Werkzeug), so a client that
 gave up frees its place. Where the server gives no socket (waitress) the wait's cap
@@ -26,6 +28,8 @@ import select
 import socket
 import threading
 import time
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from sqlalchemy import Table
@@ -61,12 +65,27 @@ def requested_wait(headers: Headers) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class Sharing:
+    """How the places are shared: `kept` of them only for requests with a valid
+    credential; of the others at most `per_address` for one client address."""
+    kept: int = 0
+    per_address: int | None = None
+
+    @classmethod
+    def fair(cls, limit: int) -> Sharing:
+        """Half the places kept for credentials, and two per address for the rest."""
+        return cls(kept=limit // 2, per_address=2)
+
+
 class LongPoll:
     """Holds the requests of one process that wait for one feed to grow; `notify`
     wakes them all, each then asks its own answer again."""
 
-    def __init__(self, limit: int, gauge=None):
+    def __init__(self, limit: int, gauge=None, sharing: Sharing = Sharing()):
         self.limit = limit
+        self.sharing = sharing
+        self._anonymous: Counter[str] = Counter()  # places held without a credential, per client address
         self._gauge = gauge  # a Prometheus gauge of the requests held now, or None
         self._condition = threading.Condition()  # reentrant: see stop()
         self._news = 0  # how often news arrived; a held request compares it with what it has seen
@@ -115,15 +134,16 @@ class LongPoll:
         if self._listener is not None:
             self._listener.stop()
 
-    def respond(self, request: Request, answer: Callable[[], Response]) -> Response:
+    def respond(self, request: Request, answer: Callable[[], Response], credentialed: bool = False) -> Response:
         """`answer()` (a conditional GET's answer, asked anew each time) at once, or,
         when the request prefers to wait and its copy is current, once that changes or
-        its wait is over."""
+        its wait is over. `credentialed`: the request carries a valid credential."""
         wait = requested_wait(request.headers)
         if not wait or not request.if_none_match:
             return answer()
         wait = min(wait, MAX_WAIT_SECONDS)
-        seen = self._take()
+        client = None if credentialed else (request.remote_addr or "")
+        seen = self._take(client)
         if seen is None:
             return answer()
         waiting = False
@@ -148,15 +168,24 @@ class LongPoll:
             response.headers["Preference-Applied"] = f"wait={wait}"
             return response
         finally:
-            self._release(waiting)
+            self._release(waiting, client)
 
-    def _take(self) -> int | None:
-        """A place for a held request: the news seen so far; None when there is none."""
+    def _take(self, client: str | None) -> int | None:
+        """A place for a held request (`client`: its address, None when it has a
+        credential): the news seen so far; None when there is none for it."""
         with self._condition:
-            if self._stopping or self._held >= self.limit:
+            if self._stopping or self._held >= self.limit or (client is not None and not self._free_for(client)):
                 return None
             self._held += 1
+            if client is not None:
+                self._anonymous[client] += 1
             return self._news
+
+    def _free_for(self, client: str) -> bool:
+        anonymous = sum(self._anonymous.values())
+        per_address = self.sharing.per_address
+        return (anonymous < self.limit - self.sharing.kept
+                and (per_address is None or self._anonymous[client] < per_address))
 
     def _wait_begins(self) -> bool:
         with self._condition:
@@ -164,9 +193,13 @@ class LongPoll:
             self._count()
         return True
 
-    def _release(self, waiting: bool) -> None:
+    def _release(self, waiting: bool, client: str | None) -> None:
         with self._condition:
             self._held -= 1
+            if client is not None:
+                self._anonymous[client] -= 1
+                if not self._anonymous[client]:
+                    del self._anonymous[client]
             if waiting:
                 self._waiting -= 1
                 self._count()

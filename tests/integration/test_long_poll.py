@@ -26,6 +26,7 @@ from common import parts
 from msatom.bootstrap import consumer_for
 from msatom.stack import PostgresCluster, wait_until
 from order import service
+from tests.support.addresses import from_address
 from tests.conftest import live_server, running
 from tests.support.orders import order_request
 from invoicing.importer import import_order as import_invoice
@@ -60,28 +61,30 @@ def feed_service(order_service, database_url):
     return lambda max_waiting=4: order_service(database_url, max_waiting)
 
 
-def get_feed(url: str, etag: str | None = None, wait: int | None = None, timeout: float = 40) -> requests.Response:
+def get_feed(url: str, etag: str | None = None, wait: int | None = None, timeout: float = 40,
+             client: str = "127.0.0.1") -> requests.Response:
+    """The feed, asked from the address `client`: a few requests at most wait per address."""
     headers = {}
     if etag is not None:
         headers["If-None-Match"] = etag
     if wait is not None:
         headers["Prefer"] = f"wait={wait}"
-    return requests.get(url + "/feed", headers=headers, timeout=timeout)
+    return from_address(client).get(url + "/feed", headers=headers, timeout=timeout)
 
 
 class Waiter(threading.Thread):
     """One waiting GET of the feed in a thread of its own; `answer` once it returns."""
 
-    def __init__(self, url: str, etag: str, wait: int):
+    def __init__(self, url: str, etag: str, wait: int, client: str = "127.0.0.1"):
         super().__init__(daemon=True)
-        self.url, self.etag, self.wait = url, etag, wait
+        self.url, self.etag, self.wait, self.client = url, etag, wait, client
         self.answer: requests.Response | None = None
         self.error: Exception | None = None
         self.answered_at: float | None = None
 
     def run(self):
         try:
-            self.answer = get_feed(self.url, self.etag, self.wait)
+            self.answer = get_feed(self.url, self.etag, self.wait, client=self.client)
         except Exception as error:  # noqa: BLE001 - the test looks at it
             self.error = error
         self.answered_at = time.monotonic()
@@ -223,15 +226,16 @@ def test_a_long_wait_is_capped_at_30_seconds(feed_service):
 
 
 def test_past_the_bound_a_request_is_answered_at_once_and_health_answers_meanwhile(feed_service):
-    app, url = feed_service(max_waiting=2)
+    """Of 4 places, the 2 not kept for requests with a credential, each from an address of its own."""
+    app, url = feed_service(max_waiting=4)
     etag = current_etag(url)
-    waiters = [Waiter(url, etag, LONG_WAIT) for _ in range(2)]
+    waiters = [Waiter(url, etag, LONG_WAIT, client=f"127.0.0.{31 + n}") for n in range(2)]
     for waiter in waiters:
         waiter.start()
     held(app, 2)
 
     started = time.monotonic()
-    third = get_feed(url, etag, wait=LONG_WAIT)
+    third = get_feed(url, etag, wait=LONG_WAIT, client="127.0.0.33")
     health = requests.get(url + "/health", timeout=SOON)
     metrics = requests.get(url + "/metrics", timeout=SOON).text
     took = time.monotonic() - started
@@ -306,10 +310,10 @@ def test_the_listener_listens_again_after_postgresql_restarts(order_service):
 
 def test_waiting_requests_do_not_hold_database_connections(feed_service):
     """Twenty clients wait; the pool (5 + 10 overflow on PostgreSQL) still serves orders."""
-    app, url = feed_service(max_waiting=20)
+    app, url = feed_service(max_waiting=40)  # 20 places for requests without a credential
     etag = current_etag(url)
     with ThreadPoolExecutor(20) as pool:
-        answers = [pool.submit(get_feed, url, etag, LONG_WAIT) for _ in range(20)]
+        answers = [pool.submit(get_feed, url, etag, LONG_WAIT, client=f"127.0.0.{60 + n}") for n in range(20)]
         held(app, 20)
         place_order(url)
         assert {answer.result(SOON).status_code for answer in answers} == {200}

@@ -10,7 +10,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from common.feed.waiting import LongPoll, requested_wait
+from common.feed.waiting import LongPoll, Sharing, requested_wait
 from tests.support.waiting import until
 
 PATIENCE = 5.0
@@ -50,19 +50,20 @@ class Feed:
         return Response(status=304 if self.version == 1 else 200)
 
 
-def feed_request(wait: int | None = 10, etag: str | None = '"v1"') -> Request:
+def feed_request(wait: int | None = 10, etag: str | None = '"v1"', client: str = "192.0.2.1") -> Request:
     headers = {}
     if wait is not None:
         headers["Prefer"] = f"wait={wait}"
     if etag is not None:
         headers["If-None-Match"] = etag
-    return Request(EnvironBuilder(path="/feed", headers=list(headers.items())).get_environ())
+    return Request(EnvironBuilder(path="/feed", headers=list(headers.items()),
+                                  environ_base={"REMOTE_ADDR": client}).get_environ())
 
 
-def respond_in_thread(long_poll: LongPoll, request: Request, feed: Feed) -> dict:
+def respond_in_thread(long_poll: LongPoll, request: Request, feed: Feed, credentialed: bool = False) -> dict:
     result: dict[str, Any] = {}
-    thread = threading.Thread(target=lambda: result.setdefault("answer", long_poll.respond(request, feed.answer)),
-                              daemon=True)
+    thread = threading.Thread(target=lambda: result.setdefault(
+        "answer", long_poll.respond(request, feed.answer, credentialed)), daemon=True)
     thread.start()
     result["thread"] = thread
     return result
@@ -153,3 +154,37 @@ def test_a_request_counts_as_held_only_once_its_first_answer_found_nothing_new()
     long_poll.notify()
     thread.join(PATIENCE)
     assert result["answer"].status_code == 200 and long_poll.held == 0
+
+
+def test_places_are_shared_a_few_per_address_and_some_kept_for_credentials():
+    """Of 6 places 3 are kept for requests with a credential; the other 3 go at most 2 to
+    an address. Whoever finds no place is answered at once, as if it had not asked."""
+    long_poll, feed = LongPoll(limit=6, sharing=Sharing(kept=3, per_address=2)), Feed()
+    held = [respond_in_thread(long_poll, feed_request(client=client), feed)
+            for client in ("192.0.2.1", "192.0.2.1", "192.0.2.2")]
+    until(lambda: long_poll.held == 3, "three anonymous requests held", PATIENCE)
+
+    third_from_one = long_poll.respond(feed_request(client="192.0.2.2"), feed.answer)
+    from_another = long_poll.respond(feed_request(client="192.0.2.3"), feed.answer)
+    assert "Preference-Applied" not in third_from_one.headers and "Preference-Applied" not in from_another.headers
+    held += [respond_in_thread(long_poll, feed_request(client="192.0.2.1"), feed, credentialed=True)
+             for _ in range(3)]
+    until(lambda: long_poll.held == 6, "three requests with a credential held besides", PATIENCE)
+
+    feed.version = 2
+    long_poll.notify()
+    for result in held:
+        result["thread"].join(PATIENCE)
+        assert result["answer"].status_code == 200
+
+    feed.version = 1  # the places given back are free again
+    again = [respond_in_thread(long_poll, feed_request(client="192.0.2.1"), feed) for _ in range(2)]
+    until(lambda: long_poll.held == 2, "an address's places taken again", PATIENCE)
+    feed.version = 2
+    long_poll.notify()
+    for result in again:
+        result["thread"].join(PATIENCE)
+
+
+def test_fair_sharing_keeps_half_the_places_and_two_per_address():
+    assert Sharing.fair(12) == Sharing(kept=6, per_address=2)
