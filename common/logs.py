@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import unquote_plus
 
 from common.request_id import RequestIdFilter
 
@@ -19,6 +20,22 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 TRACEBACK_INDENT = "    "
+
+
+# Query parameters whose values may be personal data (a search for a customer's name or
+# email): an access log keeps the parameter, not its value.
+PERSONAL_PARAMETERS = frozenset({"q"})
+REDACTED = "redacted"
+
+
+def without_personal_data(query: str) -> str:
+    """`query` (a URL's query string) as an access log keeps it: the values of
+    PERSONAL_PARAMETERS replaced by REDACTED."""
+    if not query:
+        return query
+    return "&".join(f"{part.partition('=')[0]}={REDACTED}"
+                    if unquote_plus(part.partition("=")[0]) in PERSONAL_PARAMETERS else part
+                    for part in query.split("&"))
 
 
 def escaped(text: str) -> str:

@@ -10,7 +10,7 @@ from typing import Callable
 from common.poll_words import FeedLabels
 from common.settings_table import (AUTH_KEY, EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, MAKE_A_KEY,
                                    POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, TEST_PASSWORD_HASHES,
-                                   TRUSTED_PROXIES,
+                                   PUBLIC_URL, TRUSTED_PROXIES,
                                    VARIABLES, ConfigurationError, Network, Variable, default_database_url)
 from common.utc import utc_now
 
@@ -100,6 +100,8 @@ class Settings:
     feed_credential: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py).
     trusted_proxies: tuple[Network, ...] = TRUSTED_PROXIES.default
+    # The origins its links may name (common/origins.py); empty: loopback hosts alone.
+    public_url: tuple[str, ...] = PUBLIC_URL.default
     # Passwords hashed at the lowest cost, for tests alone (for_production refuses it).
     test_password_hashes: bool = TEST_PASSWORD_HASHES.default
     # Injected so that tests can control time; production uses the wall clock.

@@ -5,6 +5,7 @@ README shows them, so that none of the three can say otherwise than the others."
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import urlsplit
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -116,6 +117,32 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def _origins(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated origins, each `http(s)://host[:port]` with no path, in the form
+    they are compared in (lower case, no default port)."""
+    origins = []
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        parts = urlsplit(item)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query \
+                or parts.username or port == -1:
+            raise ConfigurationError(f"{name}={raw!r}: {item!r} is not an origin such as https://shop.example or "
+                                     "http://order:8080 (a scheme, a host, maybe a port, no path).")
+        origins.append(origin(parts.scheme, parts.netloc))
+    return tuple(origins)
+
+
+def origin(scheme: str, host: str) -> str:
+    """`scheme://host[:port]` as origins are compared: in lower case, without the
+    scheme's default port."""
+    scheme, host = scheme.lower(), host.lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    return f"{scheme}://{host.removesuffix(default) if default else host}"
+
+
 def _network_mistake(item: str) -> str:
     try:
         meant = ipaddress.ip_network(item, strict=False)
@@ -177,6 +204,14 @@ TRUSTED_PROXIES: Variable[tuple[Network, ...]] = Variable(
     "set the host, scheme, port and prefix of the service's links; from any other these headers and `Forwarded` "
     "are dropped (see Production)",
     "empty: no proxy")
+PUBLIC_URL: Variable[tuple[str, ...]] = Variable(
+    "PUBLIC_URL", _origins, (),
+    "the origins a service answers for, comma-separated (`https://shop.example,http://order:8080`): the site's, "
+    "and each one another service reaches it at. Its links and redirects name the origin of the request when it "
+    "is one of these (as a trusted proxy forwards it), the first one when it is not: never a host a client made "
+    "up. Unset, a service answers only for loopback hosts (`127.0.0.1`, `localhost`, `[::1]`, any port) and "
+    "refuses any other with `400`",
+    "empty: loopback hosts only")
 
 TEST_PASSWORD_HASHES = Variable(
     "TEST_PASSWORD_HASHES", _switch, False,
@@ -187,4 +222,4 @@ TEST_PASSWORD_HASHES = Variable(
 # service follows and of the sign-in service come with them (FeedSource, SignInService).
 VARIABLES: tuple[Variable, ...] = (PORT, DATABASE_URL, FEED_PAGE_SIZE, FEED_MAX_WAITING, POLL_INTERVAL_SECONDS,
                                    POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, AUTH_KEY, TRUSTED_PROXIES,
-                                   TEST_PASSWORD_HASHES)
+                                   PUBLIC_URL, TEST_PASSWORD_HASHES)

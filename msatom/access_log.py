@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from werkzeug.wsgi import ClosingIterator
 
 from common import request_id
+from common.logs import without_personal_data
 from common.settings import ConfigurationError
 
 MODES = ("on", "all", "off")
@@ -68,5 +69,5 @@ class AccessLog:
 def _request_line(environ) -> str:
     # WSGI hands the path over as latin-1 text of the bytes the client sent.
     path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1", "replace")
-    query = environ.get("QUERY_STRING", "")
+    query = without_personal_data(environ.get("QUERY_STRING", ""))
     return f"{environ.get('REQUEST_METHOD', '-')} {path.decode('utf-8', 'replace')}{'?' + query if query else ''}"

@@ -42,7 +42,7 @@ from pathlib import Path
 from gunicorn.glogging import Logger
 
 import msatom.wsgi  # noqa: F401  - the modules the workers inherit (see above)
-from common.logs import escape_handlers
+from common.logs import escape_handlers, without_personal_data
 
 gc.freeze()
 
@@ -56,12 +56,21 @@ forwarder_headers = ""  # ...or SCRIPT_NAME, PATH_INFO (also from a Unix socket'
 
 
 class EscapingLogger(Logger):
-    """gunicorn's error and access logs, with every line escaped."""
+    """gunicorn's error and access logs, with every line escaped, and no search query's
+    value in the access log."""
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
         for log in (self.error_log, self.access_log):
             escape_handlers(log)
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        path, mark, query = environ["RAW_URI"].partition("?")
+        atoms["r"] = f"{environ['REQUEST_METHOD']} {path}{mark}{without_personal_data(query)} " \
+                     f"{environ['SERVER_PROTOCOL']}"
+        atoms["q"] = without_personal_data(environ.get("QUERY_STRING", ""))
+        return atoms
 
 
 logger_class = EscapingLogger

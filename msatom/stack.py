@@ -277,6 +277,7 @@ def apache_environment(port: int, run_dir: Path, proxy_source: str | None,
         env["APACHE_PROXY_SOURCE"] = proxy_source
     env.update({
         "APACHE_MODULES": str(APACHE_MODULES), "APACHE_LISTEN": f"127.0.0.1:{port}",
+        "APACHE_SERVER_NAME": f"http://127.0.0.1:{port}",
         "APACHE_RUN_DIR": str(run_dir), "APACHE_ERROR_LOG": "/proc/self/fd/2", "APACHE_CACHE_DIR": str(cache),
         "MSATOM_HTDOCS": str(site / "htdocs"), "MSATOM_STATIC": str(site / "static"),
         **{f"{name.upper()}_URLS": " ".join(members(upstreams.get(name, NOWHERE))) for name in SERVICES},

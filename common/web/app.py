@@ -12,6 +12,7 @@ from common.db import Database
 from common.money import money_text
 from common.numbers import MAX_INT, digits_up_to
 from common.parts import database, hold, parts
+from common.origins import PublicOrigins
 from common.proxies import TrustedProxyFix
 from common.security import secure
 from common.settings import Settings
@@ -66,7 +67,9 @@ def create_service_app(import_name: str, settings: Settings, db: Database, title
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # Behind Apache the host, scheme and mount prefix arrive as X-Forwarded-*, believed
     # only from TRUSTED_PROXIES: they shape links that caches keep for a year.
-    app.wsgi_app = TrustedProxyFix(app.wsgi_app, settings.trusted_proxies)  # type: ignore[method-assign]  # Flask's way
+    # The origin they name must be one the service answers for (PUBLIC_URL).
+    app.wsgi_app = TrustedProxyFix(PublicOrigins(app.wsgi_app, settings.public_url),  # type: ignore[method-assign]
+                                   settings.trusted_proxies)  # Flask's way
     hold(app, db)
     install_guard(app, {**PLUMBING_RULES, **access}, settings, revocations)  # before the form check: 401 first
     secure(app, settings)

@@ -43,7 +43,7 @@ def service_answer_to(base_url: str, head: str) -> tuple[str, dict]:
 def too_large_sentence(stack) -> str:
     """What the order service itself says to a body over its 1 MiB."""
     status, body = service_answer_to(stack.service_url("order"), (
-        "POST / HTTP/1.1\r\nHost: order\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
         f"Authorization: Bearer {token()}\r\nContent-Length: 2000000\r\nConnection: close\r\n\r\n"))
     assert status.startswith("HTTP/1.1 413"), status
     return body["error"]

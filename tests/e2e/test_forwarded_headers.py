@@ -70,3 +70,23 @@ def test_through_apache_links_name_its_host_and_the_order_prefix(stack, first_ar
     assert location.startswith(f"{stack.url}/order/"), location
     assert all(link.startswith(f"{stack.url}/order/") for link in feed + archive), feed + archive
     assert f"{stack.url}/order/feed" in feed and f"{stack.url}/order/feed/archive/2" in archive
+
+
+@pytest.mark.parametrize("route", ["through Apache", "straight to gunicorn"])
+def test_a_made_up_host_gets_no_link_location_or_cached_page_naming_it(stack, first_archive_page_full, route):
+    """The stack sets no PUBLIC_URL: every service answers for loopback hosts alone."""
+    session = http()
+    made_up = {"Host": "evil.example"}
+    for service in ("order", "invoicing", "shipping", "account"):
+        base = f"{stack.url}/{service}" if route == "through Apache" else stack.service_url(service)
+        paths = [""] + (["/feed", "/feed/archive/1", "/feed/archive/1"] if service == "order" else [])
+        for path in paths:
+            answer = session.get(f"{base}{path}", headers=made_up, allow_redirects=False, timeout=10)
+            assert "evil" not in answer.text and "evil" not in answer.headers.get("Location", "")
+            if route == "through Apache" and not path:  # Apache's own redirect to the prefix with its slash
+                assert (answer.status_code, answer.headers["Location"]) == (301, f"{stack.url}/{service}/")
+            else:
+                assert answer.status_code == 400, (service, path, answer.status_code)
+
+    archive, full = page_links(session, f"{stack.url}/order/feed/archive/1", {})  # what the cache keeps
+    assert full and all(link.startswith(f"{stack.url}/order/") for link in archive), archive

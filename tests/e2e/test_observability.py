@@ -101,3 +101,21 @@ def test_a_newline_in_a_path_header_or_form_value_starts_no_line_in_the_log(stac
     assert not [line for line in lines if line.startswith(FORGED)]
     assert not [line for line in lines if marker in line and f"{decoded}{marker}" not in line
                 and f"{newline}{sent}" not in line]
+
+
+def test_a_search_for_a_customer_leaves_no_trace_in_apaches_log_or_the_services(stack):
+    searched = {service: http().get(f"{stack.url}/{service}/", params={"q": "rod.johnson@example.com", "page": "1"},
+                                    timeout=10) for service in ("order", "invoicing", "shipping")}
+
+    assert all(answer.status_code == 200 for answer in searched.values())
+    logs = {name: stack.processes[name] for name in ("apache", "order", "invoicing", "shipping")}
+    for name, process in logs.items():
+        # Each line is written once its answer has gone: the line of this request's id is there, or will be.
+        answered = [searched[name].headers["X-Request-Id"]] if name in searched else [
+            answer.headers["X-Request-Id"] for answer in searched.values()]
+        wait_until(lambda: all(f"request_id={request_id}" in process.output() for request_id in answered),
+                   PATIENCE, f"{name}'s lines for the searches")
+        lines = [line for line in process.output().splitlines() if any(f"request_id={request_id}" in line
+                                                                       for request_id in answered)]
+        assert all("?q=redacted&page=1 " in line for line in lines), lines
+        assert "rod.johnson" not in process.output()

@@ -60,7 +60,8 @@ def test_forwarded_headers_from_an_untrusted_peer_change_no_link(make_app, setti
 
 
 def test_forwarded_headers_from_a_trusted_proxy_shape_the_links(make_app, settings_for):
-    app = make_app("order", settings_for("order", feed_page_size=2, trusted_proxies=LOOPBACK))
+    app = make_app("order", settings_for("order", feed_page_size=2, trusted_proxies=LOOPBACK,
+                                         public_url=("https://evil.example:6666",)))
 
     with live_server(app) as url:
         found = links(url, SPOOFED)
@@ -77,6 +78,39 @@ def test_a_trusted_network_elsewhere_does_not_trust_this_peer(make_app, settings
         found = links(url, SPOOFED)
 
     assert all_start_with(found, f"{url}/"), found
+
+
+def test_a_host_that_no_setting_names_is_refused_and_loopback_hosts_are_served(make_app, settings_for):
+    client = make_app("order", settings_for("order")).test_client()
+
+    for host in ("evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.evil.example"):
+        refused = client.get("/feed", headers={"Host": host})
+        assert refused.status_code == 400
+        assert refused.text == ("This service answers only for the origins in its PUBLIC_URL setting; none is set, "
+                                "so only for loopback hosts such as 127.0.0.1 and localhost.\n")
+    for host in ("localhost", "LOCALHOST:8080", "127.0.0.1:5000", "127.1.2.3", "[::1]:8080"):
+        assert client.get("/feed", headers={"Host": host}).status_code == 200, host
+
+
+def test_a_host_that_public_url_leaves_out_gets_the_links_of_the_first_origin_it_lists(make_app, settings_for):
+    app = make_app("order", settings_for("order", feed_page_size=2,
+                                         public_url=("https://shop.example", "http://order:8080")))
+
+    with live_server(app) as url:
+        made_up = links(url, {"Host": "evil.example"})
+        internal = links(url, {"Host": "order:8080"})
+
+    assert all_start_with(made_up, "https://shop.example/"), made_up
+    assert all_start_with(internal, "http://order:8080/"), internal
+
+
+def test_public_url_is_read_as_origins_and_anything_else_is_refused_with_a_sentence():
+    read = Settings.from_env("order", {"PUBLIC_URL": " HTTPS://Shop.Example:443/ , http://order:8080"}).public_url
+    assert read == ("https://shop.example", "http://order:8080")
+    for value in ("shop.example", "https://shop.example/order", "ftp://shop.example", "https://:80",
+                  "https://shop.example:port"):
+        with pytest.raises(ConfigurationError, match="is not an origin such as https://shop.example"):
+            Settings.from_env("order", {"PUBLIC_URL": value})
 
 
 # --- the middleware and the setting ----------------------------------------------------------

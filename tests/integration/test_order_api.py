@@ -248,8 +248,9 @@ PROXY = {"X-Forwarded-Host": "shop.example.com", "X-Forwarded-Proto": "https",
 
 
 def test_location_and_feed_links_follow_the_forwarded_host_scheme_and_prefix(make_app, settings_for):
-    # Believed from a trusted proxy only: here the test client's peer, 127.0.0.1.
-    order_app = make_app("order", settings_for("order", trusted_proxies=(ip_network("127.0.0.1"),)))
+    # Believed from a trusted proxy only (here the test client's peer, 127.0.0.1), for a site in PUBLIC_URL.
+    order_app = make_app("order", settings_for("order", trusted_proxies=(ip_network("127.0.0.1"),),
+                                               public_url=("https://shop.example.com",)))
     client = order_app.test_client()
 
     placed = client.post("/", json=order_request(), headers=PROXY)
