@@ -11,7 +11,7 @@ from account import openapi as account_api
 from account import service
 from account.access import RULES
 from account.passwords import Busy, Passwords
-from common.auth.guard import ANYONE, current_identity
+from common.auth.guard import ANYONE, current_identity, has_credential
 from common.auth.tokens import COOKIE, Identity
 from common.caching import NOT_STORED, PRIVATE_REVALIDATE, conditional
 from common.db import Database
@@ -87,6 +87,7 @@ def sign_in():
                              {"Retry-After": str(busy.retry_after_seconds)})
     if signed_in is None:
         return _sign_in_form(name, Summary("You are not signed in", note=WRONG), 401, {"WWW-Authenticate": "Bearer"})
+    _revoke_the_browsers_previous_token()
     response = redirect(same_site_path(request.form.get("next")), code=303)
     response.set_cookie(COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
                         secure=request.is_secure, httponly=True, samesite="Lax")
@@ -161,6 +162,15 @@ def revoked():
     response = conditional(jsonify(body))
     response.headers["Cache-Control"] = PRIVATE_REVALIDATE
     return response
+
+
+def _revoke_the_browsers_previous_token() -> None:
+    """A browser signed in again: the token its cookie held until now stops working, so
+    that a copy of it taken meanwhile does too."""
+    previous = current_identity()
+    if has_credential() and previous is not None:
+        with database().session() as session:
+            service.revoke(session, previous.token_id, previous.expires_at, _now())
 
 
 def same_site_path(target: str | None) -> str:

@@ -170,6 +170,18 @@ def test_signing_out_clears_the_cookie_and_revokes_its_token(client, clock):
     assert [entry["id"] for entry in listed.get_json()["tokens"]] == [verify(KEY, token, clock()).token_id]
 
 
+def test_signing_in_again_in_a_browser_revokes_its_previous_token(client, clock):
+    first = cookie(sign_in_form(client)).split(";")[0].removeprefix(f"{COOKIE}=")
+    clock.advance(seconds=1)
+
+    second = cookie(sign_in_form(client)).split(";")[0].removeprefix(f"{COOKIE}=")
+
+    assert second != first
+    assert client.get("/", headers=bearer(second)).status_code == 200
+    copied = client.get("/", headers=bearer(first))
+    assert copied.status_code == 401 and "revoked" in copied.get_json()["error"]
+
+
 def test_who_is_signed_in_sends_a_browser_without_a_session_to_the_sign_in_page(client):
     browser = client.get("/", headers=BROWSER)
     program = client.get("/", headers=JSON)
