@@ -35,13 +35,20 @@ ATTEMPTS_FROM_AN_ADDRESS = Limit("attempts from an address", 60, timedelta(minut
 LONGEST_WINDOW = max(FAILURES_OF_A_NAME.window, FAILURES_FROM_AN_ADDRESS.window, ATTEMPTS_FROM_AN_ADDRESS.window)
 
 
-def count_attempt(session: Session, name: str, address: str, now: datetime) -> timedelta | None:
-    """Count an attempt to sign in as `name` from `address`; how long the address must
-    wait when a limit is passed with it, None when none is."""
+@dataclass(frozen=True)
+class Counted:
+    """An attempt counted: how long its address must wait (None: it need not), and
+    whether a count began anew with it (the time to forget the stale ones)."""
+    wait: timedelta | None
+    began: bool
+
+
+def count_attempt(session: Session, name: str, address: str, now: datetime) -> Counted:
+    """Count an attempt to sign in as `name` from `address`."""
     table = SignInCount.__table__
     moment = literal(now, table.c.since.type)
     module = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
-    waits = []
+    waits, began = [], False
     for limit, key in _keys(name, address):
         stale = table.c.since <= now - limit.window
         statement = module.insert(table).values(key=key, count=1, since=moment).on_conflict_do_update(
@@ -49,9 +56,10 @@ def count_attempt(session: Session, name: str, address: str, now: datetime) -> t
             set_={"count": case((stale, 1), else_=table.c.count + 1), "since": case((stale, moment), else_=table.c.since)},
         ).returning(table.c.count, table.c.since)
         count, since = session.execute(statement).one()
+        began = began or count == 1
         if count > limit.most:
             waits.append(since + limit.window - now)
-    return max(waits, default=None)
+    return Counted(max(waits, default=None), began)
 
 
 def forget_stale(session: Session, now: datetime) -> None:

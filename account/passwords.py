@@ -1,15 +1,17 @@
 """Checking passwords against their argon2id hashes, a few at a time.
 
 Each check costs a fixed amount of memory and CPU: that is what makes guessing slow.
-A process therefore runs at most `at_once` checks at a time; a few more requests wait
-briefly for their turn and the rest are refused at once (Busy, which the web side
-answers 503 with Retry-After). A flood of sign-ins then neither fills the memory nor
-holds the threads that check tokens and serve the list of revoked tokens."""
+A process therefore runs its checks on a pool of `at_once` threads of their own; a few
+more requests wait briefly for their turn and the rest are refused at once (Busy,
+which the web side answers 503 with Retry-After). A flood of sign-ins then neither
+fills the memory (only the pool's threads ever hold a hash's memory, so the allocator
+keeps no more than theirs) nor holds the threads that check tokens and serve the list
+of revoked tokens."""
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
-from typing import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,43 +39,46 @@ class Busy(Exception):
         super().__init__("Too many sign-ins at once; try again in a second.")
 
 
+T = TypeVar("T")
+
+
 class Turns:
-    """At most `at_once` holders at a time; up to `waiting` more wait up to `patience`
-    seconds for a turn; anyone else is refused at once."""
+    """`at_once` jobs run at a time, each on a thread of the pool; up to `waiting` more
+    wait for a turn, each at most `patience` seconds until it starts; any other is
+    refused at once."""
 
     def __init__(self, at_once: int = AT_ONCE, waiting: int = WAITING, patience: float = PATIENCE_SECONDS):
         self.at_once, self.waiting, self.patience = at_once, waiting, patience
-        self._condition = threading.Condition()
-        self._running = 0
-        self._queued = 0
+        self._pool = ThreadPoolExecutor(at_once, thread_name_prefix="password-check")
+        self._lock = threading.Lock()
+        self._taken = 0  # jobs running or waiting
 
     @property
     def queued(self) -> int:
-        """Requests waiting for a turn now."""
-        return self._queued
+        """Jobs waiting for a turn now."""
+        return max(0, self._taken - self.at_once)
 
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        with self._condition:
-            if self._running >= self.at_once:
-                self._wait()
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._running -= 1
-                self._condition.notify()
-
-    def _wait(self) -> None:
-        if self._queued >= self.waiting:
-            raise Busy()
-        self._queued += 1
-        try:
-            if not self._condition.wait_for(lambda: self._running < self.at_once, self.patience):
+    def run(self, job: Callable[[], T]) -> T:
+        """What `job` returns, run in a turn; Busy when there is none in time."""
+        with self._lock:
+            if self._taken >= self.at_once + self.waiting:
                 raise Busy()
-        finally:
-            self._queued -= 1
+            self._taken += 1
+        started = threading.Event()
+
+        def in_turn() -> T:
+            started.set()
+            return job()
+
+        future = self._pool.submit(in_turn)
+        future.add_done_callback(self._given_back)
+        if not started.wait(self.patience) and future.cancel():  # a job cancelled before it started never runs
+            raise Busy()
+        return future.result()
+
+    def _given_back(self, _: Future) -> None:
+        with self._lock:
+            self._taken -= 1
 
 
 class Passwords:
@@ -87,19 +92,20 @@ class Passwords:
     def matches(self, password_hash: str | None, password: str) -> bool:
         """Whether `password` is the one hashed; with no hash (no such account) a decoy
         is checked, so that the answer takes as long as for an account that exists."""
-        with self.turns.turn():
-            if password_hash is None:
-                self._decoy = self._decoy or self.hashes.hash(DECOY)
-                password_hash = self._decoy
-            try:
-                return self.hashes.verify(password_hash, password) and password_hash != self._decoy
-            except (VerificationError, InvalidHashError):
-                return False
+        return self.turns.run(lambda: self._matches(password_hash, password))
+
+    def _matches(self, password_hash: str | None, password: str) -> bool:
+        if password_hash is None:
+            self._decoy = self._decoy or self.hashes.hash(DECOY)
+            password_hash = self._decoy
+        try:
+            return self.hashes.verify(password_hash, password) and password_hash != self._decoy
+        except (VerificationError, InvalidHashError):
+            return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         """Whether the hash was made with parameters since changed."""
         return self.hashes.check_needs_rehash(password_hash)
 
     def hash(self, password: str) -> str:
-        with self.turns.turn():
-            return self.hashes.hash(password)
+        return self.turns.run(lambda: self.hashes.hash(password))

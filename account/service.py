@@ -107,11 +107,12 @@ def sign_in(db: Database, name: str, password: str, address: str, now: datetime,
     and its hash made again if it was made with weaker parameters, in a last one.
     """
     with db.session() as session:
-        wait = limits.count_attempt(session, name, address, now)
-    with db.session() as session:
-        limits.forget_stale(session, now)
-    if wait is not None:
-        raise TooManyAttempts(wait)
+        counted = limits.count_attempt(session, name, address, now)
+    if counted.began:
+        with db.session() as session:
+            limits.forget_stale(session, now)
+    if counted.wait is not None:
+        raise TooManyAttempts(counted.wait)
     _check_usable(name, password)
     with db.session() as session:
         found = session.get(Account, name) if len(name) <= NAME_LENGTH else None

@@ -1,5 +1,5 @@
-"""Passwords are checked a few at a time: the rest wait briefly for a turn, or are
-refused at once when enough already wait."""
+"""Passwords are checked a few at a time, on threads of their own: the rest wait
+briefly for a turn, or are refused at once when enough already wait."""
 from __future__ import annotations
 
 import threading
@@ -11,67 +11,71 @@ from account.passwords import TEST_HASHES, Busy, Passwords, Turns
 from tests.support.waiting import until
 
 
-class Holders:
-    """Threads that take a turn each and keep it until released."""
+class Jobs:
+    """Jobs that each keep their turn until released, and what they saw meanwhile."""
 
-    def __init__(self, turns: Turns, pool: ThreadPoolExecutor):
-        self.turns, self.pool = turns, pool
+    def __init__(self, turns: Turns):
+        self.turns = turns
         self.inside = 0
         self.most_inside = 0
+        self.threads: set[str] = set()
         self.release = threading.Event()
         self._lock = threading.Lock()
 
-    def hold(self) -> str:
+    def job(self) -> str:
+        with self._lock:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.threads.add(threading.current_thread().name)
+        self.release.wait(30)
+        with self._lock:
+            self.inside -= 1
+        return "had a turn"
+
+    def ask(self) -> str:
         try:
-            with self.turns.turn():
-                with self._lock:
-                    self.inside += 1
-                    self.most_inside = max(self.most_inside, self.inside)
-                self.release.wait(30)
-                with self._lock:
-                    self.inside -= 1
-            return "had a turn"
+            return self.turns.run(self.job)
         except Busy:
             return "busy"
 
-    def start(self, count: int):
-        return [self.pool.submit(self.hold) for _ in range(count)]
 
-
-def test_two_hold_turns_four_wait_for_theirs_and_the_seventh_is_refused_at_once():
+def test_two_run_at_once_four_wait_for_their_turn_and_the_seventh_is_refused_at_once():
     turns = Turns(at_once=2, waiting=4, patience=30)
-    with ThreadPoolExecutor(max_workers=7) as pool:
-        holders = Holders(turns, pool)
-        first = holders.start(2)
-        until(lambda: holders.inside == 2, "two hold their turn")
-        queued = holders.start(4)
+    jobs = Jobs(turns)
+    with ThreadPoolExecutor(max_workers=7) as requests:
+        first = [requests.submit(jobs.ask) for _ in range(2)]
+        until(lambda: jobs.inside == 2, "two run")
+        queued = [requests.submit(jobs.ask) for _ in range(4)]
         until(lambda: turns.queued == 4, "four wait for a turn")
 
-        assert holders.start(1)[0].result(timeout=5) == "busy"
-        holders.release.set()
+        assert requests.submit(jobs.ask).result(timeout=5) == "busy"
+        jobs.release.set()
         outcomes = [future.result(timeout=30) for future in first + queued]
 
     assert outcomes == ["had a turn"] * 6
-    assert holders.most_inside == 2
+    assert jobs.most_inside == 2
+    assert len(jobs.threads) == 2 and all(name.startswith("password-check") for name in jobs.threads)
 
 
-def test_a_request_that_waits_longer_than_its_patience_is_refused():
+def test_a_request_that_waits_longer_than_its_patience_is_refused_and_its_job_never_runs():
     turns = Turns(at_once=1, waiting=1, patience=0.05)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        holders = Holders(turns, pool)
-        first = holders.start(1)
-        until(lambda: holders.inside == 1, "one holds its turn")
+    jobs = Jobs(turns)
+    ran_late = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as requests:
+        first = requests.submit(jobs.ask)
+        until(lambda: jobs.inside == 1, "one runs")
         try:
-            with pytest.raises(Busy, match="Too many sign-ins at once; try again in a second."), turns.turn():
-                pass
+            with pytest.raises(Busy, match="Too many sign-ins at once; try again in a second."):
+                turns.run(ran_late.set)
         finally:
-            holders.release.set()
-        assert first[0].result(timeout=30) == "had a turn"
+            jobs.release.set()
+        assert first.result(timeout=30) == "had a turn"
+    until(lambda: turns.queued == 0 and turns.run(lambda: True), "the turn given back")
+    assert not ran_late.is_set()
 
 
-def test_a_turn_is_given_back_when_the_check_fails():
-    turns = Turns(at_once=1, waiting=0, patience=0)
-    passwords = Passwords(TEST_HASHES, turns)
+def test_a_check_that_fails_gives_its_turn_back():
+    passwords = Passwords(TEST_HASHES, Turns(at_once=1, waiting=0, patience=5))
     stored = passwords.hash("correct horse battery staple")
 
     assert not passwords.matches("not a hash", "x")
