@@ -33,8 +33,9 @@ class Account(Base):
 
 
 class RemovedAccount(Base):
-    """Every token issued for `name` up to `removed_at` is refused, also after the name
-    is given to a new account."""
+    """Every token issued for `name` up to `removed_at` is refused: the account was
+    removed (also when the name is given to a new account later), or signed out
+    everywhere."""
     __tablename__ = "removed_account"
 
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)

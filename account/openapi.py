@@ -72,6 +72,12 @@ PATHS = {
         "204": answer("Signed out; the session cookie is cleared."),
         "303": SEE_OTHER,
     })},
+    "/sign-out-everywhere": {"post": operation("Sign out everywhere: every token of the account signed in is "
+                                               "revoked, in every browser and program", {
+        "204": answer("Signed out everywhere; the session cookie is cleared."),
+        "303": SEE_OTHER,
+        "401": REFUSED,
+    })},
     "/revoked": {"get": operation("The tokens refused before they expire, for the services (role `service`)", {
         "200": answer("The accounts removed, and the tokens signed out that have not expired yet.",
                       schema("Revoked"), headers={"ETag": ETAG, "Cache-Control": CACHE_CONTROL}),

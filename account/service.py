@@ -82,6 +82,12 @@ def remove_account(session: Session, name: str, now: datetime) -> None:
     session.merge(RemovedAccount(name=name, removed_at=now))
 
 
+def sign_out_everywhere(session: Session, name: str, now: datetime) -> None:
+    """Refuse every token issued for `name` until now, wherever it is used; the account
+    stays, and signing in again gives a token that works."""
+    session.merge(RemovedAccount(name=name, removed_at=now))
+
+
 def accounts(session: Session) -> list[Account]:
     return list(session.scalars(select(Account).order_by(Account.name)))
 

@@ -120,6 +120,21 @@ def sign_out():
     if identity is not None and identity is not ANYONE:
         with database().session() as session:
             service.revoke(session, identity.token_id, identity.expires_at, _now())
+    return _signed_out()
+
+
+@pages.post("/sign-out-everywhere")
+def sign_out_everywhere():
+    """Revoke every token of the signed-in account, in every browser and program, and
+    drop this browser's cookie (the guard let only a signed-in caller in)."""
+    identity = current_identity()
+    if has_credential() and identity is not None:
+        with database().session() as session:
+            service.sign_out_everywhere(session, identity.name, _now())
+    return _signed_out()
+
+
+def _signed_out():
     response = (Response(status=204) if asks_for_json()
                 else redirect(url_for("account.sign_in_page", **SIGNED_OUT), code=303))
     response.delete_cookie(COOKIE, path="/", secure=request.is_secure, httponly=True, samesite="Lax")

@@ -4,6 +4,7 @@ let through, and what a refusal looks like. Used by the access tests on Flask te
 clients (integration) and through Apache on the stack (e2e)."""
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from flask import request
@@ -14,6 +15,7 @@ from common.utc import utc_now
 from tests.integration.support import BROWSER_ACCEPT
 
 ROLES = (None, "sales", "accounting", "logistics", "feed-reader", ADMIN)
+_ACCOUNTS = itertools.count(1)
 SAMPLE = {"IdConverter": 1, "IntegerConverter": 1, "PathConverter": "style.css", "UnicodeConverter": "x"}
 
 
@@ -34,10 +36,12 @@ def requests_of(app):
 
 
 def headers_for(key: str, role: str | None, html: bool) -> dict:
-    """What a browser (`html`) or a program signed in with `role` (None: not signed in) sends."""
+    """What a browser (`html`) or a program signed in with `role` (None: not signed in)
+    sends; each for an account of its own, so that one request signing out everywhere
+    refuses no other's token."""
     headers = {"Accept": BROWSER_ACCEPT if html else "application/json"}
     if role is not None:
-        signed = tokens.issue(key, f"someone-{role}", [role], timedelta(hours=1), utc_now())
+        signed = tokens.issue(key, f"someone-{role}-{next(_ACCOUNTS)}", [role], timedelta(hours=1), utc_now())
         headers["Authorization"] = f"Bearer {signed}"
     return headers
 

@@ -16,5 +16,6 @@ def refusal(identity: Identity, signed_out: bool, account_removed_at: datetime |
         return "The token was revoked when its session was signed out; sign in again."
     # A token says when it was issued in whole seconds: one of the second of the removal is refused too.
     if account_removed_at is not None and identity.issued_at <= account_removed_at:
-        return f"The account {identity.name} has been removed; its tokens are no longer accepted."
+        return (f"The tokens of {identity.name} issued until {account_removed_at:%Y-%m-%d %H:%M:%S} UTC are no "
+                "longer accepted: signed out everywhere, or the account removed; sign in again.")
     return None

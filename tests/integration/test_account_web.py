@@ -170,6 +170,24 @@ def test_signing_out_clears_the_cookie_and_revokes_its_token(client, clock):
     assert [entry["id"] for entry in listed.get_json()["tokens"]] == [verify(KEY, token, clock()).token_id]
 
 
+def test_signing_out_everywhere_refuses_every_token_of_the_account_until_it_signs_in_again(client, clock):
+    program = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
+    browser = cookie(sign_in_form(client)).split(";")[0].removeprefix(f"{COOKIE}=")
+    page = client.get("/", headers=BROWSER)
+    assert "Sign out everywhere" in page.text
+
+    response = client.post("/sign-out-everywhere", data={"csrf_token": form_token(page.text)}, headers=BROWSER)
+
+    assert response.status_code == 303 and response.headers["Location"].endswith("/sign-in?signed-out=")
+    assert cookie(response).startswith(f"{COOKIE}=;")
+    for token in (program, browser):
+        refused = client.get("/", headers=bearer(token))
+        assert refused.status_code == 401 and "signed out everywhere" in refused.get_json()["error"]
+    clock.advance(seconds=1)
+    again = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
+    assert client.get("/", headers=bearer(again)).status_code == 200
+
+
 def test_signing_in_again_in_a_browser_revokes_its_previous_token(client, clock):
     first = cookie(sign_in_form(client)).split(";")[0].removeprefix(f"{COOKIE}=")
     clock.advance(seconds=1)

@@ -203,7 +203,9 @@ def test_tokens_issued_before_the_account_was_removed_are_refused(client, revoke
     revoked.list = RevokedList(removed_accounts={"alice": NOW - timedelta(seconds=30)})
     response = client.get("/orders", headers=bearer(token(issued=NOW - timedelta(minutes=1))))
     assert response.status_code == 401
-    assert response.get_json() == {"error": "The account alice has been removed; its tokens are no longer accepted."}
+    until = f"{NOW - timedelta(seconds=30):%Y-%m-%d %H:%M:%S}"
+    assert response.get_json() == {"error": f"The tokens of alice issued until {until} UTC are no longer accepted: "
+                                            "signed out everywhere, or the account removed; sign in again."}
     # An account of the same name made again later signs in anew.
     assert client.get("/orders", headers=bearer(token(issued=NOW - timedelta(seconds=10)))).status_code == 200
 

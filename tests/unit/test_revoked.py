@@ -18,7 +18,8 @@ def test_a_signed_out_token_is_refused_whatever_its_account():
 
 
 def test_a_token_issued_up_to_the_second_of_its_accounts_removal_is_refused_and_a_later_one_is_not():
-    removed = "The account carol has been removed; its tokens are no longer accepted."
+    removed = ("The tokens of carol issued until 2026-11-22 09:30:00 UTC are no longer accepted: signed out "
+               "everywhere, or the account removed; sign in again.")
     assert refusal(identity(REMOVED - timedelta(minutes=5)), False, REMOVED) == removed
     assert refusal(identity(REMOVED), False, REMOVED) == removed
     assert refusal(identity(REMOVED + timedelta(seconds=1)), False, REMOVED) is None
