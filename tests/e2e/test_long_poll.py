@@ -15,15 +15,21 @@ import feedparser
 import pytest
 import requests
 
+from common.feed.waiting import Sharing
 from msatom.gunicorn_conf import RESERVED_THREADS
 from msatom.stack import PROXY_SOURCE, THREADS, free_port, start_apache, wait_until
+from tests.support.addresses import from_address
 from tests.support.orders import order_request
+from tests.support.waiting import until
 from tests.e2e.running import gunicorn, http, trouble_in, wait_for_health
 
 pytestmark = pytest.mark.e2e
 
 SOON = 5.0  # what happens at once when all is well, with room for a loaded machine
 LONG_WAIT = 10  # a wait that news should end: twice SOON
+# The places of order service A's two workers that requests without a credential may
+# take: half of each worker's are kept for those with one (Sharing.fair).
+ANONYMOUS_PLACES = 2 * ((THREADS - RESERVED_THREADS) - Sharing.fair(THREADS - RESERVED_THREADS).kept)
 
 
 class Services:
@@ -75,16 +81,17 @@ def services(postgres, tmp_path_factory):
 class Waiter(threading.Thread):
     """One waiting GET of a feed in a thread of its own."""
 
-    def __init__(self, feed_url: str, etag: str, wait: int):
+    def __init__(self, feed_url: str, etag: str, wait: int, client: requests.Session | None = None):
         super().__init__(daemon=True)
         self.feed_url, self.etag, self.wait = feed_url, etag, wait
+        self.client = client or http()  # a consumer's credential by default
         self.answer: requests.Response | None = None
         self.error: Exception | None = None
         self.answered_at: float | None = None
 
     def run(self):
         try:
-            self.answer = http().get(self.feed_url, timeout=self.wait + 30,
+            self.answer = self.client.get(self.feed_url, timeout=self.wait + 30,
                                      headers={"If-None-Match": self.etag, "Prefer": f"wait={self.wait}"})
         except requests.RequestException as error:
             self.error = error
@@ -184,6 +191,40 @@ def test_a_client_that_goes_away_frees_its_place_under_gunicorn(services):
                        f"Prefer: wait=25\r\n\r\n".encode())
         held(services.url["b"], 1)
     held(services.url["b"], 0)  # within seconds, long before its wait of 25 s ends
+
+
+def test_anonymous_waiters_from_many_addresses_leave_a_consumer_its_place(services):
+    """40 anonymous waiting requests through Apache, from 10 addresses, take only the
+    places not kept for requests with a credential, two an address: a consumer's
+    request is still held, and woken as soon as an order is placed."""
+    feed_url = f"{services.url['apache']}/order/feed"
+    etag = etag_of(feed_url)
+    anonymous = [Waiter(feed_url, etag, 25, from_address(f"127.0.9.{1 + n % 10}")) for n in range(40)]
+    for waiter in anonymous:
+        waiter.start()
+    # Those refused a place are answered at once; the others stay held.
+    until(lambda: waiting_now(services.url["a"]) == sum(waiter.is_alive() for waiter in anonymous),
+          "each anonymous waiter held or answered", every=0.1)
+    anonymous_held = sum(waiter.is_alive() for waiter in anonymous)
+    assert anonymous_held <= ANONYMOUS_PLACES
+    consumer = Waiter(feed_url, etag, 25)
+    consumer.start()
+    held(services.url["a"], anonymous_held + 1)
+
+    placed_at = time.monotonic()
+    place(services.url["b"])
+    consumer.finish(SOON)
+    for waiter in anonymous:
+        waiter.finish(SOON)
+
+    woken_after = consumer.answered_at - placed_at
+    print(f"{anonymous_held} of 40 anonymous waiters held; the consumer woken {woken_after * 1000:.0f} ms after "
+          "the order was placed")
+    assert consumer.error is None and consumer.answer.status_code == 200
+    assert consumer.answer.headers["Preference-Applied"] == "wait=25"
+    refused = [waiter.answer for waiter in anonymous if "Preference-Applied" not in waiter.answer.headers]
+    assert len(refused) >= 40 - ANONYMOUS_PLACES and {answer.status_code for answer in refused} == {304}
+    assert all(waiter.error is None for waiter in anonymous)
 
 
 def test_a_worker_holds_all_its_threads_but_four_and_answers_the_next_at_once(services):
