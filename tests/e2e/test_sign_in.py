@@ -7,9 +7,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from common.auth.tokens import COOKIE
 from msatom.stack import Stack
 from tests.e2e.axe import violations
+from tests.e2e.running import anonymous
 from tests.e2e.test_ui import choose_line, fill_customer_and_addresses
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -67,3 +70,49 @@ def test_sign_in_once_place_an_order_and_sign_out_everywhere(browse, stack_only)
         expect(page).to_have_url(re.compile(r"/account/sign-in\?next="))
     tab.open("/", "the landing page after signing out")
     expect(caller.get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def session_token(tab) -> str:
+    """The token of the browser's sign-in cookie."""
+    [token] = [cookie["value"] for cookie in tab.page.context.cookies() if cookie["name"] == COOKIE]
+    return token
+
+
+def refused(system, token: str) -> bool:
+    """Whether the order service refuses `token` by now: it learns of revoked tokens within
+    seconds, from the account service's list."""
+    answer = anonymous().get(f"{system.url}/order/", headers={"Authorization": f"Bearer {token}",
+                                                               "Accept": "application/json"}, timeout=10)
+    assert answer.status_code in (200, 401), answer.text
+    return answer.status_code == 401
+
+
+def test_signing_in_again_ends_the_browsers_older_session_and_signing_out_everywhere_ends_all(browse, stack_only):
+    stack_only.users("add", "erin", "--role", "sales", "--password-stdin", stdin="erins-password")
+    first, second = (browse(signed_in=None) for _ in range(2))
+    # The second browser waits on a page that refreshes nothing in the background: a
+    # list's refresh would meet the end of its session before the test looks.
+    for tab, page in ((first, "/order/"), (second, "/account/")):
+        tab.open(f"/account/sign-in?next={page}")
+        sign_in(tab, "erin", "erins-password")
+        expect(tab.page).to_have_url(re.compile(f"{page}$"))
+    older = session_token(first)
+
+    first.open("/account/sign-in?next=/order/", "signing in again in the same browser")
+    sign_in(first, "erin", "erins-password")
+    expect(first.page).to_have_url(re.compile(r"/order/$"))
+    assert session_token(first) != older
+    until(lambda: refused(stack_only, older), "the browser's older token refused")
+    assert not refused(stack_only, session_token(second)), "another browser's session ended with it"
+
+    first.open("/account/")
+    first.follow(lambda: first.page.get_by_role("button", name="Sign out everywhere").click(), "signed out everywhere")
+    expect(first.page.get_by_text("You are signed out.")).to_be_visible()
+    with second.expect_error(401):  # from each worker as soon as its copy of the revoked list has it
+        until(lambda: second.page.goto(second.url("/order/")).status == 401, "the other browser refused",
+              every=0.5)
+        second.landed("the other browser, signed out everywhere")
+    expect(second.page.get_by_role("heading", name="Sign in again")).to_be_visible()
+    expect(second.page.get_by_role("main")).to_contain_text("signed out everywhere")
+    second.follow(lambda: second.page.get_by_role("main").get_by_role("link", name="Sign in").click())
+    expect(second.page).to_have_url(re.compile(r"/account/sign-in\?next=/order/$"))
