@@ -1,9 +1,11 @@
 """The account service's API in OpenAPI 3.1 (GET /openapi.json): tokens for programs,
-who is signed in, signing out, and the list of revoked tokens the services read."""
+who is signed in, signing out, the list of revoked tokens the services read, and the
+public keys they check tokens with."""
 from __future__ import annotations
 
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, NOT_MODIFIED, SEE_OTHER,
                                   answer, header, openapi_document, operation, record, schema)
+from common.settings import JWKS_PATH
 from account.models import NAME_LENGTH
 from account.limits import ATTEMPTS_FROM_AN_ADDRESS, FAILURES_FROM_AN_ADDRESS, FAILURES_OF_A_NAME
 from account.passwords import Busy
@@ -19,7 +21,7 @@ SCHEMAS = {
     "Credentials": record({"name": NAME, "password": {"type": "string", "minLength": 1}},
                           examples=[{"name": "alice", "password": "correct horse battery staple"}]),
     "Token": record({
-        "token": {"type": "string", "description": "A JSON Web Token (HS256); send it as "
+        "token": {"type": "string", "description": "A JSON Web Token (EdDSA, Ed25519); send it as "
                                                    "`Authorization: Bearer <token>` to any service."},
         "tokenType": {"const": "Bearer"},
         "expiresAt": {**MOMENT, "description": "When it stops working; ask for a new one then."},
@@ -28,7 +30,7 @@ SCHEMAS = {
                        "roles": {"type": "array", "items": {"type": "string"},
                                  "description": f"Among {', '.join(ROLES)}."}}),
     "Caller": record({
-        "signIn": {"enum": ["on", "off"], "description": "`off`: no AUTH_KEY, everyone may do everything."},
+        "signIn": {"enum": ["on", "off"], "description": "`off`: no SIGNING_KEY, everyone may do everything."},
         "name": {"type": ["string", "null"], "description": "The account signed in; null when none is."},
     }, examples=[{"signIn": "on", "name": "alice"}, {"signIn": "on", "name": None}]),
     "Revoked": record({
@@ -38,6 +40,13 @@ SCHEMAS = {
         "tokens": {"type": "array", "items": record({
             "id": {"type": "string", "description": "The token's `jti`."},
             "expiresAt": {**MOMENT, "description": "When it would expire; it leaves the list then."}})},
+    }),
+    "PublicKeys": record({
+        "keys": {"type": "array", "items": record({
+            "kty": {"const": "OKP"}, "crv": {"const": "Ed25519"},
+            "x": {"type": "string", "description": "The public key, base64url (RFC 8037)."},
+            "kid": {"type": "string", "description": "Its name in a token's header: its RFC 7638 thumbprint."},
+            "alg": {"const": "EdDSA"}, "use": {"const": "sig"}})},
     }),
 }
 LIMITED = answer(
@@ -54,7 +63,7 @@ PATHS = {
         "200": answer("The token.", schema("Token"), headers={"Cache-Control": CACHE_CONTROL}),
         "400": BAD_REQUEST,
         "401": answer("The name or the password is wrong.", schema("Error"), headers=CHALLENGE),
-        "404": answer("Sign-in is off on this system (no AUTH_KEY).", schema("Error")),
+        "404": answer("Sign-in is off on this system (no SIGNING_KEY).", schema("Error")),
         "413": answer("The body is too large.", schema("Error")),
         "429": LIMITED,
         "503": BUSY,
@@ -85,12 +94,18 @@ PATHS = {
         "401": REFUSED,
         "403": answer("The token's account has neither the role service nor admin.", schema("Error")),
     }, IF_NONE_MATCH)},
+    JWKS_PATH: {"get": operation("The public keys that check the tokens (a JWKS document, RFC 7517)", {
+        "200": answer("The key that signs now, and those that signed tokens still valid since a rollover.",
+                      schema("PublicKeys"), headers={"ETag": ETAG, "Cache-Control": CACHE_CONTROL}),
+        "304": NOT_MODIFIED,
+        "404": answer("Sign-in is off on this system (no SIGNING_KEY).", schema("Error")),
+    }, IF_NONE_MATCH)},
 }
 
 
 def document() -> dict:
     return openapi_document(
         "Account service",
-        "Signing in: bearer tokens for programs, who is signed in, signing out, and the list of revoked tokens "
-        "the services keep. People sign in with the page at `sign-in`, which sets a session cookie for the "
+        "Signing in: bearer tokens for programs, who is signed in, signing out, the list of revoked tokens "
+        "the services keep, and the public keys they check tokens with. People sign in with the page at `sign-in`, which sets a session cookie for the "
         "whole site.", PATHS, SCHEMAS)

@@ -14,15 +14,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from common.auth import revoked as revocation, tokens
+from common.auth.keys import SigningKey
+from common.auth.revoked import SERVICE_ROLE
 from common.db import Database, insert_or_ignore
 from common.text import flaw, unstorable
 from account import limits
 from account.models import NAME_LENGTH, Account, RemovedAccount, RevokedToken
 from account.passwords import Passwords
 
-# The roles an account may have (the services' access tables name them); `service` is
-# not one: the services sign their own tokens with it.
-ROLES = ("sales", "accounting", "logistics", "admin", "feed-reader")
+# The roles an account may have (the services' access tables name them; `service`, the
+# services' own accounts, may read the list of revoked tokens).
+ROLES = ("sales", "accounting", "logistics", "admin", "feed-reader", SERVICE_ROLE)
 MIN_PASSWORD_LENGTH = 8
 NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._@-]{{0,{NAME_LENGTH - 1}}}")
 
@@ -132,7 +134,7 @@ def sign_in(db: Database, name: str, password: str, address: str, now: datetime,
     return signed_in
 
 
-def token_for(key: str, signed_in: Account, lifetime: timedelta, now: datetime) -> tuple[str, datetime]:
+def token_for(key: SigningKey, signed_in: Account, lifetime: timedelta, now: datetime) -> tuple[str, datetime]:
     """A token for `signed_in` and when it expires (whole seconds, as the token says)."""
     expires_at = datetime.fromtimestamp(int((now + lifetime).timestamp()), timezone.utc)
     return tokens.issue(key, signed_in.name, signed_in.role_set, lifetime, now), expires_at

@@ -1,5 +1,6 @@
 """The account service's web side: the sign-in page, the session cookie every service
-reads, tokens for programs, who is signed in, and the list of revoked tokens."""
+reads, tokens for programs, who is signed in, the list of revoked tokens, and the
+public keys that check the tokens."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from account import service
 from account.access import RULES
 from account.passwords import Busy, Passwords
 from common.auth.guard import ANYONE, current_identity, has_credential
+from common.auth.keys import KeySet, SigningKey
 from common.auth.tokens import COOKIE, Identity
 from common.caching import NOT_STORED, PRIVATE_REVALIDATE, conditional
 from common.db import Database
@@ -21,7 +23,7 @@ from common.json_body import parse_json_body
 from common.negotiation import asks_for_json
 from common.openapi.serving import serve_document
 from common.security import posted_from_any_page
-from common.settings import Settings
+from common.settings import JWKS_PATH, Settings
 from common.utc import iso_utc
 from common.parts import database
 from common.web.app import Navigation, create_service_app, settings
@@ -34,7 +36,10 @@ TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
 SIGNED_OUT: dict[str, Any] = {"signed-out": ""}  # the query that makes the sign-in page say so
 _PASSWORDS = "passwords"
-SIGN_IN_OFF = "Sign-in is off on this system (AUTH_KEY is not set): everyone may do everything."
+SIGN_IN_OFF = "Sign-in is off on this system (SIGNING_KEY is not set): everyone may do everything."
+# The public keys change only with a rollover, and the services ask again at once for
+# a key they lack: a cache may keep them a few minutes.
+KEYS_CACHE_CONTROL = "public, max-age=300"
 
 
 def create_app(config: Settings, db: Database, navigation: Navigation, passwords: Passwords) -> Flask:
@@ -179,6 +184,18 @@ def revoked():
     return response
 
 
+@pages.get(JWKS_PATH)
+def public_keys():
+    """The public keys of the tokens (a JWKS, RFC 7517), with which every service checks
+    them: the key that signs and those still published since a rollover."""
+    signing = settings().signing_key
+    if signing is None:
+        return jsonify(error=SIGN_IN_OFF), 404
+    response = conditional(jsonify(KeySet.of(signing).jwks()))
+    response.headers["Cache-Control"] = KEYS_CACHE_CONTROL
+    return response
+
+
 def _revoke_the_browsers_previous_token() -> None:
     """A browser signed in again: the token its cookie held until now stops working, so
     that a copy of it taken meanwhile does too."""
@@ -231,8 +248,10 @@ def _passwords() -> Passwords:
     return current_app.extensions[_PASSWORDS]
 
 
-def _key() -> str | None:
-    return settings().auth_key
+def _key() -> SigningKey | None:
+    """The key that signs: the first of SIGNING_KEY; None while sign-in is off."""
+    signing = settings().signing_key
+    return signing[0] if signing else None
 
 
 def _now() -> datetime:

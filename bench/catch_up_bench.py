@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -52,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import procstat  # noqa: E402
+from common.auth.keys import SigningKey  # noqa: E402
 from filling import PAGE_SIZE, fill  # noqa: E402
 from common.db import Database  # noqa: E402
 from common.feed import reading  # noqa: E402
@@ -88,7 +88,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)  # the rejected or stopped polls' warnings are the bench's own doing
     cluster = PostgresCluster().start()
     folder = Path(tempfile.mkdtemp(prefix="msatom-catch-up-"))
-    auth_key = secrets.token_hex(32)  # the order service checks the consumers' credentials with it
+    signing_key = SigningKey.new()  # the order service checks the consumers' credentials with it
     rows = []
     try:
         for size in sizes:
@@ -97,14 +97,14 @@ def main() -> None:
             print(f"# {size} orders filled in {time.perf_counter() - started:.1f} s", flush=True)
             port = free_port()
             server = start_gunicorn("order", port, folder, args.workers, DATABASE_URL=url,
-                                    FEED_PAGE_SIZE=str(PAGE_SIZE), AUTH_KEY=auth_key)
+                                    FEED_PAGE_SIZE=str(PAGE_SIZE), signing_key=signing_key)
             order_url = f"http://127.0.0.1:{port}"
             try:
                 wait_until(lambda: answers(f"{order_url}/health"), 60, "the order service answering")
                 for run in range(args.runs):
                     for variant in variants:
                         profile = args.profile if (args.profile and run == 0 and size == sizes[-1]) else None
-                        client = FeedClient(f"{order_url}/feed", credential=feed_credential(auth_key, "invoicing"))
+                        client = FeedClient(f"{order_url}/feed", credential=feed_credential(signing_key, "invoicing"))
                         result = catch_up(cluster, client, server.process.pid, size, variant, run, args.window,
                                           profile)
                         rows.append(result)

@@ -13,7 +13,6 @@ measured by bench/catch_up_bench.py.
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import statistics
 import sys
@@ -26,6 +25,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common.auth.keys import SigningKey  # noqa: E402
 from filling import PAGE_SIZE, fill  # noqa: E402
 from msatom.stack import (PostgresCluster, Process, answers, feed_credential, free_port,  # noqa: E402
                           service_environment, start_gunicorn, wait_until)
@@ -52,11 +52,11 @@ def main() -> None:
 
 def measure(size: int, url: str, folder: Path, args) -> list[dict]:
     paged_port, classic_port = free_port(), free_port()
-    auth_key = secrets.token_hex(32)
+    signing_key = SigningKey.new()
     # The documents inline are for the consumers' accounts alone: the bench reads them as one.
-    reader = {"Authorization": f"Bearer {feed_credential(auth_key, 'invoicing')}"}
+    reader = {"Authorization": f"Bearer {feed_credential(signing_key, 'invoicing')}"}
     paged = start_gunicorn("order", paged_port, folder, 1, DATABASE_URL=url, FEED_PAGE_SIZE=str(PAGE_SIZE),
-                           AUTH_KEY=auth_key)
+                           signing_key=signing_key)
     classic = Process([sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
                        "--threads", "4", "--bind", f"127.0.0.1:{classic_port}", "--no-control-socket",
                        "--pythonpath", str(ROOT / "bench"), "--timeout", "300", "classic:create_app()"],

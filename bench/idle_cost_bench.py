@@ -18,7 +18,6 @@ requests the order service answered (its access log).
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import statistics
 import sys
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import procstat  # noqa: E402
+from common.auth.keys import SigningKey  # noqa: E402
 from latency_bench import ORDER  # noqa: E402
 from common.auth import tokens  # noqa: E402
 from common.auth.rules import ADMIN  # noqa: E402
@@ -55,8 +55,8 @@ class System:
         self.cluster = PostgresCluster().start()
         port = free_port()
         self.order_url = f"http://127.0.0.1:{port}"
-        self.auth_key = secrets.token_hex(32)  # every process checks tokens with it
-        self.order = start_gunicorn("order", port, self.folder, workers, AUTH_KEY=self.auth_key,
+        self.signing_key = SigningKey.new()  # signs the tokens; every process checks them with its public half
+        self.order = start_gunicorn("order", port, self.folder, workers, signing_key=self.signing_key,
                                     DATABASE_URL=self.cluster.create_database("orders"))
         wait_until(lambda: answers(f"{self.order_url}/health"), 60, "the order service answering")
         self.consumers: list[Process] = []
@@ -65,7 +65,7 @@ class System:
             consumer_port = free_port()
             self.consumers.append(start_gunicorn(
                 service, consumer_port, self.folder, consumer_workers, ORDER_FEED_URL=f"{self.order_url}/feed",
-                AUTH_KEY=self.auth_key,
+                signing_key=self.signing_key,
                 DATABASE_URL=self.cluster.create_database(service), **consumers))
             self.consumer_urls.append(f"http://127.0.0.1:{consumer_port}")
         for url in self.consumer_urls:
@@ -73,7 +73,7 @@ class System:
 
     def place_one_order(self) -> None:
         """An order, and wait until every consumer has it: then nothing is left to do."""
-        signed = tokens.issue(self.auth_key, "bench", [ADMIN], timedelta(minutes=5), utc_now())
+        signed = tokens.issue(self.signing_key, "bench", [ADMIN], timedelta(minutes=5), utc_now())
         response = requests.post(f"{self.order_url}/", json=ORDER, timeout=30,
                                  headers={"Authorization": f"Bearer {signed}"})
         response.raise_for_status()

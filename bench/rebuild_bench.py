@@ -19,7 +19,6 @@ beside them.
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import statistics
 import sys
@@ -35,6 +34,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common.auth.keys import SigningKey  # noqa: E402
 from filling import PAGE_SIZE, fill  # noqa: E402
 from common.auth import tokens  # noqa: E402
 from common.utc import utc_now  # noqa: E402
@@ -52,15 +52,15 @@ def main() -> None:
     args = parser.parse_args()
     cluster = PostgresCluster().start()
     folder = Path(tempfile.mkdtemp(prefix="msatom-rebuild-"))
-    auth_key = secrets.token_hex(32)
+    signing_key = SigningKey.new()
     try:
         url = fill(cluster, args.orders, extra=0)
         port = free_port()
         order = start_gunicorn("order", port, folder, args.workers, DATABASE_URL=url,
-                               FEED_PAGE_SIZE=str(PAGE_SIZE), AUTH_KEY=auth_key)
+                               FEED_PAGE_SIZE=str(PAGE_SIZE), signing_key=signing_key)
         try:
             wait_until(lambda: answers(f"http://127.0.0.1:{port}/health"), 60, "the order service answering")
-            runs = [measure(cluster, folder, auth_key, f"http://127.0.0.1:{port}", args, run)
+            runs = [measure(cluster, folder, signing_key, f"http://127.0.0.1:{port}", args, run)
                     for run in range(args.runs)]
         finally:
             order.stop()
@@ -70,14 +70,14 @@ def main() -> None:
     print_table(runs, args.orders)
 
 
-def measure(cluster: PostgresCluster, folder: Path, auth_key: str, order_url: str, args, run: int) -> dict:
+def measure(cluster: PostgresCluster, folder: Path, signing_key: SigningKey, order_url: str, args, run: int) -> dict:
     port, database = free_port(), cluster.create_database(f"invoicing_{run}")
-    service = start_gunicorn("invoicing", port, folder, args.workers, AUTH_KEY=auth_key, DATABASE_URL=database,
+    service = start_gunicorn("invoicing", port, folder, args.workers, signing_key=signing_key, DATABASE_URL=database,
                              ORDER_FEED_URL=f"{order_url}/feed")
     base = f"http://127.0.0.1:{port}"
     http = requests.Session()
     http.trust_env = False
-    http.headers["Authorization"] = "Bearer " + tokens.issue(auth_key, "operator", (ACCOUNTING,),
+    http.headers["Authorization"] = "Bearer " + tokens.issue(signing_key, "operator", (ACCOUNTING,),
                                                              timedelta(hours=1), utc_now())
     try:
         started = time.perf_counter()

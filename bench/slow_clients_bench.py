@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from msatom.stack import Stack, answers, wait_until  # noqa: E402
 from tests.support.orders import order_request  # noqa: E402
-from tests.e2e.running import AUTH_KEY  # noqa: E402
+from tests.e2e.running import SIGNING_KEY  # noqa: E402
 from tests.e2e.slow_clients import BODY, HEADERS, SlowClients, probe  # noqa: E402
 
 
@@ -51,7 +51,7 @@ def main() -> None:
     low, high = (float(part) for part in args.interval.split(","))
     interval = (low, high)
 
-    stack = Stack(poll_interval=1.0, auth_key=AUTH_KEY, workers=args.workers).start()  # the probes sign in with the tests' key
+    stack = Stack(poll_interval=1.0, signing_key=SIGNING_KEY, workers=args.workers).start()  # the probes sign in with the tests' key
     rows = []
     try:
         for name, address, kind, path, base in attacks(stack):

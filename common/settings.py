@@ -7,10 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable
 
+from common.auth.keys import KEY_BYTES, KeySet, SigningKey
 from common.poll_words import FeedLabels
-from common.settings_table import (AUTH_KEY, EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, MAKE_A_KEY,
-                                   POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, TEST_PASSWORD_HASHES,
-                                   PUBLIC_URL, TRUSTED_PROXIES,
+from common.settings_table import (EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, MAKE_A_KEY,
+                                   POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, SIGNING_KEY,
+                                   SIGNING_PUBLIC_KEYS, TEST_PASSWORD_HASHES, PUBLIC_URL, TRUSTED_PROXIES,
                                    VARIABLES, ConfigurationError, Network, Variable, default_database_url)
 from common.utc import utc_now
 
@@ -43,13 +44,22 @@ class FeedSource:
 @dataclass(frozen=True)
 class SignInService:
     """The service where people sign in and get tokens, as the settings and the pages
-    name it: the environment variable of its URL as this service reaches it, and the
-    path of its pages from the root of every site (where it also is on this port when
-    no URL is set). Its routes under that path: the account page, sign-in, sign-out and
-    token (and revoked, which common/auth/revocations.py reads)."""
+    name it: the environment variables of its URL as this service reaches it and of the
+    credential the service shows it for the list of revoked tokens (an account's token
+    with `reader_role`), and the path of its pages from the root of every site (where it
+    also is on this port when no URL is set). Its routes under that path: the account
+    page, sign-in, sign-out and token, revoked (common/auth/revocations.py reads it) and
+    the public keys (`jwks`)."""
 
     url: Variable[str | None]
+    credential: Variable[str | None]
     path: str  # beginning with /, without a / at its end
+    reader_role: str
+
+    def missing_credential(self) -> str:
+        return (f"{self.credential.name} is not set. This service reads the list of revoked tokens of the account "
+                f"service with it: a token of an account with the role {self.reader_role}, from `msatom user token "
+                "NAME` (see the README).")
 
     @property
     def sign_in_page(self) -> str:
@@ -66,6 +76,14 @@ class SignInService:
     @property
     def token(self) -> str:
         return f"{self.path}/token"
+
+    @property
+    def jwks(self) -> str:
+        return f"{self.path}{JWKS_PATH}"
+
+
+# Where a service publishes the public keys of its signatures (RFC 8615's well-known URIs).
+JWKS_PATH = "/.well-known/jwks.json"
 
 
 @dataclass(frozen=True)
@@ -89,13 +107,17 @@ class Settings:
     embedded_documents: bool = EMBEDDED_DOCUMENTS.default
     # Signs session cookies and form tokens; None: a random key per process (development).
     secret_key: str | None = SECRET_KEY.default
-    # Signs and checks sign-in tokens (common/auth/tokens.py), the same for every service;
-    # None: sign-in is off and anyone may do anything (`make run` on loopback only).
-    auth_key: str | None = AUTH_KEY.default
-    # Where people sign in, and its URL as this service reaches it (its list of revoked
-    # tokens); needed while sign-in is on.
+    # Whether this service is the one that signs the sign-in tokens (common/auth/tokens.py):
+    # it holds the private keys; every other holds where the public keys are. Without
+    # its keys sign-in is off and anyone may do anything (`make run` on loopback only).
+    signs_tokens: bool = False
+    signing_key: tuple[SigningKey, ...] | None = SIGNING_KEY.default
+    signing_public_keys: str | KeySet | None = SIGNING_PUBLIC_KEYS.default
+    # Where people sign in, its URL as this service reaches it and the credential this
+    # service shows it for its list of revoked tokens; needed while sign-in is on.
     sign_in: SignInService | None = None
     sign_in_service_url: str | None = None
+    sign_in_credential: str | None = None
     # A consumer's bearer token for the documents of the feed it follows; None: it sends none.
     feed_credential: str | None = None
     # Peers whose X-Forwarded-* headers are believed (common/proxies.py).
@@ -109,27 +131,44 @@ class Settings:
 
     @classmethod
     def from_env(cls, service: str, environ: Mapping[str, str] | None = None,
-                 feed: FeedSource | None = None, sign_in: SignInService | None = None) -> Settings:
-        """The settings of `service`, which follows `feed` if given one and lets people
-        sign in at `sign_in`; the feed and the sign-in service are on this port unless
-        their variables name them."""
+                 feed: FeedSource | None = None, sign_in: SignInService | None = None,
+                 signs_tokens: bool = False) -> Settings:
+        """The settings of `service`, which follows `feed` if given one, lets people sign
+        in at `sign_in` and, with `signs_tokens`, is that service; the feed and the
+        sign-in service are on this port unless their variables name them. The private
+        keys are read by the service that signs alone."""
         env = os.environ if environ is None else environ
-        given = {variable.attribute: variable.read(env) for variable in VARIABLES}
+        given = {variable.attribute: variable.read(env)
+                 for variable in VARIABLES if variable is not (SIGNING_PUBLIC_KEYS if signs_tokens else SIGNING_KEY)}
         given["database_url"] = given["database_url"] or default_database_url(service)
         here = f"http://127.0.0.1:{given['port']}"
-        return cls(service=service, feed=feed, sign_in=sign_in,
+        return cls(service=service, feed=feed, sign_in=sign_in, signs_tokens=signs_tokens,
                    feed_url=(feed.url.read(env) or here + feed.local_path) if feed else None,
                    feed_credential=feed.credential.read(env) if feed else None,
                    sign_in_service_url=(sign_in.url.read(env) or here + sign_in.path) if sign_in else None,
+                   sign_in_credential=sign_in.credential.read(env) if sign_in and not signs_tokens else None,
                    **given)
 
+    @property
+    def checks_tokens(self) -> bool:
+        """Whether sign-in is on here: this service has the keys it checks tokens with."""
+        return (self.signing_key if self.signs_tokens else self.signing_public_keys) is not None
+
+    @property
+    def keys_variable(self) -> Variable:
+        """The variable that gives this service the keys it checks tokens with."""
+        return SIGNING_KEY if self.signs_tokens else SIGNING_PUBLIC_KEYS
+
     def for_production(self) -> Settings:
-        """These settings, refused when a production server cannot use them; a service
-        that follows a feed needs its credential for the feed's documents too."""
+        """These settings, refused when a production server cannot use them: the keys of
+        the sign-in tokens, and the credentials a service shows the account service (for
+        its list of revoked tokens) and the feed it follows (for the feed's documents)."""
         if not self.secret_key:
             raise ConfigurationError(MISSING_SECRET_KEY)
-        if not self.auth_key:
-            raise ConfigurationError(MISSING_AUTH_KEY)
+        if not self.checks_tokens:
+            raise ConfigurationError(MISSING_SIGNING_KEY if self.signs_tokens else MISSING_PUBLIC_KEYS)
+        if self.sign_in and not self.signs_tokens and not self.sign_in_credential:
+            raise ConfigurationError(self.sign_in.missing_credential())
         if self.feed and not self.feed_credential:
             raise ConfigurationError(self.feed.missing_credential())
         if self.test_password_hashes:
@@ -146,6 +185,10 @@ MISSING_SECRET_KEY = (
 TEST_HASHES_IN_PRODUCTION = (
     f"{TEST_PASSWORD_HASHES.name} is set. Its password hashes are cheap to guess: it is for tests alone; "
     "unset it for a production server.")
-MISSING_AUTH_KEY = (
-    f"{AUTH_KEY.name} is not set. A production server needs it to check who signed in: a long random string, "
-    f"the same for every service and process, e.g. the output of {MAKE_A_KEY}.")
+MISSING_SIGNING_KEY = (
+    f"{SIGNING_KEY.name} is not set. The account service's production server signs the sign-in tokens with it: "
+    f"a private key of {2 * KEY_BYTES} hex digits (the output of {MAKE_A_KEY}, or `msatom keys new`), or the path "
+    "of a file of them, the same for every process of the service.")
+MISSING_PUBLIC_KEYS = (
+    f"{SIGNING_PUBLIC_KEYS.name} is not set. A production server needs it to check who signed in: the URL of the "
+    "account service's public keys, e.g. http://account:8080/.well-known/jwks.json.")

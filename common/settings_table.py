@@ -5,10 +5,15 @@ README shows them, so that none of the three can say otherwise than the others."
 from __future__ import annotations
 
 import ipaddress
+import string
+from pathlib import Path
 from urllib.parse import urlsplit
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+from common.auth import keys
+from common.auth.keys import KEY_BYTES, KeySet, SigningKey
 
 T = TypeVar("T")
 N = TypeVar("N", int, float)
@@ -106,6 +111,38 @@ def _secret(name: str, raw: str) -> str | None:
     return raw
 
 
+def _signing_keys(name: str, raw: str) -> tuple[SigningKey, ...]:
+    """Private keys in hex, comma-separated, or the path of a file of them."""
+    if all(char in string.hexdigits + ", " for char in raw):
+        source, text = "", raw
+    else:
+        source, text = f" (the file {raw})", _file(name, raw)
+    try:
+        return keys.signing_keys(text)
+    except ValueError as error:
+        raise ConfigurationError(f"{name}{source} is no list of signing keys: {error}. Make a key with "
+                                 f"{MAKE_A_KEY}, or `msatom keys new`.") from None
+
+
+def _file(name: str, path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as error:
+        raise ConfigurationError(f"{name} names the file {path}, which cannot be read ({error.strerror or error}); "
+                                 "it holds either the keys themselves or the path of a file of them.") from None
+
+
+def _public_keys(name: str, raw: str) -> str | KeySet:
+    """The URL of a JWKS document, or the document itself."""
+    if raw.startswith(("http://", "https://")):
+        return raw
+    try:
+        return KeySet.from_json(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"{name} is neither the URL of a JWKS document (http:// or https://) nor such a "
+                                 f"document ({error}).") from None
+
+
 def _networks(name: str, raw: str) -> tuple[Network, ...]:
     """Comma-separated IP addresses and CIDR networks, IPv4 or IPv6."""
     networks = []
@@ -192,11 +229,20 @@ SECRET_KEY = Variable(
     "at once without it",
     f"`make run`: a key it makes at its first start and keeps in `{LOCAL_FOLDER}/secret-key` (readable by its owner "
     "alone), so that forms open in a browser survive a restart; `msatom serve`: a random key per start (it warns)")
-AUTH_KEY = Variable(
-    "AUTH_KEY", _secret, None,
-    f"signs and checks the sign-in tokens (see \"Who may do what\"); at least {MIN_SECRET_KEY_BYTES} bytes, the same "
-    "for every service and process. Required by gunicorn, `msatom stack` and docker-compose",
+SIGNING_KEY: Variable[tuple[SigningKey, ...] | None] = Variable(
+    "SIGNING_KEY", _signing_keys, None,
+    "the account service's private keys, which alone sign the sign-in tokens (see \"Who may do what\"): each "
+    f"Ed25519 key written as {2 * KEY_BYTES} hex digits ({MAKE_A_KEY} makes one), comma-separated while keys roll "
+    "over (the first signs, the others are still published: `msatom keys`), or the path of a file that holds "
+    "them. Only the account service reads it; set, sign-in is on there. Required by its gunicorn, made by "
+    "`msatom stack`",
     "none: sign-in is off (`make run` on its loopback address only)")
+SIGNING_PUBLIC_KEYS: Variable[str | KeySet | None] = Variable(
+    "SIGNING_PUBLIC_KEYS", _public_keys, None,
+    "where the other services find the account service's public keys, which check the sign-in tokens: the URL "
+    "of its JWKS document (`http://account:8080/.well-known/jwks.json`), fetched and kept, or such a document "
+    "itself; set, sign-in is on in that service. Required by gunicorn but the account service's",
+    "none: sign-in is off (`make run`: the account service's keys, with `SIGNING_KEY`)")
 TRUSTED_PROXIES: Variable[tuple[Network, ...]] = Variable(
     "TRUSTED_PROXIES", _networks, (),
     "the proxies a service believes, comma-separated IP addresses and networks, IPv4 or IPv6 (`172.28.80.10`, "
@@ -221,5 +267,5 @@ TEST_PASSWORD_HASHES = Variable(
 # The variables of every service, each an attribute of Settings. Those of the feed a
 # service follows and of the sign-in service come with them (FeedSource, SignInService).
 VARIABLES: tuple[Variable, ...] = (PORT, DATABASE_URL, FEED_PAGE_SIZE, FEED_MAX_WAITING, POLL_INTERVAL_SECONDS,
-                                   POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, AUTH_KEY, TRUSTED_PROXIES,
-                                   PUBLIC_URL, TEST_PASSWORD_HASHES)
+                                   POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, SIGNING_KEY,
+                                   SIGNING_PUBLIC_KEYS, TRUSTED_PROXIES, PUBLIC_URL, TEST_PASSWORD_HASHES)

@@ -22,6 +22,7 @@ from account import models as account_models
 from account.passwords import Passwords, hasher
 from common import metrics
 from common.auth.guard import check_rules
+from common.auth.revoked import SERVICE_ROLE
 from common.db import Database
 from common.feed import outbox
 from common.feed.storing import VersionedImport
@@ -62,7 +63,7 @@ ORDER_FEED = FeedSource(
         "ORDER_CREDENTIAL",
         f"invoicing's and shipping's bearer token for the order documents: a token of a `{FEED_READER}` account "
         "(`msatom user token NAME`). Required by gunicorn",
-        "`make run` with `AUTH_KEY`: one it signs itself"),
+        "`make run` with `SIGNING_KEY`, `msatom stack`: one they sign themselves"),
     local_path="/order/feed", reader_role=FEED_READER,
     labels=FeedLabels(source="the order service", entries="order changes", title="Order feed", news="new orders"))
 
@@ -71,15 +72,25 @@ ORDER_FEED = FeedSource(
 ACCOUNT_SERVICE = SignInService(
     url=Variable.text("ACCOUNT_URL", "where a service reaches the account service, for its list of revoked tokens",
                       "`http://127.0.0.1:$PORT/account`"),
-    path="/account")
+    credential=Variable.text(
+        "ACCOUNT_CREDENTIAL",
+        "order's, invoicing's and shipping's bearer token for the account service's list of revoked tokens: a "
+        f"token of a `{SERVICE_ROLE}` account (`msatom user token NAME`). Required by gunicorn but the account "
+        "service's",
+        "`make run` with `SIGNING_KEY`, `msatom stack`: one they sign themselves"),
+    path="/account", reader_role=SERVICE_ROLE)
+# The service that signs the sign-in tokens, and alone holds their private keys.
+SIGNER = "account"
 
 # Every variable of the services' settings, as the README's table of them shows them.
-VARIABLES = (*COMMON_VARIABLES, ORDER_FEED.url, ORDER_FEED.credential, ACCOUNT_SERVICE.url)
+VARIABLES = (*COMMON_VARIABLES, ORDER_FEED.url, ORDER_FEED.credential, ACCOUNT_SERVICE.url,
+             ACCOUNT_SERVICE.credential)
 
 
 def settings_from_env(service: str, environ=None) -> Settings:
     """The settings of `service` from the environment (or `environ`)."""
-    return Settings.from_env(service, environ, feed=ORDER_FEED if service in CONSUMERS else None, sign_in=ACCOUNT_SERVICE)
+    return Settings.from_env(service, environ, feed=ORDER_FEED if service in CONSUMERS else None,
+                             sign_in=ACCOUNT_SERVICE, signs_tokens=service == SIGNER)
 
 
 def create_app(service: str, settings: Settings | None = None) -> Flask:

@@ -16,19 +16,22 @@ from flask import Flask
 from waitress import create_server
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from common.auth.keys import KeySet, SigningKey
 from common.logs import configure_logging
 from common.numbers import whole_number
 from common.parts import consumer, rebuilder
 from common.settings import ConfigurationError, Settings
-from common.settings_table import MAKE_A_KEY, default_database_url
+from common.settings_table import default_database_url
 from common.web.app import close_app
 from common.web.consumer import REBUILD_RUNNING, STOPPING
 from msatom import users, workspace
 from msatom.access_log import access_log_mode, with_access_log
-from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, create_app, settings_from_env
+from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, SIGNER, create_app, settings_from_env
 from msatom.landing import create_landing_app
-from msatom.stack import MissingProgram, Stack, feed_credential
+from msatom.stack import MissingProgram, Stack, feed_credential, service_credential
 
+# How to make a signing key beside `msatom run`.
+NEW_KEY = "`msatom keys new` makes one in var/signing-key: then SIGNING_KEY=var/signing-key"
 # How often `msatom rebuild` prints its progress (when it changed).
 REBUILD_REPORT_SECONDS = 0.5
 
@@ -97,19 +100,29 @@ def run(args) -> int:
 
 
 def _sign_in(settings: dict[str, Settings], host: str) -> str:
-    """What `msatom run` says of signing in. With AUTH_KEY the consumers get credentials
+    """What `msatom run` says of signing in. With SIGNING_KEY the account service signs
+    the tokens, the other services get its public keys, and each its credentials, which
     it signs itself; without, sign-in is off, which only a loopback address may be."""
-    key = settings["order"].auth_key  # the one the order service checks the consumers' credentials with
-    if key is None:
+    signing = settings[SIGNER].signing_key
+    if signing is None:
         if not _loopback(host):
-            raise ConfigurationError(f"msatom run listens on {host}, which others can reach, and AUTH_KEY is not "
-                                     f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
-        return "Sign-in is off: anyone who reaches this port may do anything. Set AUTH_KEY to require it."
-    for name in CONSUMERS:
-        if settings[name].feed_credential is None:
-            settings[name] = settings[name].but(feed_credential=feed_credential(key, name))
+            raise ConfigurationError(f"msatom run listens on {host}, which others can reach, and SIGNING_KEY is not "
+                                     f"set: set it to require sign-in ({NEW_KEY}).")
+        return f"Sign-in is off: anyone who reaches this port may do anything. Set SIGNING_KEY to require it ({NEW_KEY})."
+    for name in SERVICES:
+        if name != SIGNER:
+            settings[name] = _checking(settings[name], signing[0])
     return ("Sign-in is on. Make the first account in another shell, in this folder (the README's \"Accounts\"\n"
             f"tells the roles):\n  {workspace.this_program()} user add NAME --role admin")
+
+
+def _checking(settings: Settings, key: SigningKey) -> Settings:
+    """A service of `msatom run` that checks tokens with the public half of `key`, and
+    shows credentials signed with it, unless its settings give others."""
+    return settings.but(
+        signing_public_keys=settings.signing_public_keys or KeySet.of([key]),
+        sign_in_credential=settings.sign_in_credential or service_credential(key, settings.service),
+        feed_credential=settings.feed_credential or (feed_credential(key, settings.service) if settings.feed else None))
 
 
 def _loopback(host: str) -> bool:
@@ -122,7 +135,7 @@ def _loopback(host: str) -> bool:
 def _welcome(url: str, account: Settings) -> str:
     """What `msatom run` says once it serves: the pages to open, and how to stop it."""
     pages = [(f"{url}/", "the landing page")] + [(f"{url}/{name}/", title) for name, title in NAVIGATION]
-    if account.auth_key is not None and account.sign_in is not None:
+    if account.checks_tokens and account.sign_in is not None:
         pages.append((f"{url}{account.sign_in.sign_in_page}", "signing in"))
     width = max(len(address) for address, _ in pages)
     return "\n".join(["microservice-atom is ready:", *(f"  {address:{width}}  {what}" for address, what in pages),
@@ -131,9 +144,9 @@ def _welcome(url: str, account: Settings) -> str:
 
 def serve(args) -> int:
     settings = settings_from_env(args.service)
-    if settings.auth_key is None and not _loopback(args.host):
-        raise ConfigurationError(f"msatom serve listens on {args.host}, which others can reach, and AUTH_KEY is not "
-                                 f"set: set it to require sign-in, e.g. to the output of {MAKE_A_KEY}.")
+    if not settings.checks_tokens and not _loopback(args.host):
+        raise ConfigurationError(f"msatom serve listens on {args.host}, which others can reach, and "
+                                 f"{settings.keys_variable.name} is not set: set it to require sign-in.")
     if not settings.secret_key:
         logging.getLogger("msatom").warning(
             "SECRET_KEY is not set: this start signs forms with a random key, so forms open in a browser "

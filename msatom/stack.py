@@ -7,6 +7,7 @@ and Apache installed but no Docker.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -23,16 +24,18 @@ import psycopg2
 import requests
 
 from common.auth import tokens
+from common.auth.keys import KeySet, SigningKey
+from common.auth.revoked import SERVICE_ROLE
 from common.auth.rules import ADMIN
 from common.metrics import MULTIPROCESS
-from common.settings_table import (AUTH_KEY, DATABASE_URL, POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, SECRET_KEY,
-                                   TRUSTED_PROXIES)
+from common.settings_table import (DATABASE_URL, POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, SECRET_KEY, SIGNING_KEY,
+                                   SIGNING_PUBLIC_KEYS, TRUSTED_PROXIES)
 from common.utc import utc_now
 from account import models as account_models
 from account.passwords import STRONG_HASHES
 from account.service import add_account
-from common.settings import Settings
-from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, VARIABLES, migrated
+from common.settings import JWKS_PATH, Settings
+from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, SIGNER, VARIABLES, migrated
 from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -211,14 +214,22 @@ def service_environment(**settings: str) -> dict[str, str]:
     return env
 
 
-def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings: str) -> Process:
+def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, signing_key: SigningKey | None = None,
+                   **settings: str) -> Process:
     """`gunicorn 'msatom.wsgi:<service>()'` on a loopback port, as production runs it.
-    Without a SECRET_KEY or an AUTH_KEY among the settings it gets random ones (give
-    replicas the same), and a consumer without an ORDER_CREDENTIAL one it signs itself."""
+    Without a SECRET_KEY among the settings it gets a random one (give replicas the
+    same). The tokens are signed with `signing_key` (a new one by default): the account
+    service gets it as its SIGNING_KEY; any other, unless the settings say otherwise,
+    its public key as SIGNING_PUBLIC_KEYS and credentials signed with it."""
     settings.setdefault(SECRET_KEY.name, secrets.token_hex(32))
-    settings.setdefault(AUTH_KEY.name, secrets.token_hex(32))
+    key = signing_key or SigningKey.new()
+    if service == SIGNER:
+        settings.setdefault(SIGNING_KEY.name, key.hex())
+    else:
+        settings.setdefault(SIGNING_PUBLIC_KEYS.name, json.dumps(KeySet.of([key]).jwks()))
+        settings.setdefault(ACCOUNT_SERVICE.credential.name, service_credential(key, service))
     if service in CONSUMERS:
-        settings.setdefault(ORDER_FEED.credential.name, feed_credential(settings[AUTH_KEY.name], service))
+        settings.setdefault(ORDER_FEED.credential.name, feed_credential(key, service))
     command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(THREADS),
                "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", "--graceful-timeout", "5",
                "--no-control-socket", "--config", "python:msatom.gunicorn_conf", f"msatom.wsgi:{service}()"]
@@ -226,9 +237,18 @@ def start_gunicorn(service: str, port: int, folder: Path, workers: int = 2, **se
     return Process(command, service_environment(**settings), folder / f"{service}-{port}.log")
 
 
-def feed_credential(auth_key: str, consumer: str) -> str:
-    """A consumer's bearer token for the order service's documents, for a year."""
-    return tokens.issue(auth_key, consumer, [FEED_READER], timedelta(days=365), utc_now())
+# The credentials the stack and `msatom run` sign for their services: for a year.
+CREDENTIAL_LIFETIME = timedelta(days=365)
+
+
+def feed_credential(key: SigningKey, consumer: str) -> str:
+    """A consumer's bearer token for the order service's documents."""
+    return tokens.issue(key, consumer, [FEED_READER], CREDENTIAL_LIFETIME, utc_now())
+
+
+def service_credential(key: SigningKey, service: str) -> str:
+    """A service's bearer token for the account service's list of revoked tokens."""
+    return tokens.issue(key, service, [SERVICE_ROLE], CREDENTIAL_LIFETIME, utc_now())
 
 
 def start_apache(port: int, folder: Path, proxy_source: str | None = None, **upstreams: str | list[str]) -> Process:
@@ -316,7 +336,7 @@ class Stack:
     `service_url` name them as `replica` does: the first by the service's name."""
 
     def __init__(self, poll_interval: float = 1.0, workers: int = 2, port: int | None = None,
-                 poll_wait: float | None = None, auth_key: str | None = None,
+                 poll_wait: float | None = None, signing_key: SigningKey | None = None,
                  order_replicas: int = 1, consumer_replicas: int = 1):
         if order_replicas < 1 or consumer_replicas < 1:
             raise ValueError("a stack runs at least one replica of each service")
@@ -333,7 +353,7 @@ class Stack:
         self.ports["apache"] = port or free_port()
         self.processes: dict[str, Process] = {}
         self.secret_key = secrets.token_hex(32)  # one for the stack: its services share a host
-        self.auth_key = auth_key or secrets.token_hex(32)
+        self.signing_key = signing_key or SigningKey.new()
         self.admin_password = secrets.token_urlsafe(12)
         self.url = f"http://127.0.0.1:{self.ports['apache']}"
 
@@ -356,7 +376,7 @@ class Stack:
     def token(self, *roles: str, name: str = "admin", lifetime: timedelta = timedelta(hours=1)) -> str:
         """A bearer token signed with the stack's key, as the account service signs them;
         an admin's by default."""
-        return tokens.issue(self.auth_key, name, roles or (ADMIN,), lifetime, utc_now())
+        return tokens.issue(self.signing_key, name, roles or (ADMIN,), lifetime, utc_now())
 
     def start(self) -> Stack:
         try:
@@ -404,7 +424,8 @@ class Stack:
     def users(self, *args: str, stdin: str = "") -> str:
         """`msatom user ...` on the stack's account database; what it prints."""
         command = [str(Path(sys.executable).with_name("msatom")), "user", *args]
-        env = service_environment(**{DATABASE_URL.name: self.databases["account"], AUTH_KEY.name: self.auth_key})
+        env = service_environment(**{DATABASE_URL.name: self.databases["account"],
+                                     SIGNING_KEY.name: self.signing_key.hex()})
         done = subprocess.run(command, env=env, input=stdin + "\n", capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"msatom user {' '.join(args)} failed: {done.stderr or done.stdout}")
@@ -414,13 +435,16 @@ class Stack:
         """(Re)start a service, or one replica of it (`order-1`), under gunicorn on its
         port and its service's database."""
         service = self.service_of[name]
+        account = self.service_url("account")
         settings = {DATABASE_URL.name: self.databases[service], ORDER_FEED.url.name: self.order_feed_url,
                     POLL_INTERVAL_SECONDS.name: str(self.poll_interval), SECRET_KEY.name: self.secret_key,
-                    AUTH_KEY.name: self.auth_key, ACCOUNT_SERVICE.url.name: self.service_url("account"),
-                    TRUSTED_PROXIES.name: PROXY_SOURCE}
+                    ACCOUNT_SERVICE.url.name: account, TRUSTED_PROXIES.name: PROXY_SOURCE}
+        if service != SIGNER:  # the others fetch the account service's public keys
+            settings[SIGNING_PUBLIC_KEYS.name] = account + JWKS_PATH
         if self.poll_wait is not None:
             settings[POLL_WAIT_SECONDS.name] = str(self.poll_wait)
-        self.processes[name] = start_gunicorn(service, self.ports[name], self.folder, self.workers, **settings)
+        self.processes[name] = start_gunicorn(service, self.ports[name], self.folder, self.workers,
+                                              self.signing_key, **settings)
         return self.processes[name]
 
     def stop_replica(self, service: str, index: int, sig: int = signal.SIGTERM) -> int:

@@ -16,8 +16,8 @@ from msatom.bootstrap import migrated
 
 # `msatom user token`: long enough for a consumer's ORDER_CREDENTIAL, renewed by hand.
 TOKEN_HOURS = 30 * 24
-NO_AUTH_KEY = ("AUTH_KEY is not set: a token is signed with the key the services check it with; "
-               "set AUTH_KEY as the services have it.")
+NO_SIGNING_KEY = ("SIGNING_KEY is not set: a token is signed with the account service's private key; "
+                  "set SIGNING_KEY as the account service has it.")
 
 
 class PasswordMismatch(ValueError):
@@ -35,15 +35,15 @@ def add_arguments(commands) -> None:
     add.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
     actions.add_parser("remove", help="remove an account; its tokens are refused from now on").add_argument("name")
     actions.add_parser("list", help="the accounts: name, roles, created")
-    token = actions.add_parser("token", help="print a bearer token for an account, signed with AUTH_KEY")
+    token = actions.add_parser("token", help="print a bearer token for an account, signed with SIGNING_KEY")
     token.add_argument("name")
     token.add_argument("--hours", type=float, default=TOKEN_HOURS, help=f"how long it works (default {TOKEN_HOURS})")
 
 
 def run(args) -> int:
     settings = workspace.settings_beside_run("account", feed=False)
-    if args.action == "token" and settings.auth_key is None:
-        print(f"msatom: {NO_AUTH_KEY}", file=sys.stderr)
+    if args.action == "token" and settings.signing_key is None:
+        print(f"msatom: {NO_SIGNING_KEY}", file=sys.stderr)
         return 1
     db = migrated(settings, MIGRATIONS)
     try:
@@ -85,8 +85,9 @@ def _token(session, args, settings: Settings) -> str:
         raise service.AccountError(f"There is no account named {args.name}.")
     if args.hours <= 0:
         raise service.AccountError("--hours must be more than 0.")
-    assert settings.auth_key is not None  # run refuses to make a token without one
-    issued, expires_at = service.token_for(settings.auth_key, found, timedelta(hours=args.hours), settings.clock())
+    assert settings.signing_key is not None  # run refuses to make a token without one
+    issued, expires_at = service.token_for(settings.signing_key[0], found, timedelta(hours=args.hours),
+                                           settings.clock())
     print(f"msatom: a token for {found.name}, valid until {iso_utc(expires_at)}", file=sys.stderr)
     return issued
 

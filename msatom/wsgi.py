@@ -7,8 +7,9 @@
 
 Each call builds a new app, so nothing is built when this module is imported. A setting
 that production cannot use (SECRET_KEY missing, say) stops gunicorn at once with the one
-line that says why, instead of a traceback per worker: so does a missing AUTH_KEY, and a
-consumer's missing ORDER_CREDENTIAL.
+line that says why, instead of a traceback per worker: so do missing keys of the sign-in
+tokens (SIGNING_KEY, SIGNING_PUBLIC_KEYS), and missing credentials (ACCOUNT_CREDENTIAL,
+a consumer's ORDER_CREDENTIAL).
 """
 from __future__ import annotations
 

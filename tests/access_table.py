@@ -10,6 +10,7 @@ from datetime import timedelta
 from flask import request
 
 from common.auth import tokens
+from common.auth.keys import SigningKey
 from common.auth.rules import ADMIN
 from common.utc import utc_now
 from tests.integration.support import BROWSER_ACCEPT
@@ -35,7 +36,7 @@ def requests_of(app):
                 yield rule.endpoint, method, path + "?embed=documents"
 
 
-def headers_for(key: str, role: str | None, html: bool) -> dict:
+def headers_for(key: SigningKey, role: str | None, html: bool) -> dict:
     """What a browser (`html`) or a program signed in with `role` (None: not signed in)
     sends; each for an account of its own, so that one request signing out everywhere
     refuses no other's token."""

@@ -1,8 +1,8 @@
 """Each service decides for itself who may use each of its routes: before every
 request it learns who calls (a bearer token, or the browser's sign-in cookie), checks
-the token with the key it was given and against the list of revoked tokens, and
-applies its own rules (`<service>/access.py`). With no AUTH_KEY sign-in is off and
-everyone acts as an admin.
+the token with the sign-in service's public keys and against the list of revoked
+tokens, and applies its own rules (`<service>/access.py`). Without keys to check
+tokens with (settings.checks_tokens) sign-in is off and everyone acts as an admin.
 
 Answers that depend on who asks are kept out of shared caches: a guarded route's
 answer is always `private` (or `no-store`), and every page that shows who is signed
@@ -15,9 +15,11 @@ from functools import partial
 from flask import Flask, g, request
 
 from common.auth import refusals, tokens
+from common.auth.keys import KeySet
+from common.auth.published import public_keys
 from common.auth.revocations import RevocationClient, Revocations
 from common.auth.rules import ADMIN, PUBLIC, Rule
-from common.auth.tokens import COOKIE, Identity, TokenError
+from common.auth.tokens import COOKIE, Identity, PublicKeys, TokenError
 from common.settings import ConfigurationError, Settings, SignInService
 
 # Who every request is while sign-in is off.
@@ -35,34 +37,42 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
     """Check every request of `app` against `rules` (endpoint -> Rule); more can be
     added with `add_rules`, and `check_rules` refuses an app with a route left out."""
     app.extensions[_KEY] = dict(rules)
-    key = settings.auth_key
-    sign_in = _sign_in_service(settings) if key is not None else None
-    if key is not None and revocations is None:
-        revocations = RevocationClient(f"{settings.sign_in_service_url}/revoked", key, settings.service,
+    keys = _checking_keys(settings)
+    sign_in = _sign_in_service(settings) if keys is not None else None
+    if keys is not None and revocations is None:
+        revocations = RevocationClient(f"{settings.sign_in_service_url}/revoked", settings.sign_in_credential,
                                        settings.clock)
 
     def check():
-        if key is None:
+        if keys is None:
             g.identity = ANYONE
         # No route: Flask answers 404 or 405 by itself.
         rule = PUBLIC if request.endpoint is None else access_rules(app).get(request.endpoint)
         if rule is None:  # never open by default
             raise ConfigurationError(f"The endpoint {request.endpoint} has no access rule.")
-        if key is None:
+        if keys is None:
             return None
         assert revocations is not None and sign_in is not None  # made above whenever sign-in is on
-        return _decide(rule, sign_in, *_identify(key, settings, revocations))
+        return _decide(rule, sign_in, *_identify(keys, settings, revocations))
 
     app.before_request(check)
     app.after_request(_keep_private)
     app.context_processor(lambda: _caller_context(sign_in))
 
 
+def _checking_keys(settings: Settings) -> PublicKeys | None:
+    """The keys this service checks tokens with: its own public keys if it signs them,
+    the sign-in service's otherwise; None: sign-in is off."""
+    if settings.signs_tokens:
+        return KeySet.of(settings.signing_key) if settings.signing_key else None
+    return public_keys(settings.signing_public_keys, settings.clock) if settings.signing_public_keys else None
+
+
 def _sign_in_service(settings: Settings) -> SignInService:
     """Where the people a service checks sign in: its settings must say while sign-in is on."""
     if settings.sign_in is None or settings.sign_in_service_url is None:
-        raise ConfigurationError(f"Sign-in is on (AUTH_KEY is set), and the settings of {settings.service} "
-                                 "name no service to sign in at.")
+        raise ConfigurationError(f"Sign-in is on ({settings.keys_variable.name} is set), and the settings of "
+                                 f"{settings.service} name no service to sign in at.")
     return settings.sign_in
 
 
@@ -97,13 +107,14 @@ def has_credential() -> bool:
     return identity is not None and identity is not ANYONE
 
 
-def _identify(key: str, settings: Settings, revocations: Revocations) -> tuple[Identity | None, str | None]:
+def _identify(keys: PublicKeys, settings: Settings,
+              revocations: Revocations) -> tuple[Identity | None, str | None]:
     """The caller's identity, or why its token cannot be used; (None, None) without one."""
     try:
         token = _token()
         if token is None:
             return None, None
-        identity = tokens.verify(key, token, settings.clock())
+        identity = tokens.verify(keys, token, settings.clock())
     except TokenError as error:
         return None, str(error)
     reason = revocations.refusal(identity)

@@ -1,31 +1,21 @@
 """Which valid tokens are no longer accepted: those signed out before they expire, and
 those of accounts removed since they were issued. The sign-in service keeps the list
-(GET <its URL>/revoked); every service keeps a copy, asked for again at most every few
-seconds and only when it checks a token, so that no request waits on the sign-in
-service more than that. While the sign-in service cannot be reached the last copy
-stays in force."""
+(GET <its URL>/revoked); every service keeps a copy (fetched.py), asked for again at
+most every few seconds and only when it checks a token."""
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Protocol
 
 import requests
 
-from common.auth import revoked, tokens
+from common.auth import revoked
+from common.auth.fetched import FetchedCopy
 from common.auth.tokens import Identity
-
-log = logging.getLogger(__name__)
 
 # How long a copy of the list is used before it is asked for again.
 FRESH_FOR = timedelta(seconds=5)
-# The token a service signs to ask for the list lives no longer than it needs.
-ASKING_TOKEN_LIFETIME = timedelta(minutes=1)
-SERVICE_ROLE = "service"
-# A request that checks a token waits at most this long for the list (connect, read).
-TIMEOUT = (1.0, 2.0)
 
 
 class Revocations(Protocol):
@@ -56,54 +46,14 @@ class RevokedList:
 
 
 class RevocationClient:
-    """The sign-in service's list as this service last had it, asked for again (a
-    conditional GET) when a token is checked and the copy is older than FRESH_FOR."""
+    """The sign-in service's list as this service last had it (fetched.py), asked for with
+    the service's credential: the list names the accounts removed, which is nobody
+    else's business."""
 
-    def __init__(self, url: str, key: str, service: str, clock: Callable[[], datetime],
+    def __init__(self, url: str, credential: str | None, clock: Callable[[], datetime],
                  http: requests.Session | None = None):
-        self.url, self.key, self.service, self.clock = url, key, service, clock
-        self.http = http or requests.Session()
-        self.current = RevokedList()
-        self._etag: str | None = None
-        self._asked_at: datetime | None = None
-        self._unreachable = False  # logged once when it starts, once when it ends
-        self._asking = threading.Lock()
+        self.copy = FetchedCopy(url, RevokedList.from_json, RevokedList(), "the list of revoked tokens", FRESH_FOR,
+                                clock, credential, http)
 
     def refusal(self, identity: Identity) -> str | None:
-        self._refresh_if_due()
-        return self.current.refusal(identity)
-
-    def _refresh_if_due(self) -> None:
-        now = self.clock()
-        if self._asked_at is not None and now - self._asked_at < FRESH_FOR:
-            return
-        # One request asks; the others meanwhile use the copy there is.
-        if not self._asking.acquire(blocking=False):
-            return
-        try:
-            self._asked_at = now
-            self._ask(now)
-        finally:
-            self._asking.release()
-
-    def _ask(self, now: datetime) -> None:
-        token = tokens.issue(self.key, f"service:{self.service}", [SERVICE_ROLE], ASKING_TOKEN_LIFETIME, now)
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        if self._etag:
-            headers["If-None-Match"] = self._etag
-        try:
-            response = self.http.get(self.url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-            if response.status_code == 200:
-                self.current = RevokedList.from_json(response.json())
-                self._etag = response.headers.get("ETag")
-            elif response.status_code != 304:
-                raise ValueError(f"it answered HTTP {response.status_code}")
-        except (requests.RequestException, ValueError) as error:
-            if not self._unreachable:
-                log.warning("the list of revoked tokens at %s cannot be had (%s); the last one stays in force "
-                            "until it can", self.url, error)
-            self._unreachable = True
-            return
-        if self._unreachable:
-            log.info("the list of revoked tokens at %s can be had again", self.url)
-        self._unreachable = False
+        return self.copy.get().refusal(identity)

@@ -8,6 +8,10 @@ from datetime import datetime
 
 from common.auth.tokens import Identity
 
+# The role of the accounts whose tokens may read the list: the services' own. The list
+# names the accounts removed, which is nobody else's business.
+SERVICE_ROLE = "service"
+
 
 def refusal(identity: Identity, signed_out: bool, account_removed_at: datetime | None) -> str | None:
     """Why `identity`'s token is no longer accepted, given whether its id was revoked and

@@ -1,23 +1,40 @@
-"""Sign-in tokens: JSON Web Tokens (RFC 7519) signed with HMAC-SHA256 by the sign-in
-service, with the key that every service is given (AUTH_KEY), so that any service can
-check one on its own without asking another. A token names an account and its roles,
+"""Sign-in tokens: JSON Web Tokens (RFC 7519) that the sign-in service alone signs, with
+its Ed25519 key (EdDSA), and that every service checks on its own with that service's
+public keys (keys.py), without asking it each time. The header names the key (`kid`);
+EdDSA is the one algorithm accepted, so that a token signed otherwise (with HMAC and a
+public key as its secret, say) never passes. A token names an account and its roles,
 and carries its own id, so that signing out can revoke it before it expires."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 import jwt
 
+from common.auth.keys import PublicKey, SigningKey
+
 ISSUER = "microservice-atom"
-ALGORITHM = "HS256"
+ALGORITHM = "EdDSA"
 COOKIE = "msatom_session"  # the browser's copy, for every service of the site (Path=/)
 LATEST = 253402300800  # 10000-01-01: past any time a token names
 
 
+NOT_OURS = "The token is not one this system issues."
+NOT_SIGNED_HERE = "The token was not signed by this system."
+UNKNOWN_KEY = "The token was signed with a key this system does not know (any more); sign in again."
+
+
 class TokenError(Exception):
     """A token that cannot be used, with a sentence a person understands."""
+
+
+class PublicKeys(Protocol):
+    """The keys a service checks signatures with: its own, a setting, or the JWKS it fetches."""
+
+    def find(self, kid: str) -> PublicKey | None:
+        """The key named `kid`; None when there is none."""
 
 
 @dataclass(frozen=True)
@@ -30,37 +47,54 @@ class Identity:
     expires_at: datetime
 
 
-def issue(key: str, name: str, roles, lifetime: timedelta, now: datetime) -> str:
+def issue(key: SigningKey, name: str, roles, lifetime: timedelta, now: datetime) -> str:
     claims = {"iss": ISSUER, "sub": name, "roles": sorted(roles), "jti": uuid.uuid4().hex,
               "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp())}
-    return jwt.encode(claims, key, algorithm=ALGORITHM)
+    return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
-def verify(key: str, token: str, now: datetime) -> Identity:
-    """The identity `token` speaks for, if this system signed it and it has not expired
+def verify(keys: PublicKeys, token: str, now: datetime) -> Identity:
+    """The identity `token` speaks for, if one of `keys` signed it and it has not expired
     at `now`; TokenError otherwise."""
     try:
         # The expiry is checked against `now` below, the service's clock, not PyJWT's.
-        claims = jwt.decode(token, key, algorithms=[ALGORITHM], issuer=ISSUER,
+        claims = jwt.decode(token, _key(keys, token).key, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["iss", "sub", "jti", "iat", "exp"], "verify_exp": False,
                                      "verify_iat": False})
     except jwt.InvalidSignatureError:
-        raise TokenError("The token was not signed by this system.") from None
+        raise TokenError(NOT_SIGNED_HERE) from None
     except jwt.PyJWTError:
-        raise TokenError("The token is not one this system issues.") from None
+        raise TokenError(NOT_OURS) from None
     roles = claims.get("roles")
     if (not isinstance(roles, list) or not all(isinstance(role, str) for role in roles)
             or not all(isinstance(claims[text], str) for text in ("sub", "jti"))):
-        raise TokenError("The token is not one this system issues.")
+        raise TokenError(NOT_OURS)
     issued_at, expires_at = _moment(claims["iat"]), _moment(claims["exp"])
     if expires_at <= now:
         raise TokenError("The token has expired; sign in again.")
     return Identity(claims["sub"], frozenset(roles), claims["jti"], issued_at, expires_at)
 
 
+def _key(keys: PublicKeys, token: str) -> PublicKey:
+    """The key the token's header names, when the token is signed as this system signs."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenError(NOT_OURS) from None
+    kid = header.get("kid")
+    if header.get("alg") != ALGORITHM:
+        raise TokenError(NOT_SIGNED_HERE)
+    if not isinstance(kid, str) or not kid:
+        raise TokenError(NOT_OURS)
+    key = keys.find(kid)
+    if key is None:
+        raise TokenError(UNKNOWN_KEY)
+    return key
+
+
 def _moment(seconds) -> datetime:
     """A claim's time (whole seconds since 1970, as RFC 7519's NumericDate); TokenError
     for anything else, or for a time no clock reaches."""
     if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds < LATEST:
-        raise TokenError("The token is not one this system issues.")
+        raise TokenError(NOT_OURS)
     return datetime.fromtimestamp(seconds, timezone.utc)

@@ -12,7 +12,7 @@ from common.auth.tokens import COOKIE
 from msatom.stack import MissingProgram, Stack
 from tests.conftest import REQUIRE_REAL_STACK, missing, running
 from tests.e2e.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, EXPECT_TIMEOUT_MS, Tab
-from tests.e2e.running import AUTH_KEY, MsatomRun, token
+from tests.e2e.running import SIGNING_KEY, MsatomRun, token
 
 
 def msatom_running(folder, **settings: str):
@@ -55,7 +55,7 @@ def pytest_runtest_makereport(item, call):
 def production_stack():
     """PostgreSQL, the three services under gunicorn (two workers each, polling
     every 0.2 s) and Apache in front, until the generator is closed."""
-    with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY)) as production:
+    with running(lambda: Stack(poll_interval=0.2, signing_key=SIGNING_KEY)) as production:
         yield production
 
 
@@ -77,7 +77,7 @@ def system_for_people(tmp_path_factory):
     (`msatom run`) where Apache or PostgreSQL is missing. It polls only when asked
     ("Poll now"), so a test sees what its own clicks do."""
     try:
-        stack = Stack(poll_interval=3600, poll_wait=0, auth_key=AUTH_KEY)
+        stack = Stack(poll_interval=3600, poll_wait=0, signing_key=SIGNING_KEY)
     except MissingProgram as error:
         if REQUIRE_REAL_STACK:
             pytest.fail(f"{error}, and REQUIRE_REAL_STACK=1 forbids falling back to msatom run", pytrace=False)

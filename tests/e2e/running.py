@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import requests
 
 from common.auth import tokens
+from common.auth.keys import SigningKey
 from common.auth.rules import ADMIN
 from common.utc import utc_now
 from msatom.stack import Process, free_port, start_gunicorn
@@ -28,7 +28,8 @@ CURL_ACCEPT = "*/*"
 
 # Settings a developer's shell may carry that would point the processes elsewhere.
 _SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
-             "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "ACCESS_LOG", "AUTH_KEY", "ACCOUNT_URL", "ORDER_CREDENTIAL",
+             "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "ACCESS_LOG", "SIGNING_KEY", "SIGNING_PUBLIC_KEYS", "ACCOUNT_URL",
+             "ACCOUNT_CREDENTIAL", "ORDER_CREDENTIAL",
              "TRUSTED_PROXIES", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
@@ -41,14 +42,14 @@ def msatom_env(**settings: str) -> dict[str, str]:
     return env
 
 
-# Every stack and service the tests start checks sign-in tokens with this key, so that a
-# test can speak as any account to any of them.
-AUTH_KEY = secrets.token_hex(32)
+# Every stack and service the tests start has its tokens signed with this key, so that
+# a test can speak as any account to any of them.
+SIGNING_KEY = SigningKey.new()
 
 
 def token(*roles: str, name: str = "admin", lifetime: timedelta = timedelta(hours=2)) -> str:
     """A bearer token as the account service signs them: an admin's by default."""
-    return tokens.issue(AUTH_KEY, name, roles or (ADMIN,), lifetime, utc_now())
+    return tokens.issue(SIGNING_KEY, name, roles or (ADMIN,), lifetime, utc_now())
 
 
 def http(*roles: str) -> requests.Session:
@@ -67,8 +68,8 @@ def anonymous() -> requests.Session:
 
 
 def gunicorn(service: str, port: int, folder: Path, workers: int = 2, **settings: str) -> Process:
-    """msatom.stack's start_gunicorn, checking tokens with the tests' AUTH_KEY."""
-    return start_gunicorn(service, port, folder, workers, **{"AUTH_KEY": AUTH_KEY, **settings})
+    """msatom.stack's start_gunicorn, its tokens signed with the tests' SIGNING_KEY."""
+    return start_gunicorn(service, port, folder, workers, SIGNING_KEY, **settings)
 
 
 

@@ -18,7 +18,9 @@ from tests.access_table import ROLES, headers_for, opens, refused, requests_of
 from tests.conftest import require_program
 from tests.support.orders import order_request
 from tests.e2e.newsboat import Newsboat
-from tests.e2e.running import AUTH_KEY, PATIENCE, anonymous, http, token
+from tests.e2e.running import SIGNING_KEY, PATIENCE, anonymous, http, token
+from tests.support import forgeries
+from tests.support.signing import signing_in
 
 pytestmark = pytest.mark.e2e
 # Apache refuses these to everyone (403): Prometheus scrapes each service on its own port.
@@ -28,7 +30,7 @@ APACHE_REFUSES = {"metrics"}
 @pytest.fixture
 def route_tables(settings_for):
     """Each service's app, built here only to read its routes and its access table."""
-    apps = {service: create(settings_for(service, auth_key=AUTH_KEY)) for service, create in FACTORIES.items()}
+    apps = {service: create(signing_in(settings_for(service), SIGNING_KEY)) for service, create in FACTORIES.items()}
     yield apps
     for app in apps.values():
         close_app(app)
@@ -47,7 +49,7 @@ def test_every_route_answers_each_role_as_its_table_says_through_apache(stack, r
                     allowed = False
                 for html in (True, False):
                     answer = session.request(method, f"{stack.url}/{service}{path}", allow_redirects=False,
-                                             headers=headers_for(AUTH_KEY, role, html), timeout=30)
+                                             headers=headers_for(SIGNING_KEY, role, html), timeout=30)
                     if refused(answer) is allowed:
                         wrong.append(f"{method} /{service}{path} as {role or 'nobody'} "
                                      f"({'HTML' if html else 'JSON'}): {answer.status_code}")
@@ -55,17 +57,32 @@ def test_every_route_answers_each_role_as_its_table_says_through_apache(stack, r
 
 
 def test_tokens_that_must_not_work_are_refused_with_the_reason(stack):
+    """Forged with what anyone can read (the published keys) or what a service held
+    before (a shared key), malformed, or expired: refused by every service."""
     now = utc_now()
-    cases = {
-        "another system's key": tokens.issue("b" * 32, "admin", ["admin"], timedelta(hours=1), now),
-        "expired": tokens.issue(AUTH_KEY, "admin", ["admin"], timedelta(seconds=-1), now),
-    }
-    for case, signed in cases.items():
-        answer = anonymous().get(f"{stack.url}/order/", headers={"Accept": "application/json",
-                                                                  "Authorization": f"Bearer {signed}"}, timeout=10)
-        assert answer.status_code == 401, (case, answer.status_code)
-        assert answer.json()["error"] in ("The token was not signed by this system.",
-                                          "The token has expired; sign in again."), case
+    published = anonymous().get(f"{stack.url}/account/.well-known/jwks.json", timeout=10).json()
+    cases = {**forgeries.every_forgery(published, now),
+             **{f"kid {kid!r:.20}": forgeries.with_kid(kid, SIGNING_KEY, now) for kid in forgeries.ODD_KIDS},
+             "expired": tokens.issue(SIGNING_KEY, "admin", ["admin"], timedelta(seconds=-1), now)}
+    wrong = []
+    for service in ("account", "order", "invoicing", "shipping"):
+        for case, signed in cases.items():
+            answer = anonymous().get(f"{stack.url}/{service}/", timeout=10, headers={
+                "Accept": "application/json", "Authorization": f"Bearer {signed}"})
+            if answer.status_code != 401 or answer.json()["error"] not in (
+                    tokens.NOT_SIGNED_HERE, tokens.UNKNOWN_KEY, tokens.NOT_OURS, "The token has expired; sign in again."):
+                wrong.append(f"{service}, {case}: {answer.status_code} {answer.text[:200]}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_public_keys_are_served_to_anyone_and_may_be_kept_a_while(stack):
+    url = f"{stack.url}/account/.well-known/jwks.json"
+    answer = anonymous().get(url, timeout=10)
+
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json"
+    assert answer.json()["keys"] == [SIGNING_KEY.public.jwk()]
+    assert answer.headers["Cache-Control"] == "public, max-age=300"
+    assert anonymous().get(url, headers={"If-None-Match": answer.headers["ETag"]}, timeout=10).status_code == 304
 
 
 def test_a_removed_accounts_token_is_refused_by_every_service_within_seconds(stack):

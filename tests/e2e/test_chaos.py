@@ -13,7 +13,7 @@ import requests
 from msatom.stack import Stack, wait_until
 from tests.conftest import running
 from tests.support.orders import order_request
-from tests.e2e.running import AUTH_KEY, PATIENCE, every_item, http, kill_group, wait_for_health, wait_for_items
+from tests.e2e.running import SIGNING_KEY, PATIENCE, every_item, http, kill_group, wait_for_health, wait_for_items
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def chaos_stack():
     """A stack of the module's own: its tests stop and kill its processes."""
-    with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY)) as stack:
+    with running(lambda: Stack(poll_interval=0.2, signing_key=SIGNING_KEY)) as stack:
         yield stack
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import form_token
 from tests.support.orders import order_request
-from tests.e2e.running import AUTH_KEY, BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
+from tests.e2e.running import SIGNING_KEY, BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
 from tests.e2e.scripts import ROOT
 from tests.support.waiting import until
 
@@ -155,17 +155,17 @@ def test_with_sign_in_on_the_start_lines_and_the_readmes_account_commands_run_as
     (tmp_path / ".venv").symlink_to(MSATOM.parents[1])  # the folder of `make run` has .venv/bin/msatom
     password = "a password long enough"
     (tmp_path / "password-file").write_text(password + "\n")
-    system = MsatomRun(tmp_path, program=".venv/bin/msatom", AUTH_KEY=AUTH_KEY)
+    system = MsatomRun(tmp_path, program=".venv/bin/msatom", SIGNING_KEY=SIGNING_KEY.hex())
     try:
         system.wait_until_healthy()
         ready = system.output()
         assert re.search(rf"^\s+{re.escape(system.url)}/account/sign-in\s+signing in$", ready, re.M), ready
         [first_account] = re.findall(r"^\s+(\S.* user add NAME --role admin)$", ready, re.M)
         made = in_a_new_shell(tmp_path, first_account.replace("NAME", "root"), f"{password}\n{password}\n",
-                              AUTH_KEY=AUTH_KEY)
+                              SIGNING_KEY=SIGNING_KEY.hex())
         assert made.returncode == 0, made.stderr
         for command in readme_commands("**Accounts and `msatom user`.**"):
-            ran = in_a_new_shell(tmp_path, command, f"{password}\n{password}\n", AUTH_KEY=AUTH_KEY)
+            ran = in_a_new_shell(tmp_path, command, f"{password}\n{password}\n", SIGNING_KEY=SIGNING_KEY.hex())
             assert ran.returncode == 0, f"{command}: {ran.stderr}"
         signed_in = http().post(f"{system.url}/account/token", json={"name": "root", "password": password},
                                 timeout=10)

@@ -16,7 +16,7 @@ import requests
 from msatom.stack import Stack
 from tests.conftest import running
 from tests.e2e.feed_reader import FeedReader, order_id_of
-from tests.e2e.running import AUTH_KEY, TROUBLE, every_item, http, wait_for_items
+from tests.e2e.running import SIGNING_KEY, TROUBLE, every_item, http, wait_for_items
 from tests.support.orders import order_request
 from tests.support.waiting import until
 
@@ -32,7 +32,7 @@ SEND_AGAIN = {409, 502, 503}
 
 @pytest.fixture(scope="module")
 def replicated():
-    with running(lambda: Stack(poll_interval=0.2, auth_key=AUTH_KEY, order_replicas=2)) as stack:
+    with running(lambda: Stack(poll_interval=0.2, signing_key=SIGNING_KEY, order_replicas=2)) as stack:
         yield stack
 
 

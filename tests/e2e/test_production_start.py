@@ -1,19 +1,25 @@
-"""A production start (gunicorn on the WSGI entry points) needs SECRET_KEY and
-AUTH_KEY, and a consumer its ORDER_CREDENTIAL: without one the process stops at once
-and says which; with them the service answers."""
+"""A production start (gunicorn on the WSGI entry points) needs SECRET_KEY, the keys of
+the sign-in tokens (the account service its private SIGNING_KEY, every other service
+SIGNING_PUBLIC_KEYS) and the credentials a service shows (ACCOUNT_CREDENTIAL, a
+consumer's ORDER_CREDENTIAL): without one the process stops at once and says which;
+with them the service answers."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 
-from msatom.stack import Process
-from tests.e2e.running import AUTH_KEY, MSATOM, PATIENCE, free_port, http, msatom_env, wait_for_health
+from common.auth.keys import KeySet
+from msatom.stack import Process, service_credential
+from tests.e2e.running import SIGNING_KEY, MSATOM, PATIENCE, free_port, http, msatom_env, wait_for_health
 
 pytestmark = pytest.mark.e2e
 MESSAGE = "SECRET_KEY is not set"
 SECRET = "e2e-test-secret-0123456789abcdef"
+PUBLIC_KEYS = json.dumps(KeySet.of([SIGNING_KEY]).jwks())
+CHECKING = {"SIGNING_PUBLIC_KEYS": PUBLIC_KEYS, "ACCOUNT_CREDENTIAL": service_credential(SIGNING_KEY, "a-service")}
 
 
 def gunicorn(service: str, port: int) -> list[str]:
@@ -42,8 +48,10 @@ def test_gunicorn_without_secret_key_stops_at_once_with_a_line_naming_it(tmp_pat
 
 
 @pytest.mark.parametrize("service, setting, given", [
-    ("account", "AUTH_KEY", {}), ("order", "AUTH_KEY", {}),
-    ("invoicing", "ORDER_CREDENTIAL", {"AUTH_KEY": AUTH_KEY}), ("shipping", "ORDER_CREDENTIAL", {"AUTH_KEY": AUTH_KEY})])
+    ("account", "SIGNING_KEY", {"SIGNING_PUBLIC_KEYS": PUBLIC_KEYS}),
+    ("order", "SIGNING_PUBLIC_KEYS", {"SIGNING_KEY": SIGNING_KEY.hex()}),  # the private key is the account's alone
+    ("order", "ACCOUNT_CREDENTIAL", {"SIGNING_PUBLIC_KEYS": PUBLIC_KEYS}),
+    ("invoicing", "ORDER_CREDENTIAL", CHECKING), ("shipping", "ORDER_CREDENTIAL", CHECKING)])
 def test_gunicorn_without_its_sign_in_settings_stops_at_once_saying_what_to_set(tmp_path, service, setting, given):
     result = refused(gunicorn(service, free_port()), tmp_path, SECRET_KEY=SECRET, **given)
 
@@ -81,7 +89,7 @@ def test_with_its_keys_the_service_starts_and_serves_its_form(tmp_path, how):
     port = free_port()
     command = gunicorn("order", port) if how == "gunicorn" else [str(MSATOM), "serve", "order"]
     env = msatom_env(DATABASE_URL=f"sqlite:///{tmp_path / 'order.db'}", PORT=str(port), SECRET_KEY=SECRET,
-                     AUTH_KEY=AUTH_KEY)
+                     **CHECKING)
     process = Process(command, env, tmp_path / "service.log")
     try:
         wait_for_health(process, f"http://127.0.0.1:{port}", "the service")

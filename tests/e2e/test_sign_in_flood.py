@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from common.auth.revocations import SERVICE_ROLE
+from common.auth.revoked import SERVICE_ROLE
 from msatom.stack import Stack
 from tests.e2e.running import anonymous, token
 from tests.support.addresses import from_address
@@ -79,7 +79,7 @@ def test_a_flood_of_right_passwords_slows_nothing_that_others_need(stack):
 
     def ask_for_the_revoked_tokens() -> None:  # as each service does, straight to the account service
         client = anonymous()
-        client.headers.update({"Authorization": f"Bearer {token(SERVICE_ROLE, name='service:order')}",
+        client.headers.update({"Authorization": f"Bearer {token(SERVICE_ROLE, name='order')}",
                                "Connection": "close"})
         while not stop.is_set():
             started = time.monotonic()

@@ -10,8 +10,8 @@ from common.web.app import close_app
 from common.auth.guard import access_rules
 from msatom.bootstrap import FACTORIES
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of
+from tests.support.signing import KEY, signing_in
 
-KEY = "a" * 32
 # Nothing listens there: the revoked list cannot be had, and none is in force.
 NO_ACCOUNT_SERVICE = "http://127.0.0.1:9/account"
 APPS = FACTORIES
@@ -23,8 +23,8 @@ def signed_in_app(settings_for):
     apps = []
 
     def make(service: str):
-        apps.append(APPS[service](settings_for(service, auth_key=KEY, sign_in_service_url=NO_ACCOUNT_SERVICE,
-                                               feed_url="http://127.0.0.1:9/order/feed")))
+        apps.append(APPS[service](signing_in(settings_for(service, sign_in_service_url=NO_ACCOUNT_SERVICE,
+                                                          feed_url="http://127.0.0.1:9/order/feed"))))
         return apps[-1]
 
     yield make

@@ -11,11 +11,12 @@ from argon2 import PasswordHasher
 from account import service
 from account.models import MIGRATIONS
 from account.passwords import STRONG_HASHES, TEST_HASHES, Passwords
+from common.auth.keys import KeySet, SigningKey
 from common.auth.tokens import verify
 from common.db import Database
 from common.schema import upgrade
 
-KEY = "an auth key of thirty-two bytes or more"
+KEY = SigningKey.new()
 PASSWORD = "correct horse battery staple"
 
 
@@ -140,7 +141,7 @@ def test_a_signed_out_token_is_listed_until_it_would_have_expired(db, clock, ali
 def test_removing_an_account_refuses_the_tokens_issued_before_but_not_those_of_a_new_account_of_that_name(
         db, clock, alice):
     with db.session() as session:
-        before = verify(KEY, service.token_for(KEY, alice, timedelta(hours=8), clock())[0], clock())
+        before = verify(KeySet.of([KEY]), service.token_for(KEY, alice, timedelta(hours=8), clock())[0], clock())
     clock.advance(seconds=2)
     with db.session() as session:
         service.remove_account(session, "alice", clock())
@@ -148,7 +149,7 @@ def test_removing_an_account_refuses_the_tokens_issued_before_but_not_those_of_a
     clock.advance(seconds=2)
     with db.session() as session:
         again = service.add_account(session, "alice", PASSWORD, ["admin"], clock(), TEST_HASHES)
-        after = verify(KEY, service.token_for(KEY, again, timedelta(hours=8), clock())[0], clock())
+        after = verify(KeySet.of([KEY]), service.token_for(KEY, again, timedelta(hours=8), clock())[0], clock())
 
     assert [(gone.name, gone.removed_at) for gone in removed] == [("alice", clock() - timedelta(seconds=2))]
     with db.session() as session:

@@ -11,11 +11,13 @@ import requests
 from account import service
 from account.passwords import TEST_HASHES
 from common import parts
+from common.auth.keys import KeySet, SigningKey
 from common.auth.tokens import COOKIE, issue, verify
 from common.utc import iso_utc
 from tests.conftest import form_token, live_server
+from tests.support.signing import KEY, signing_in
 
-KEY = "an auth key of thirty-two bytes or more"
+PUBLISHED = KeySet.of([KEY])
 PASSWORD = "correct horse battery staple"
 BROWSER = {"Accept": "text/html"}
 JSON = {"Accept": "application/json"}
@@ -24,7 +26,7 @@ ELSEWHERE = {"REMOTE_ADDR": "198.51.100.7"}
 
 @pytest.fixture
 def account_app(make_app, settings_for, database_url, clock):
-    app = make_app("account", settings_for("account", database_url=database_url, auth_key=KEY, clock=clock))
+    app = make_app("account", signing_in(settings_for("account", database_url=database_url, clock=clock)))
     with parts.database(app).session() as session:
         service.add_account(session, "alice", PASSWORD, ["sales"], clock(), TEST_HASHES)
     return app
@@ -66,7 +68,7 @@ def test_signing_in_sets_the_session_cookie_for_the_whole_site_and_goes_where_th
     set_cookie = cookie(response)
     assert {"HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=28800"} <= {part.strip() for part in set_cookie.split(";")}
     assert "Secure" not in set_cookie
-    identity = verify(KEY, set_cookie.split(";")[0].removeprefix(f"{COOKIE}="), clock())
+    identity = verify(PUBLISHED, set_cookie.split(";")[0].removeprefix(f"{COOKIE}="), clock())
     assert (identity.name, identity.roles, identity.expires_at - clock()) == (
         "alice", {"sales"}, timedelta(hours=8) - timedelta(microseconds=clock().microsecond))
     assert client.get("/", headers=JSON).get_json() == {"name": "alice", "roles": ["sales"]}
@@ -128,7 +130,7 @@ def test_a_program_gets_a_token_for_an_hour(client, clock):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
-    identity = verify(KEY, body["token"], clock())
+    identity = verify(PUBLISHED, body["token"], clock())
     assert (body["tokenType"], body["expiresAt"]) == ("Bearer", iso_utc(identity.expires_at))
     assert identity.expires_at - clock() <= timedelta(hours=1)
     assert client.get("/", headers=bearer(body["token"])).get_json() == {"name": "alice", "roles": ["sales"]}
@@ -167,7 +169,7 @@ def test_signing_out_clears_the_cookie_and_revokes_its_token(client, clock):
     assert stolen.status_code == 401 and "revoked" in stolen.get_json()["error"]
     listed = client.get("/revoked", headers=bearer(issue(KEY, "service:order", {"service"}, timedelta(minutes=5),
                                                          clock())))
-    assert [entry["id"] for entry in listed.get_json()["tokens"]] == [verify(KEY, token, clock()).token_id]
+    assert [entry["id"] for entry in listed.get_json()["tokens"]] == [verify(PUBLISHED, token, clock()).token_id]
 
 
 def test_signing_out_everywhere_refuses_every_token_of_the_account_until_it_signs_in_again(client, clock):
@@ -234,12 +236,11 @@ def test_a_token_of_a_removed_account_is_refused(account_app, client, clock):
 def test_the_revoked_list_needs_the_service_role(client, clock):
     sales = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
     from_a_service = issue(KEY, "service:invoicing", {"service"}, timedelta(minutes=5), clock())
-    other_key = issue("another key of thirty-two bytes or more", "service:x", {"service"}, timedelta(minutes=5),
-                      clock())
+    other_key = issue(SigningKey.new(), "service:x", {"service"}, timedelta(minutes=5), clock())
 
     assert client.get("/revoked", headers=JSON).status_code == 401
     assert client.get("/revoked", headers=bearer(other_key)).get_json()["error"] == (
-        "The token was not signed by this system.")
+        "The token was signed with a key this system does not know (any more); sign in again.")
     refused = client.get("/revoked", headers=bearer(sales))
     assert refused.status_code == 403
     assert refused.get_json()["error"] == ("Your account (alice: sales) may not read the revoked tokens; "
@@ -267,12 +268,12 @@ def test_after_signing_in_only_a_path_of_this_site_is_followed(client, asked, se
     assert response.headers["Location"] == sent_to
 
 
-def test_without_an_auth_key_the_page_says_sign_in_is_off(make_app, settings_for):
+def test_without_a_signing_key_the_page_says_sign_in_is_off(make_app, settings_for):
     client = make_app("account", settings_for("account")).test_client()
 
     page = client.get("/sign-in", headers=BROWSER)
 
-    assert "Sign-in is off on this system (AUTH_KEY is not set)" in page.text and "<form" not in page.text
+    assert "Sign-in is off on this system (SIGNING_KEY is not set)" in page.text and "<form" not in page.text
     assert client.post("/token", json={"name": "alice", "password": PASSWORD}).status_code == 404
     assert client.get("/", headers=JSON).get_json() == {"name": "anyone", "roles": ["admin"]}
 

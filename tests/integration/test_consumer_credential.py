@@ -15,8 +15,8 @@ from common.utc import utc_now
 from common import parts
 from tests.conftest import live_server
 from tests.support.orders import order_request
+from tests.support.signing import KEY, signing_in
 
-KEY = "a" * 32
 NO_ACCOUNT_SERVICE = "http://127.0.0.1:9/account"
 REFUSED = ("The order service refused this service's credential ({status}): set ORDER_CREDENTIAL to a token of an "
            "account with the role feed-reader.")
@@ -42,7 +42,7 @@ class Recorder:
 @pytest.fixture
 def order(make_app, settings_for):
     """(the order service's URL, what it was asked) with three orders, sign-in on."""
-    app = make_app("order", settings_for("order", auth_key=KEY, sign_in_service_url=NO_ACCOUNT_SERVICE))
+    app = make_app("order", signing_in(settings_for("order", sign_in_service_url=NO_ACCOUNT_SERVICE)))
     recorder = Recorder(app)
     with live_server(recorder) as url:
         for _ in range(3):
@@ -55,9 +55,9 @@ def order(make_app, settings_for):
 @pytest.fixture
 def invoicing_with(make_app, settings_for, order):
     def make(credential: str | None, embedded: bool):
-        return make_app("invoicing", settings_for(
-            "invoicing", auth_key=KEY, sign_in_service_url=NO_ACCOUNT_SERVICE, feed_url=order[0] + "/feed",
-            feed_credential=credential, embedded_documents=embedded))
+        return make_app("invoicing", signing_in(settings_for(
+            "invoicing", sign_in_service_url=NO_ACCOUNT_SERVICE, feed_url=order[0] + "/feed",
+            feed_credential=credential, embedded_documents=embedded)))
     return make
 
 

@@ -13,14 +13,14 @@ from account.passwords import TEST_HASHES
 from common import parts
 from tests.conftest import form_token, live_server
 from tests.support.addresses import from_address
+from tests.support.signing import signing_in
 
-KEY = "an auth key of thirty-two bytes or more"
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def account_url(make_app, settings_for, database_url, clock):
-    app = make_app("account", settings_for("account", database_url=database_url, auth_key=KEY, clock=clock))
+    app = make_app("account", signing_in(settings_for("account", database_url=database_url, clock=clock)))
     with parts.database(app).session() as session:
         service.add_account(session, "alice", PASSWORD, ["sales"], clock(), TEST_HASHES)
     with live_server(app) as url:

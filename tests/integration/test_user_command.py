@@ -7,13 +7,14 @@ import io
 import pytest
 
 from account.models import MIGRATIONS
+from common.auth.keys import KeySet, SigningKey
 from common.auth.tokens import verify
 from common.db import Database
 from common.schema import upgrade
 from common.utc import utc_now
 from msatom.cli import main
 
-KEY = "an auth key of thirty-two bytes or more"
+KEY = SigningKey.new()
 PASSWORD = "correct horse battery staple"
 
 
@@ -21,7 +22,7 @@ PASSWORD = "correct horse battery staple"
 def msatom(tmp_path, monkeypatch, capsys):
     """Run `msatom ARGS` with `stdin`; (exit code, stdout, stderr)."""
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'account.db'}")
-    monkeypatch.setenv("AUTH_KEY", KEY)
+    monkeypatch.setenv("SIGNING_KEY", KEY.hex())
     monkeypatch.setattr("sys.argv", [".venv/bin/msatom"])  # as `make run`'s folder has it
 
     def run(*args: str, stdin: str = ""):
@@ -43,7 +44,7 @@ def test_an_account_is_added_listed_given_a_token_and_removed(msatom):
     assert added == (0, "Added alice (admin, sales).\n", "")
     assert listed[1].splitlines()[0].split() == ["NAME", "ROLES", "CREATED"]
     assert listed[1].splitlines()[1].split()[:2] == ["alice", "admin,sales"]
-    identity = verify(KEY, token.strip(), utc_now())
+    identity = verify(KeySet.of([KEY]), token.strip(), utc_now())
     assert (code, identity.name, identity.roles) == (0, "alice", {"admin", "sales"})
     assert "valid until" in said
     assert removed[0] == 0
@@ -66,17 +67,17 @@ def test_an_unknown_role_is_refused_with_the_known_ones(msatom):
 
     assert code == 1
     assert said == ("msatom: Unknown role cook: an account has one or more of sales, accounting, logistics, admin, "
-                    "feed-reader.\n")
+                    "feed-reader, service.\n")
 
 
-def test_a_token_needs_the_auth_key(msatom, monkeypatch):
+def test_a_token_needs_the_signing_key(msatom, monkeypatch):
     msatom("user", "add", "feeds", "--role", "feed-reader", "--password-stdin", stdin=f"{PASSWORD}\n")
-    monkeypatch.delenv("AUTH_KEY")
+    monkeypatch.delenv("SIGNING_KEY")
 
     code, out, said = msatom("user", "token", "feeds")
 
     assert (code, out) == (1, "")
-    assert said.startswith("msatom: AUTH_KEY is not set")
+    assert said.startswith("msatom: SIGNING_KEY is not set")
 
 
 def test_beside_make_run_it_uses_its_account_database_and_refuses_where_there_is_none(msatom, monkeypatch,

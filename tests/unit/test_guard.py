@@ -12,16 +12,18 @@ from flask import Blueprint, jsonify
 
 from common.auth import tokens
 from common.auth.guard import check_rules
+from common.auth.keys import KeySet, SigningKey
 from common.auth.revocations import RevokedList
 from common.auth.rules import PUBLIC, allow
 from common.caching import PUBLIC_IMMUTABLE
 from common.db import Database
 from common.settings import ConfigurationError, Settings
 from common.web.app import close_app, create_service_app
+from tests.support import forgeries
 from msatom.bootstrap import ACCOUNT_SERVICE
 
-KEY = "k" * 32
-OTHER_KEY = "o" * 32
+KEY = SigningKey.new()
+OTHER_KEY = SigningKey.new()
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
@@ -81,7 +83,8 @@ def make(tmp_path, revoked):
 
     def build(key=KEY, rules=RULES):
         settings = Settings.from_env("shop", {}, sign_in=ACCOUNT_SERVICE).but(
-            database_url=f"sqlite:///{tmp_path}/shop.db", auth_key=key, clock=lambda: NOW)
+            database_url=f"sqlite:///{tmp_path}/shop.db", signing_public_keys=key and KeySet.of([key]),
+            clock=lambda: NOW)
         app = create_service_app(__name__, settings, Database(settings.database_url), "Shop", rules, revoked)
         app.register_blueprint(routes)
         apps.append(app)
@@ -145,7 +148,7 @@ def test_a_browser_posting_without_a_token_gets_a_page_with_a_sign_in_link(clien
 
 
 @pytest.mark.parametrize("value, reason", [
-    (token(key=OTHER_KEY), "The token was not signed by this system."),
+    (token(key=OTHER_KEY), "The token was signed with a key this system does not know (any more); sign in again."),
     (token(issued=NOW - timedelta(hours=2)), "The token has expired; sign in again."),
     ("not.a.token", "The token is not one this system issues."),
 ])
@@ -156,11 +159,28 @@ def test_a_token_that_is_not_valid_is_refused_with_the_reason(client, value, rea
     assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
 
 
+FORGERIES = forgeries.every_forgery(KeySet.of([KEY]).jwks(), NOW)
+
+
+@pytest.mark.parametrize("forged", FORGERIES.values(), ids=FORGERIES.keys())
+def test_a_token_this_system_did_not_sign_is_refused(client, forged):
+    response = client.get("/orders", headers=bearer(forged))
+    assert response.status_code == 401
+    assert response.get_json()["error"] in (tokens.NOT_SIGNED_HERE, tokens.UNKNOWN_KEY)
+
+
+@pytest.mark.parametrize("kid", forgeries.ODD_KIDS, ids=repr)
+def test_a_token_whose_kid_is_malformed_or_unknown_is_refused_never_an_error(client, kid):
+    response = client.get("/orders", headers=bearer(forgeries.with_kid(kid, KEY, NOW)))
+    assert response.status_code == 401
+    assert response.get_json()["error"] in (tokens.NOT_OURS, tokens.UNKNOWN_KEY)
+
+
 def signed(**claims) -> str:
     """A token signed with this system's key whose claims are those of a real one, but `claims`."""
     real = {"iss": tokens.ISSUER, "sub": "alice", "roles": ["sales"], "jti": "an-id",
             "iat": int(NOW.timestamp()) - 60, "exp": int(NOW.timestamp()) + 3600}
-    return jwt.encode({**real, **claims}, KEY, algorithm=tokens.ALGORITHM)
+    return jwt.encode({**real, **claims}, KEY.private, algorithm=tokens.ALGORITHM, headers={"kid": KEY.kid})
 
 
 @pytest.mark.parametrize("claims", [
@@ -192,7 +212,7 @@ def test_another_authorization_scheme_is_refused(client):
 
 def test_a_token_signed_out_is_refused(client, revoked):
     signed_out = token()
-    revoked.list = RevokedList(token_ids=frozenset({tokens.verify(KEY, signed_out, NOW).token_id}))
+    revoked.list = RevokedList(token_ids=frozenset({tokens.verify(KeySet.of([KEY]), signed_out, NOW).token_id}))
     response = client.get("/orders", headers=bearer(signed_out))
     assert response.status_code == 401
     assert response.get_json() == {"error": "The token was revoked when its session was signed out; sign in again."}

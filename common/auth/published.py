@@ -1,0 +1,34 @@
+"""The sign-in service's public keys as every other service has them: the JWKS document
+it publishes, kept as a copy (fetched.py) and asked for again sooner when a token names
+a key the copy lacks (a new key, after a rollover); or a document given in the settings."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Callable
+
+import requests
+
+from common.auth.fetched import FetchedCopy
+from common.auth.keys import KeySet, PublicKey
+from common.auth.tokens import PublicKeys
+
+# How long a copy of the keys is used before it is asked for again; a key it lacks
+# has it asked for again after this much less.
+FRESH_FOR = timedelta(minutes=5)
+UNKNOWN_KEY_AFTER = timedelta(seconds=5)
+
+
+class FetchedKeys:
+    """The keys of the JWKS document at `url`, as this service last had it."""
+
+    def __init__(self, url: str, clock: Callable[[], datetime], http: requests.Session | None = None):
+        self.copy = FetchedCopy(url, KeySet.from_jwks, KeySet(()), "the public keys of the sign-in tokens",
+                                FRESH_FOR, clock, http=http)
+
+    def find(self, kid: str) -> PublicKey | None:
+        return self.copy.get().find(kid) or self.copy.get(sooner=UNKNOWN_KEY_AFTER).find(kid)
+
+
+def public_keys(source: str | KeySet, clock: Callable[[], datetime]) -> PublicKeys:
+    """The keys `source` gives: a KeySet as it is, or the URL of a JWKS document."""
+    return source if isinstance(source, KeySet) else FetchedKeys(source, clock)

@@ -1,0 +1,105 @@
+"""A service's copy of the account service's public keys (its JWKS document): asked for
+conditionally, kept for minutes, asked for again sooner for a key it lacks (a rollover),
+but never more than every few seconds, however many tokens name unknown keys."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from common.auth.keys import KeySet, SigningKey
+from common.auth.published import FetchedKeys
+
+URL = "http://account.example/account/.well-known/jwks.json"
+OLD, NEW = SigningKey.new(), SigningKey.new()
+
+
+class Answer:
+    def __init__(self, status: int, body=None, etag: str | None = None):
+        self.status_code, self.body, self.headers = status, body, {"ETag": etag} if etag else {}
+
+    def json(self):
+        return self.body
+
+
+class AccountService:
+    """The account service as the copy sees it over HTTP; the test sets its answers."""
+
+    def __init__(self):
+        self.answers: list = []
+        self.asked: list[dict] = []
+
+    def get(self, url, headers, timeout, allow_redirects):
+        assert url == URL
+        self.asked.append(headers)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def account():
+    return AccountService()
+
+
+@pytest.fixture
+def keys(account, clock):
+    return FetchedKeys(URL, clock, http=account)
+
+
+def test_the_keys_are_asked_for_once_and_kept_for_minutes(keys, account, clock):
+    account.answers = [Answer(200, KeySet.of([OLD]).jwks(), '"k1"'), Answer(304)]
+
+    assert keys.find(OLD.kid) == OLD.public
+    clock.now += timedelta(minutes=4)
+    assert keys.find(OLD.kid) == OLD.public
+    assert len(account.asked) == 1 and "Authorization" not in account.asked[0]  # they are public
+    clock.now += timedelta(minutes=1)
+    assert keys.find(OLD.kid) == OLD.public
+    assert account.asked[1]["If-None-Match"] == '"k1"'
+
+
+def test_a_key_the_copy_lacks_has_it_asked_for_again_after_a_few_seconds(keys, account, clock):
+    account.answers = [Answer(200, KeySet.of([OLD]).jwks(), '"k1"'), Answer(200, KeySet.of([NEW, OLD]).jwks(), '"k2"')]
+    assert keys.find(OLD.kid) == OLD.public
+
+    clock.now += timedelta(seconds=4)
+    assert keys.find(NEW.kid) is None  # too soon: no second request
+    assert len(account.asked) == 1
+    clock.now += timedelta(seconds=1)
+    assert keys.find(NEW.kid) == NEW.public  # a rollover: the new key is learnt
+    assert keys.find(OLD.kid) == OLD.public
+
+
+def test_tokens_naming_keys_that_are_none_cost_a_request_every_few_seconds_at_most(keys, account, clock):
+    account.answers = [Answer(200, KeySet.of([OLD]).jwks(), '"k1"'), Answer(304), Answer(304)]
+    keys.find(OLD.kid)
+    for second in range(10):
+        clock.now += timedelta(seconds=1)
+        assert keys.find(f"made-up-{second}") is None
+    assert len(account.asked) == 3
+
+
+def test_before_the_account_service_answers_no_key_is_known_and_it_is_asked_again(keys, account, clock):
+    account.answers = [requests.ConnectionError("refused"), Answer(200, {"keys": "none"}),
+                       Answer(200, KeySet.of([OLD]).jwks())]
+    assert keys.find(OLD.kid) is None
+    clock.now += timedelta(seconds=5)
+    assert keys.find(OLD.kid) is None
+    clock.now += timedelta(seconds=5)
+    assert keys.find(OLD.kid) == OLD.public
