@@ -111,9 +111,14 @@ def _secret(name: str, raw: str) -> str | None:
     return raw
 
 
+def held_keys(raw: str) -> bool:
+    """Whether SIGNING_KEY's value holds the keys themselves, not the path of their file."""
+    return all(char in string.hexdigits + ", " for char in raw)
+
+
 def _signing_keys(name: str, raw: str) -> tuple[SigningKey, ...]:
     """Private keys in hex, comma-separated, or the path of a file of them."""
-    if all(char in string.hexdigits + ", " for char in raw):
+    if held_keys(raw):
         source, text = "", raw
     else:
         source, text = f" (the file {raw})", _file(name, raw)

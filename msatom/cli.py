@@ -1,5 +1,5 @@
 """msatom: run the whole system, serve one service, poll once, rebuild a service from the feed, or manage
-the accounts that may sign in."""
+the accounts that may sign in and the keys that sign their tokens."""
 from __future__ import annotations
 
 import argparse
@@ -24,7 +24,7 @@ from common.settings import ConfigurationError, Settings
 from common.settings_table import default_database_url
 from common.web.app import close_app
 from common.web.consumer import REBUILD_RUNNING, STOPPING
-from msatom import users, workspace
+from msatom import keys, users, workspace
 from msatom.access_log import access_log_mode, with_access_log
 from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, SIGNER, create_app, settings_from_env
 from msatom.landing import create_landing_app
@@ -62,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_parser = commands.add_parser("rebuild", help="rebuild a service's data from the whole feed")
     rebuild_parser.add_argument("service", choices=CONSUMERS)
     users.add_arguments(commands)
+    keys.add_arguments(commands)
     args = parser.parse_args(argv)
     configure_logging()  # with the request id of every line
     try:
         return {"run": run, "serve": serve, "poll": poll, "stack": stack, "rebuild": rebuild,
-                "user": users.run}[args.command](args)
+                "user": users.run, "keys": keys.run}[args.command](args)
     except (ConfigurationError, MissingProgram) as error:
         print(f"msatom: {error}", file=sys.stderr)
         return 2
