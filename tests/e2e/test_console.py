@@ -11,13 +11,14 @@ import pytest
 
 from tests.conftest import form_token
 from tests.support.orders import order_request
-from tests.e2e.running import SIGNING_KEY, BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
+from tests.e2e.running import BROWSER_ACCEPT, MSATOM, MsatomRun, http, msatom_env
 from tests.e2e.scripts import ROOT
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
 README = ROOT / "README.md"
+KEY_FILE = "var/signing-key"  # where `msatom keys new` makes the key, beside `make run`
 ACCESS_LINE = re.compile(r" INFO access \[[^]]*\] [A-Z]+ \S+ (?P<status>\d{3}) \d+ ms$", re.M)
 
 
@@ -155,17 +156,19 @@ def test_with_sign_in_on_the_start_lines_and_the_readmes_account_commands_run_as
     (tmp_path / ".venv").symlink_to(MSATOM.parents[1])  # the folder of `make run` has .venv/bin/msatom
     password = "a password long enough"
     (tmp_path / "password-file").write_text(password + "\n")
-    system = MsatomRun(tmp_path, program=".venv/bin/msatom", SIGNING_KEY=SIGNING_KEY.hex())
+    key = in_a_new_shell(tmp_path, ".venv/bin/msatom keys new")  # as the README starts sign-in with `make run`
+    assert key.returncode == 0, key.stderr
+    system = MsatomRun(tmp_path, program=".venv/bin/msatom", SIGNING_KEY=KEY_FILE)
     try:
         system.wait_until_healthy()
         ready = system.output()
         assert re.search(rf"^\s+{re.escape(system.url)}/account/sign-in\s+signing in$", ready, re.M), ready
         [first_account] = re.findall(r"^\s+(\S.* user add NAME --role admin)$", ready, re.M)
         made = in_a_new_shell(tmp_path, first_account.replace("NAME", "root"), f"{password}\n{password}\n",
-                              SIGNING_KEY=SIGNING_KEY.hex())
+                              SIGNING_KEY=KEY_FILE)
         assert made.returncode == 0, made.stderr
         for command in readme_commands("**Accounts and `msatom user`.**"):
-            ran = in_a_new_shell(tmp_path, command, f"{password}\n{password}\n", SIGNING_KEY=SIGNING_KEY.hex())
+            ran = in_a_new_shell(tmp_path, command, f"{password}\n{password}\n", SIGNING_KEY=KEY_FILE)
             assert ran.returncode == 0, f"{command}: {ran.stderr}"
         signed_in = http().post(f"{system.url}/account/token", json={"name": "root", "password": password},
                                 timeout=10)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from common.settings import Settings
+from common.settings import JWKS_PATH, Settings
 from common.web.errors import TOO_LARGE
 from msatom import apache_errors
 from msatom.bootstrap import SERVICES
@@ -28,7 +28,7 @@ def compose() -> dict:
     return yaml.safe_load(COMPOSE.read_text())
 
 
-SECRETS = ("SECRET_KEY", "AUTH_KEY", "POSTGRES_PASSWORD", "ACCOUNT_DB_PASSWORD", "ORDER_DB_PASSWORD",
+SECRETS = ("SECRET_KEY", "SIGNING_KEY", "POSTGRES_PASSWORD", "ACCOUNT_DB_PASSWORD", "ORDER_DB_PASSWORD",
            "INVOICING_DB_PASSWORD", "SHIPPING_DB_PASSWORD")
 
 
@@ -62,22 +62,53 @@ def test_docker_compose_refuses_to_start_without_each_secret(tmp_path, secret):
     assert f"Set {secret}" in without.stderr
 
 
+CREDENTIALS = {"INVOICING_ORDER_CREDENTIAL": "invoicing-order-token", "SHIPPING_ORDER_CREDENTIAL": "shipping-order-token",
+               **{f"{name}_ACCOUNT_CREDENTIAL": f"{name.lower()}-account-token"
+                  for name in ("ORDER", "INVOICING", "SHIPPING")}}
+
+
+def configured_services(tmp_path) -> dict:
+    """The services as docker-compose makes them of our file, given every secret and credential."""
+    return yaml.safe_load(docker_compose(tmp_path, "config", **every_secret(), **CREDENTIALS).stdout)["services"]
+
+
 def test_docker_compose_gives_the_secrets_to_the_services_that_need_them(tmp_path):
     secrets = every_secret()
-    credentials = {"INVOICING_ORDER_CREDENTIAL": "invoicing-token", "SHIPPING_ORDER_CREDENTIAL": "shipping-token"}
-    services = yaml.safe_load(docker_compose(tmp_path, "config", **secrets, **credentials).stdout)["services"]
+    services = configured_services(tmp_path)
 
-    for key in ("SECRET_KEY", "AUTH_KEY"):
-        assert {name: services[name]["environment"][key] for name in SERVICES} == \
-            dict.fromkeys(SERVICES, secrets[key])
+    assert {name: services[name]["environment"]["SECRET_KEY"] for name in SERVICES} == \
+        dict.fromkeys(SERVICES, secrets["SECRET_KEY"])
     for name in SERVICES:
         password = secrets[f"{name.upper()}_DB_PASSWORD"]
         assert f"{name}:{password}@postgres" in services[name]["environment"]["DATABASE_URL"]
         assert services["postgres"]["environment"][f"{name.upper()}_DB_PASSWORD"] == password
     assert services["postgres"]["environment"]["POSTGRES_PASSWORD"] == secrets["POSTGRES_PASSWORD"]
     assert {name: services[name]["environment"]["ORDER_CREDENTIAL"] for name in ("invoicing", "shipping")} == \
-        {"invoicing": "invoicing-token", "shipping": "shipping-token"}
+        {"invoicing": "invoicing-order-token", "shipping": "shipping-order-token"}
     assert all("ORDER_CREDENTIAL" not in services[name]["environment"] for name in ("account", "order"))
+
+
+def test_the_private_signing_key_is_the_account_services_alone(tmp_path):
+    services = configured_services(tmp_path)
+    holding = {name for name, service in services.items()
+               if every_secret()["SIGNING_KEY"] in str(service.get("environment", {}))}
+
+    assert holding == {"account"}
+    assert services["account"]["environment"]["SIGNING_KEY"] == every_secret()["SIGNING_KEY"]
+    assert "SIGNING_PUBLIC_KEYS" not in services["account"]["environment"]
+
+
+def test_the_other_services_fetch_the_public_keys_and_show_credentials_of_their_own(tmp_path):
+    services = configured_services(tmp_path)
+    others = [name for name in services if name.startswith(tuple(set(SERVICES) - {"account"}))]
+
+    assert sorted(others) == ["invoicing", "order", "order-2", "shipping"]
+    for name in others:
+        environment = services[name]["environment"]
+        assert environment["SIGNING_PUBLIC_KEYS"] == f"{environment['ACCOUNT_URL']}{JWKS_PATH}", name
+        assert urlsplit(environment["ACCOUNT_URL"]).hostname == "account"
+        assert environment["ACCOUNT_CREDENTIAL"] == f"{name.split('-')[0]}-account-token", name
+        assert services[name]["depends_on"]["account"]["condition"] == "service_healthy", name
 
 
 def test_every_build_context_dockerfile_and_mounted_file_exists():
