@@ -61,6 +61,11 @@ class SignInService:
                 f"service with it: a token of an account with the role {self.reader_role}, from `msatom user token "
                 "NAME` (see the README).")
 
+    def refused_credential(self) -> str:
+        """What a refusal of the credential says, with `{status}` to fill in."""
+        return (f"the account service refused this service's credential ({{status}}): set {self.credential.name} "
+                f"to a token of an account with the role {self.reader_role}")
+
     @property
     def sign_in_page(self) -> str:
         return f"{self.path}/sign-in"

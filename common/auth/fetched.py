@@ -23,13 +23,14 @@ TIMEOUT = (1.0, 2.0)
 class FetchedCopy(Generic[T]):
     """The document at `url` as `parse` reads its JSON (ValueError when it cannot), as
     this service last had it: `initial` until it has one. `credential`, if given, is
-    shown as a bearer token; `what` names the document in the log."""
+    shown as a bearer token, and `refused` (with `{status}` to fill in) says what to do
+    when it is refused; `what` names the document in the log."""
 
     def __init__(self, url: str, parse: Callable[[Any], T], initial: T, what: str, fresh_for: timedelta,
-                 clock: Callable[[], datetime], credential: str | None = None,
+                 clock: Callable[[], datetime], credential: str | None = None, refused: str | None = None,
                  http: requests.Session | None = None):
         self.url, self.parse, self.what, self.fresh_for, self.clock = url, parse, what, fresh_for, clock
-        self.credential = credential
+        self.credential, self.refused = credential, refused
         self.http = http or requests.Session()
         self.current: T = initial
         self._etag: str | None = None
@@ -73,6 +74,8 @@ class FetchedCopy(Generic[T]):
             if response.status_code == 200:
                 self.current = self.parse(response.json())
                 self._etag = response.headers.get("ETag")
+            elif response.status_code in (401, 403) and self.refused:
+                raise ValueError(self.refused.format(status=response.status_code))
             elif response.status_code != 304:
                 raise ValueError(f"it answered HTTP {response.status_code}")
         except (requests.RequestException, ValueError) as error:

@@ -39,9 +39,9 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
     app.extensions[_KEY] = dict(rules)
     keys = _checking_keys(settings)
     sign_in = _sign_in_service(settings) if keys is not None else None
-    if keys is not None and revocations is None:
+    if sign_in is not None and revocations is None:
         revocations = RevocationClient(f"{settings.sign_in_service_url}/revoked", settings.sign_in_credential,
-                                       settings.clock)
+                                       settings.clock, sign_in.refused_credential())
 
     def check():
         if keys is None:

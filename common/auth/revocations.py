@@ -50,10 +50,10 @@ class RevocationClient:
     the service's credential: the list names the accounts removed, which is nobody
     else's business."""
 
-    def __init__(self, url: str, credential: str | None, clock: Callable[[], datetime],
+    def __init__(self, url: str, credential: str | None, clock: Callable[[], datetime], refused: str | None = None,
                  http: requests.Session | None = None):
         self.copy = FetchedCopy(url, RevokedList.from_json, RevokedList(), "the list of revoked tokens", FRESH_FOR,
-                                clock, credential, http)
+                                clock, credential, refused, http)
 
     def refusal(self, identity: Identity) -> str | None:
         return self.copy.get().refusal(identity)

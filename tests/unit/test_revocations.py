@@ -63,7 +63,7 @@ def account():
 
 @pytest.fixture
 def client(account, clock):
-    return RevocationClient(URL, CREDENTIAL, clock, http=account)
+    return RevocationClient(URL, CREDENTIAL, clock, "refused ({status}): set A_CREDENTIAL", http=account)
 
 
 def identity(name="alice", token_id="some-session", issued=datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)):
@@ -82,6 +82,13 @@ def test_the_service_asks_with_its_credential(client, account):
     account.answers = [Answer(200, LIST)]
     client.refusal(identity())
     assert account.asked[0]["Authorization"] == f"Bearer {CREDENTIAL}"
+
+
+def test_a_credential_refused_is_logged_with_what_to_set(client, account, caplog):
+    account.answers = [Answer(401)]
+    with caplog.at_level(logging.WARNING, logger="common.auth.fetched"):
+        client.refusal(identity())
+    assert "cannot be had (refused (401): set A_CREDENTIAL)" in caplog.records[0].getMessage()
 
 
 def test_the_list_is_asked_for_at_most_every_five_seconds_and_conditionally(client, account, clock):
