@@ -49,7 +49,7 @@ class SignInService:
     with `reader_role`), and the path of its pages from the root of every site (where it
     also is on this port when no URL is set). Its routes under that path: the account
     page, sign-in, sign-out and token, revoked (common/auth/revocations.py reads it) and
-    the public keys (`jwks`)."""
+    the public keys (JWKS_PATH, which common/auth/published.py reads)."""
 
     url: Variable[str | None]
     credential: Variable[str | None]
@@ -81,10 +81,6 @@ class SignInService:
     @property
     def token(self) -> str:
         return f"{self.path}/token"
-
-    @property
-    def jwks(self) -> str:
-        return f"{self.path}{JWKS_PATH}"
 
 
 # Where a service publishes the public keys of its signatures (RFC 8615's well-known URIs).

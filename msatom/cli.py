@@ -112,16 +112,18 @@ def _sign_in(settings: dict[str, Settings], host: str) -> str:
         return f"Sign-in is off: anyone who reaches this port may do anything. Set SIGNING_KEY to require it ({NEW_KEY})."
     for name in SERVICES:
         if name != SIGNER:
-            settings[name] = _checking(settings[name], signing[0])
+            settings[name] = _checking(settings[name], signing)
     return ("Sign-in is on. Make the first account in another shell, in this folder (the README's \"Accounts\"\n"
             f"tells the roles):\n  {workspace.this_program()} user add NAME --role admin")
 
 
-def _checking(settings: Settings, key: SigningKey) -> Settings:
-    """A service of `msatom run` that checks tokens with the public half of `key`, and
-    shows credentials signed with it, unless its settings give others."""
+def _checking(settings: Settings, signing: tuple[SigningKey, ...]) -> Settings:
+    """A service of `msatom run` that checks tokens with the public halves of the
+    account service's keys, and shows credentials signed with the one that signs,
+    unless its settings give others."""
+    key = signing[0]
     return settings.but(
-        signing_public_keys=settings.signing_public_keys or KeySet.of([key]),
+        signing_public_keys=settings.signing_public_keys or KeySet.of(signing),
         sign_in_credential=settings.sign_in_credential or service_credential(key, settings.service),
         feed_credential=settings.feed_credential or (feed_credential(key, settings.service) if settings.feed else None))
 

@@ -12,7 +12,8 @@ from common.auth import tokens
 from common.auth.keys import KeySet, SigningKey
 from common.auth.tokens import TokenError
 from common.utc import utc_now
-from msatom.bootstrap import settings_from_env
+from msatom import cli
+from msatom.bootstrap import SERVICES, settings_from_env
 from msatom.cli import main
 
 
@@ -104,3 +105,20 @@ def test_a_file_that_holds_no_keys_is_named(msatom, tmp_path, monkeypatch):
 
     assert code == 2
     assert said.startswith(f"msatom: SIGNING_KEY (the file {tmp_path / 'keys'}) is no list of signing keys")
+
+
+def test_make_run_hands_its_services_every_published_key_and_credentials_signed_with_the_first():
+    new, old = SigningKey.new(), SigningKey.new()
+    environ = {"SIGNING_KEY": f"{new.hex()},{old.hex()}"}
+    settings = {name: settings_from_env(name, environ) for name in SERVICES}
+
+    said = cli._sign_in(settings, "127.0.0.1")
+
+    assert said.startswith("Sign-in is on.")
+    for name in ("order", "invoicing", "shipping"):
+        assert settings[name].signing_public_keys == KeySet.of([new, old]), name
+        credential = settings[name].sign_in_credential
+        assert credential is not None
+        assert tokens.verify(KeySet.of([new]), credential, utc_now()).roles == {"service"}, name
+    assert all(settings[name].feed_credential for name in ("invoicing", "shipping"))
+    assert settings["account"].signing_key == (new, old)
