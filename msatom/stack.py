@@ -327,8 +327,11 @@ def replica(service: str, index: int) -> str:
 class Stack:
     """PostgreSQL, the account service and the three services under gunicorn, and Apache
     in front of them; the services believe X-Forwarded-* headers from Apache alone
-    (PROXY_SOURCE). Its first account, `admin`, has a password of its own
-    (`admin_password`); the consumers read the order documents with tokens of theirs.
+    (PROXY_SOURCE). Its tokens are signed with `signing_key` (a new one by default),
+    which the account service alone is given; the others fetch its public key from the
+    account service's JWKS. Its first account, `admin`, has a password of its own
+    (`admin_password`); the services read the list of revoked tokens, and the consumers
+    the order documents, with credentials the stack signs for them.
 
     The order service runs as `order_replicas` gunicorns, invoicing and shipping as
     `consumer_replicas` each, every one on a port of its own and the replicas of a
