@@ -114,6 +114,9 @@ class Settings:
     signs_tokens: bool = False
     signing_key: tuple[SigningKey, ...] | None = SIGNING_KEY.default
     signing_public_keys: str | KeySet | None = SIGNING_PUBLIC_KEYS.default
+    # Whether the environment gave SIGNING_KEY to a service that does not sign (which
+    # reads it not): a production server refuses to hold it.
+    given_private_key: bool = False
     # Where people sign in, its URL as this service reaches it and the credential this
     # service shows it for its list of revoked tokens; needed while sign-in is on.
     sign_in: SignInService | None = None
@@ -144,6 +147,7 @@ class Settings:
         given["database_url"] = given["database_url"] or default_database_url(service)
         here = f"http://127.0.0.1:{given['port']}"
         return cls(service=service, feed=feed, sign_in=sign_in, signs_tokens=signs_tokens,
+                   given_private_key=not signs_tokens and bool(env.get(SIGNING_KEY.name, "").strip()),
                    feed_url=(feed.url.read(env) or here + feed.local_path) if feed else None,
                    feed_credential=feed.credential.read(env) if feed else None,
                    sign_in_service_url=(sign_in.url.read(env) or here + sign_in.path) if sign_in else None,
@@ -166,6 +170,8 @@ class Settings:
         its list of revoked tokens) and the feed it follows (for the feed's documents)."""
         if not self.secret_key:
             raise ConfigurationError(MISSING_SECRET_KEY)
+        if self.given_private_key:
+            raise ConfigurationError(STRAY_SIGNING_KEY)
         if not self.checks_tokens:
             raise ConfigurationError(MISSING_SIGNING_KEY if self.signs_tokens else MISSING_PUBLIC_KEYS)
         if self.sign_in and not self.signs_tokens and not self.sign_in_credential:
@@ -190,6 +196,9 @@ MISSING_SIGNING_KEY = (
     f"{SIGNING_KEY.name} is not set. The account service's production server signs the sign-in tokens with it: "
     f"a private key of {2 * KEY_BYTES} hex digits (the output of {MAKE_A_KEY}, or `msatom keys new`), or the path "
     "of a file of them, the same for every process of the service.")
+STRAY_SIGNING_KEY = (
+    f"{SIGNING_KEY.name} is set, and it is the account service's alone: whoever holds it can sign anyone's "
+    f"sign-in. Remove it from this service's environment; it checks tokens with {SIGNING_PUBLIC_KEYS.name}.")
 MISSING_PUBLIC_KEYS = (
     f"{SIGNING_PUBLIC_KEYS.name} is not set. A production server needs it to check who signed in: the URL of the "
     "account service's public keys, e.g. http://account:8080/.well-known/jwks.json.")

@@ -49,7 +49,7 @@ def test_gunicorn_without_secret_key_stops_at_once_with_a_line_naming_it(tmp_pat
 
 @pytest.mark.parametrize("service, setting, given", [
     ("account", "SIGNING_KEY", {"SIGNING_PUBLIC_KEYS": PUBLIC_KEYS}),
-    ("order", "SIGNING_PUBLIC_KEYS", {"SIGNING_KEY": SIGNING_KEY.hex()}),  # the private key is the account's alone
+    ("order", "SIGNING_PUBLIC_KEYS", {}),
     ("order", "ACCOUNT_CREDENTIAL", {"SIGNING_PUBLIC_KEYS": PUBLIC_KEYS}),
     ("invoicing", "ORDER_CREDENTIAL", CHECKING), ("shipping", "ORDER_CREDENTIAL", CHECKING)])
 def test_gunicorn_without_its_sign_in_settings_stops_at_once_saying_what_to_set(tmp_path, service, setting, given):
@@ -58,6 +58,14 @@ def test_gunicorn_without_its_sign_in_settings_stops_at_once_saying_what_to_set(
     assert result.returncode != 0
     assert f"msatom {service}: {setting} is not set" in result.stderr, result.stderr
     assert "Reason: App failed to load." in result.stderr
+
+
+def test_gunicorn_of_a_service_given_the_private_signing_key_refuses_to_hold_it(tmp_path):
+    result = refused(gunicorn("order", free_port()), tmp_path, SECRET_KEY=SECRET, SIGNING_KEY=SIGNING_KEY.hex(),
+                     **CHECKING)
+
+    assert result.returncode != 0
+    assert "msatom order: SIGNING_KEY is set, and it is the account service's alone" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("how", ["gunicorn", "msatom serve"])

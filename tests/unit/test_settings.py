@@ -107,7 +107,10 @@ def test_the_public_keys_may_be_given_as_a_jwks_document():
 
 @pytest.mark.parametrize("service, environ, missing", [
     ("account", {}, "SIGNING_KEY is not set. The account service's production server signs"),
-    ("order", {"SIGNING_KEY": KEY.hex()}, "SIGNING_PUBLIC_KEYS is not set. A production server needs it"),
+    ("order", {}, "SIGNING_PUBLIC_KEYS is not set. A production server needs it"),
+    ("order", {"SIGNING_KEY": KEY.hex(), "SIGNING_PUBLIC_KEYS": "http://account"},
+     "SIGNING_KEY is set, and it is the account service's alone: whoever holds it can sign anyone's sign-in. "
+     "Remove it from this service's environment; it checks tokens with SIGNING_PUBLIC_KEYS."),
     ("order", {"SIGNING_PUBLIC_KEYS": "http://account"}, "ACCOUNT_CREDENTIAL is not set. This service reads the "
                                                          "list of revoked tokens"),
     ("invoicing", {"SIGNING_PUBLIC_KEYS": "http://account", "ACCOUNT_CREDENTIAL": "t"},
