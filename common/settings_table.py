@@ -113,7 +113,7 @@ def _secret(name: str, raw: str) -> str | None:
 
 def held_keys(raw: str) -> bool:
     """Whether SIGNING_KEY's value holds the keys themselves, not the path of their file."""
-    return all(char in string.hexdigits + ", " for char in raw)
+    return all(char in string.hexdigits + "," + string.whitespace for char in raw)
 
 
 def _signing_keys(name: str, raw: str) -> tuple[SigningKey, ...]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -130,10 +131,10 @@ class KeySet:
 
 
 def signing_keys(text: str) -> tuple[SigningKey, ...]:
-    """The keys of a comma-separated list (the first signs); ValueError naming the
-    position of one that is not a key."""
+    """The keys of a list separated by commas or line breaks (the first signs);
+    ValueError naming the position of one that is not a key."""
     keys = []
-    for position, item in enumerate(filter(None, (part.strip() for part in text.split(","))), start=1):
+    for position, item in enumerate(filter(None, re.split(r"[,\s]+", text)), start=1):
         try:
             keys.append(SigningKey.from_hex(item))
         except ValueError as error:

@@ -94,6 +94,7 @@ def test_a_jwks_document_that_is_none_is_refused(document, problem):
 def test_a_list_of_signing_keys_begins_with_the_one_that_signs():
     new, old = SigningKey.new(), SigningKey.new()
     assert [key.kid for key in keys.signing_keys(f" {new.hex()} , {old.hex()} ")] == [new.kid, old.kid]
+    assert [key.kid for key in keys.signing_keys(f"{new.hex()}\n{old.hex()}\n")] == [new.kid, old.kid]
 
 
 @pytest.mark.parametrize("text, problem", [
