@@ -33,6 +33,7 @@ class FetchedCopy(Generic[T]):
         self.credential, self.refused = credential, refused
         self.http = http or requests.Session()
         self.current: T = initial
+        self.had = False  # whether an answer came, ever: until then `current` is `initial`
         self._etag: str | None = None
         self._asked_at: datetime | None = None
         self._unreachable = False
@@ -58,9 +59,9 @@ class FetchedCopy(Generic[T]):
 
     def _turn(self) -> bool:
         """Whether this request asks: one at a time; the others meanwhile use the copy
-        there is or, before the first answer, wait for it."""
-        if self._asked_at is None:
-            return self._asking.acquire(timeout=sum(TIMEOUT))
+        there is or, before the first answer, wait for the request under way."""
+        if not self.had:
+            return self._asking.acquire(timeout=sum(TIMEOUT) + 1)
         return self._asking.acquire(blocking=False)
 
     def _ask(self) -> None:
@@ -74,6 +75,7 @@ class FetchedCopy(Generic[T]):
             if response.status_code == 200:
                 self.current = self.parse(response.json())
                 self._etag = response.headers.get("ETag")
+                self.had = True
             elif response.status_code in (401, 403) and self.refused:
                 raise ValueError(self.refused.format(status=response.status_code))
             elif response.status_code != 304:

@@ -19,7 +19,7 @@ from common.auth.keys import KeySet
 from common.auth.published import public_keys
 from common.auth.revocations import RevocationClient, Revocations
 from common.auth.rules import ADMIN, PUBLIC, Rule
-from common.auth.tokens import COOKIE, Identity, PublicKeys, TokenError
+from common.auth.tokens import COOKIE, Identity, KeysUnavailable, PublicKeys, TokenError
 from common.settings import ConfigurationError, Settings, SignInService
 
 # Who every request is while sign-in is off.
@@ -108,8 +108,9 @@ def has_credential() -> bool:
 
 
 def _identify(keys: PublicKeys, settings: Settings,
-              revocations: Revocations) -> tuple[Identity | None, str | None]:
-    """The caller's identity, or why its token cannot be used; (None, None) without one."""
+              revocations: Revocations) -> tuple[Identity | None, str | KeysUnavailable | None]:
+    """The caller's identity, or why its token cannot be used (KeysUnavailable: why it
+    cannot be judged now); (None, None) without one."""
     try:
         token = _token()
         if token is None:
@@ -117,6 +118,8 @@ def _identify(keys: PublicKeys, settings: Settings,
         identity = tokens.verify(keys, token, settings.clock())
     except TokenError as error:
         return None, str(error)
+    except KeysUnavailable as error:
+        return None, error
     reason = revocations.refusal(identity)
     return (None, reason) if reason else (identity, None)
 
@@ -132,11 +135,14 @@ def _token() -> str | None:
     return request.cookies.get(COOKIE) or None
 
 
-def _decide(rule: Rule, sign_in: SignInService, identity: Identity | None, problem: str | None):
+def _decide(rule: Rule, sign_in: SignInService, identity: Identity | None,
+            problem: str | KeysUnavailable | None):
     g.identity = identity
     if rule.opens(request):
         g.public = True  # a bad token does not shut a public page
         return None
+    if isinstance(problem, KeysUnavailable):
+        return refusals.not_now(str(problem))
     if problem is not None:
         return refusals.bad_token(problem, sign_in)
     if identity is None:

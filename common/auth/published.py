@@ -10,12 +10,14 @@ import requests
 
 from common.auth.fetched import FetchedCopy
 from common.auth.keys import KeySet, PublicKey
-from common.auth.tokens import PublicKeys
+from common.auth.tokens import KeysUnavailable, PublicKeys
 
 # How long a copy of the keys is used before it is asked for again; a key it lacks
 # has it asked for again after this much less.
 FRESH_FOR = timedelta(minutes=5)
 UNKNOWN_KEY_AFTER = timedelta(seconds=5)
+NOT_YET = ("This service cannot check sign-in tokens yet: the sign-in service's public keys have not reached "
+           "it. Try again in a moment.")
 
 
 class FetchedKeys:
@@ -26,7 +28,12 @@ class FetchedKeys:
                                 FRESH_FOR, clock, http=http)
 
     def find(self, kid: str) -> PublicKey | None:
-        return self.copy.get().find(kid) or self.copy.get(sooner=UNKNOWN_KEY_AFTER).find(kid)
+        """The key named `kid`; KeysUnavailable before the first answer, when no token
+        can be told good or bad."""
+        found = self.copy.get().find(kid) or self.copy.get(sooner=UNKNOWN_KEY_AFTER).find(kid)
+        if found is None and not self.copy.had:
+            raise KeysUnavailable(NOT_YET)
+        return found
 
 
 def public_keys(source: str | KeySet, clock: Callable[[], datetime]) -> PublicKeys:

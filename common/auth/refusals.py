@@ -14,6 +14,7 @@ from common.negotiation import wants_html
 from common.settings import SignInService
 
 SIGN_IN_PAGE_FIRST = "Sign in first to see this page."
+RETRY_AFTER_SECONDS = 5  # the service asks for the keys again after as long
 
 
 def sign_in_first(sign_in: SignInService) -> str:
@@ -35,6 +36,15 @@ def bad_token(reason: str, sign_in: SignInService):
     if wants_html():
         return _page("Sign in again", reason, 401, challenge, sign_in)
     return _json(reason, 401, challenge)
+
+
+def not_now(sentence: str):
+    """A token that cannot be judged now (the keys to check it cannot be had): 503, to be
+    sent again in a moment, never a 401 that would tell the client its token is bad."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": NOT_STORED}
+    if wants_html():
+        return render_template("refused.html", title="Try again", sentence=sentence, sign_in_href=None), 503, headers
+    return jsonify(error=sentence), 503, headers
 
 
 def not_allowed(identity: Identity, rule: Rule):

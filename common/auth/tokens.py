@@ -30,11 +30,16 @@ class TokenError(Exception):
     """A token that cannot be used, with a sentence a person understands."""
 
 
+class KeysUnavailable(Exception):
+    """The keys that check tokens cannot be had yet: no token can be judged, good or bad."""
+
+
 class PublicKeys(Protocol):
     """The keys a service checks signatures with: its own, a setting, or the JWKS it fetches."""
 
     def find(self, kid: str) -> PublicKey | None:
-        """The key named `kid`; None when there is none."""
+        """The key named `kid`; None when there is none; KeysUnavailable when that
+        cannot be told yet."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,7 @@ def issue(key: SigningKey, name: str, roles, lifetime: timedelta, now: datetime)
 
 def verify(keys: PublicKeys, token: str, now: datetime) -> Identity:
     """The identity `token` speaks for, if one of `keys` signed it and it has not expired
-    at `now`; TokenError otherwise."""
+    at `now`; TokenError otherwise, KeysUnavailable when `keys` cannot be had."""
     try:
         # The expiry is checked against `now` below, the service's clock, not PyJWT's.
         claims = jwt.decode(token, _key(keys, token).key, algorithms=[ALGORITHM], issuer=ISSUER,

@@ -81,9 +81,9 @@ def revoked():
 def make(tmp_path, revoked):
     apps = []
 
-    def build(key=KEY, rules=RULES):
+    def build(key=KEY, rules=RULES, keys=None):
         settings = Settings.from_env("shop", {}, sign_in=ACCOUNT_SERVICE).but(
-            database_url=f"sqlite:///{tmp_path}/shop.db", signing_public_keys=key and KeySet.of([key]),
+            database_url=f"sqlite:///{tmp_path}/shop.db", signing_public_keys=keys or (key and KeySet.of([key])),
             clock=lambda: NOW)
         app = create_service_app(__name__, settings, Database(settings.database_url), "Shop", rules, revoked)
         app.register_blueprint(routes)
@@ -174,6 +174,20 @@ def test_a_token_whose_kid_is_malformed_or_unknown_is_refused_never_an_error(cli
     response = client.get("/orders", headers=bearer(forgeries.with_kid(kid, KEY, NOW)))
     assert response.status_code == 401
     assert response.get_json()["error"] in (tokens.NOT_OURS, tokens.UNKNOWN_KEY)
+
+
+def test_while_the_keys_cannot_be_had_a_token_is_not_judged_but_asked_for_again(make):
+    """Nothing listens where the keys are: 503 with Retry-After, never a 401 that would
+    tell the client its token is bad; the public routes stay open."""
+    client = make(keys="http://127.0.0.1:9/account/.well-known/jwks.json").test_client()
+
+    response = client.get("/orders", headers=bearer(token()))
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json() == {"error": "This service cannot check sign-in tokens yet: the sign-in service's "
+                                            "public keys have not reached it. Try again in a moment."}
+    assert client.get("/catalogue", headers=bearer(token())).status_code == 200
+    assert client.get("/orders", headers=JSON).status_code == 401  # no token: nothing to judge
 
 
 def signed(**claims) -> str:
