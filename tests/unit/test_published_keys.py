@@ -3,7 +3,7 @@ conditionally, kept for minutes, asked for again sooner for a key it lacks (a ro
 but never more than every few seconds, however many tokens name unknown keys."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import requests
@@ -11,51 +11,15 @@ import requests
 from common.auth.keys import KeySet, SigningKey
 from common.auth.published import FetchedKeys
 from common.auth.tokens import KeysUnavailable
+from tests.support.account_service import AccountService, Answer
 
 URL = "http://account.example/account/.well-known/jwks.json"
 OLD, NEW = SigningKey.new(), SigningKey.new()
 
 
-class Answer:
-    def __init__(self, status: int, body=None, etag: str | None = None):
-        self.status_code, self.body, self.headers = status, body, {"ETag": etag} if etag else {}
-
-    def json(self):
-        return self.body
-
-
-class AccountService:
-    """The account service as the copy sees it over HTTP; the test sets its answers."""
-
-    def __init__(self):
-        self.answers: list = []
-        self.asked: list[dict] = []
-
-    def get(self, url, headers, timeout, allow_redirects):
-        assert url == URL
-        self.asked.append(headers)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def account():
-    return AccountService()
+    return AccountService(URL)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import requests
 from common.auth import tokens
 from common.auth.revocations import RevocationClient
 from common.auth.tokens import Identity
+from tests.support.account_service import AccountService, Answer
 
 CREDENTIAL = "the service's credential"
 URL = "http://account.example/account/revoked"
@@ -19,46 +20,9 @@ LIST = {"accounts": [{"name": "carol", "removedAt": "2026-11-22T09:30:00+00:00"}
         "tokens": [{"id": "signed-out", "expiresAt": "2026-11-22T18:00:00+00:00"}]}
 
 
-class Answer:
-    def __init__(self, status: int, body=None, etag: str | None = None):
-        self.status_code, self.body, self.headers = status, body, {"ETag": etag} if etag else {}
-
-    def json(self):
-        return self.body
-
-
-class AccountService:
-    """The account service as the client sees it over HTTP; the test sets its answers."""
-
-    def __init__(self):
-        self.answers: list = []
-        self.asked: list[dict] = []
-
-    def get(self, url, headers, timeout, allow_redirects):
-        assert url == URL
-        self.asked.append(headers)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def account():
-    return AccountService()
+    return AccountService(URL)
 
 
 @pytest.fixture
