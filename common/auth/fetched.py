@@ -55,7 +55,10 @@ class FetchedCopy(Generic[T]):
         return self.current
 
     def _due(self, now: datetime, fresh_for: timedelta) -> bool:
-        return self._asked_at is None or now - self._asked_at >= fresh_for
+        # Until a first answer every use asks again (one at a time): a service that
+        # started while the sign-in service was slow to answer must not wait out
+        # `fresh_for` with nothing to go by.
+        return self._asked_at is None or not self.had or now - self._asked_at >= fresh_for
 
     def _turn(self) -> bool:
         """Whether this request asks: one at a time; the others meanwhile use the copy

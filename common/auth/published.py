@@ -30,10 +30,10 @@ class FetchedKeys:
     def find(self, kid: str) -> PublicKey | None:
         """The key named `kid`; KeysUnavailable before the first answer, when no token
         can be told good or bad."""
-        found = self.copy.get().find(kid) or self.copy.get(sooner=UNKNOWN_KEY_AFTER).find(kid)
+        found = self.copy.get().find(kid)
         if found is None and not self.copy.had:
             raise KeysUnavailable(NOT_YET)
-        return found
+        return found or self.copy.get(sooner=UNKNOWN_KEY_AFTER).find(kid)
 
 
 def public_keys(source: str | KeySet, clock: Callable[[], datetime]) -> PublicKeys:
