@@ -24,12 +24,18 @@ class FetchedCopy(Generic[T]):
     """The document at `url` as `parse` reads its JSON (ValueError when it cannot), as
     this service last had it: `initial` until it has one. `credential`, if given, is
     shown as a bearer token, and `refused` (with `{status}` to fill in) says what to do
-    when it is refused; `what` names the document in the log."""
+    when it is refused; `what` names the document in the log. An `eager` copy is asked
+    for at each use until a first answer (one at a time): one that nothing can be done
+    without (the keys that check every token) must not wait out `fresh_for` after a
+    first request that came too slow, say at a start on a loaded machine. The others
+    keep to `fresh_for` meanwhile, so that an unreachable sign-in service slows no
+    request twice within it."""
 
     def __init__(self, url: str, parse: Callable[[Any], T], initial: T, what: str, fresh_for: timedelta,
                  clock: Callable[[], datetime], credential: str | None = None, refused: str | None = None,
-                 http: requests.Session | None = None):
+                 http: requests.Session | None = None, eager: bool = False):
         self.url, self.parse, self.what, self.fresh_for, self.clock = url, parse, what, fresh_for, clock
+        self.eager = eager
         self.credential, self.refused = credential, refused
         self.http = http or requests.Session()
         self.current: T = initial
@@ -55,10 +61,9 @@ class FetchedCopy(Generic[T]):
         return self.current
 
     def _due(self, now: datetime, fresh_for: timedelta) -> bool:
-        # Until a first answer every use asks again (one at a time): a service that
-        # started while the sign-in service was slow to answer must not wait out
-        # `fresh_for` with nothing to go by.
-        return self._asked_at is None or not self.had or now - self._asked_at >= fresh_for
+        if self.eager and not self.had:
+            return True
+        return self._asked_at is None or now - self._asked_at >= fresh_for
 
     def _turn(self) -> bool:
         """Whether this request asks: one at a time; the others meanwhile use the copy

@@ -25,7 +25,7 @@ class FetchedKeys:
 
     def __init__(self, url: str, clock: Callable[[], datetime], http: requests.Session | None = None):
         self.copy = FetchedCopy(url, KeySet.from_jwks, KeySet(()), "the public keys of the sign-in tokens",
-                                FRESH_FOR, clock, http=http)
+                                FRESH_FOR, clock, http=http, eager=True)
 
     def find(self, kid: str) -> PublicKey | None:
         """The key named `kid`; KeysUnavailable before the first answer, when no token

@@ -90,3 +90,15 @@ def test_while_the_account_service_cannot_be_reached_the_last_list_holds_and_is_
     assert [record.getMessage() for record in caplog.records][-1].endswith("can be had again")
     assert all(tokens.COOKIE not in record.getMessage() and "Bearer" not in record.getMessage()
                for record in caplog.records)
+
+
+def test_before_a_first_answer_the_list_is_still_asked_for_at_most_every_five_seconds(client, account, clock):
+    # An account service that never answers (or a service alone, asking itself) must not
+    # slow every request that carries a token.
+    account.answers = [requests.ConnectionError("refused"), Answer(200, LIST, '"v1"')]
+    assert client.refusal(identity(token_id="signed-out")) is None  # nothing known to be revoked yet
+    clock.now += timedelta(seconds=4)
+    client.refusal(identity())
+    assert len(account.asked) == 1
+    clock.now += timedelta(seconds=1)
+    assert client.refusal(identity(token_id="signed-out")) is not None
