@@ -13,6 +13,7 @@ RULES = {
     "account.sign_out": PUBLIC,  # also with a token that no longer works: the cookie goes
     "account.token": PUBLIC,
     "account.sign_out_everywhere": allow(*ROLES, doing="sign out everywhere"),
+    "account.renew": allow(*ROLES, doing="renew a browser's sign-in", renews=False),
     "account.whoami": allow(*ROLES, doing="see which account is signed in"),
     "account.caller": PUBLIC,  # who is signed in, if anyone: for the header of the landing page
     "account.revoked": allow(SERVICE_ROLE, doing="read the revoked tokens"),

@@ -11,7 +11,8 @@ from account.limits import ATTEMPTS_FROM_AN_ADDRESS, FAILURES_FROM_AN_ADDRESS, F
 from account.passwords import Busy
 from account.service import ROLES
 
-PAGES = ("account.sign_in_page", "account.sign_in")  # the sign-in page and its form: HTML only
+# The sign-in page, its form and the renewal of a browser's sign-in: for browsers alone.
+PAGES = ("account.sign_in_page", "account.sign_in", "account.renew")
 
 NAME = {"type": "string", "minLength": 1, "maxLength": NAME_LENGTH}
 CHALLENGE = {"WWW-Authenticate": header("`Bearer`.")}

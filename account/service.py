@@ -135,9 +135,31 @@ def sign_in(db: Database, name: str, password: str, address: str, now: datetime,
 
 
 def token_for(key: SigningKey, signed_in: Account, lifetime: timedelta, now: datetime) -> tuple[str, datetime]:
-    """A token for `signed_in` and when it expires (whole seconds, as the token says)."""
-    expires_at = datetime.fromtimestamp(int((now + lifetime).timestamp()), timezone.utc)
-    return tokens.issue(key, signed_in.name, signed_in.role_set, lifetime, now), expires_at
+    """A program's token for `signed_in` and when it expires (whole seconds, as the token says)."""
+    return tokens.issue(key, signed_in.name, signed_in.role_set, lifetime, now), _whole_seconds(now + lifetime)
+
+
+def session_for(key: SigningKey, signed_in: Account, idle: timedelta, now: datetime) -> tuple[str, datetime]:
+    """A browser's token for `signed_in`, who signs in `now`, and when it expires: after
+    `idle` unless it is renewed."""
+    lifetime = min(idle, tokens.SESSION_LIMIT)
+    return (tokens.issue(key, signed_in.name, signed_in.role_set, lifetime, now, signed_in_at=now),
+            _whole_seconds(now + lifetime))
+
+
+def renewed_session(key: SigningKey, session: tokens.Identity, idle: timedelta,
+                    now: datetime) -> tuple[str, datetime]:
+    """The browser's token `session` renewed for another `idle`, under its id (signing
+    out revokes every copy) and never past the end of its sign-in; and when it expires."""
+    assert session.signed_in_at is not None  # a browser's token
+    lifetime = min(idle, session.session_ends_at - now)
+    return (tokens.issue(key, session.name, session.roles, lifetime, now, signed_in_at=session.signed_in_at,
+                         token_id=session.token_id),
+            _whole_seconds(now + lifetime))
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(int(moment.timestamp()), timezone.utc)
 
 
 def revoke(session: Session, token_id: str, expires_at: datetime, now: datetime) -> None:

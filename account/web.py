@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, re
 from account import openapi as account_api
 from account import service
 from account.access import RULES
+from account.models import Account
 from account.passwords import Busy, Passwords
 from common.auth.guard import ANYONE, current_identity, has_credential
 from common.auth.keys import KeySet, SigningKey
@@ -31,7 +32,6 @@ from common.web.responses import respond
 
 pages = Blueprint("account", __name__, template_folder="templates")
 
-SESSION_LIFETIME = timedelta(hours=8)  # the browser's cookie: a working day
 TOKEN_LIFETIME = timedelta(hours=1)  # POST /token, for programs
 WRONG = "The name or the password is wrong."
 SIGNED_OUT: dict[str, Any] = {"signed-out": ""}  # the query that makes the sign-in page say so
@@ -80,8 +80,9 @@ def sign_in():
         if not given]
     if problems:
         return _sign_in_form(name, Summary("You are not signed in", problems=tuple(problems)), 400)
+    now = _now()
     try:
-        signed_in, token, expires_at = _signed_in(name, password, SESSION_LIFETIME)
+        signed_in = _signed_in(name, password, now)
     except service.UnusableCredentials as refusal:
         return _sign_in_form("", Summary("You are not signed in", note=str(refusal)), 400)
     except service.TooManyAttempts as refusal:
@@ -93,8 +94,26 @@ def sign_in():
     if signed_in is None:
         return _sign_in_form(name, Summary("You are not signed in", note=WRONG), 401, {"WWW-Authenticate": "Bearer"})
     _revoke_the_browsers_previous_token()
-    response = redirect(same_site_path(request.form.get("next")), code=303)
-    response.set_cookie(COOKIE, token, max_age=int(SESSION_LIFETIME.total_seconds()), path="/",
+    return _with_session(same_site_path(request.form.get("next")),
+                         *service.session_for(_signing(), signed_in, _idle(), now), now)
+
+
+@pages.get("/renew")
+def renew():
+    """The browser's sign-in renewed, then back to the page it opened: every service's
+    guard sends a browser here once its sign-in has lived a third of its life."""
+    identity, back_to, now = current_identity(), same_site_path(request.args.get("next")), _now()
+    if identity is None or identity.signed_in_at is None or "Authorization" in request.headers:
+        return redirect(back_to, code=303), {"Cache-Control": NOT_STORED}  # no browser's sign-in to renew
+    return _with_session(back_to, *service.renewed_session(_signing(), identity, _idle(), now), now)
+
+
+def _with_session(back_to: str, token: str, expires_at: datetime, now: datetime):
+    """Back to `back_to`, with the browser's sign-in cookie set to `token`: the browser
+    keeps it until the token expires."""
+    response = redirect(back_to, code=303)
+    response.headers["Cache-Control"] = NOT_STORED
+    response.set_cookie(COOKIE, token, max_age=int((expires_at - now).total_seconds()), path="/",
                         secure=request.is_secure, httponly=True, samesite="Lax")
     return response
 
@@ -104,8 +123,9 @@ def token():
     if _key() is None:
         return jsonify(error=SIGN_IN_OFF), 404
     name, password = _credentials(parse_json_body(request.get_data()))
+    now = _now()
     try:
-        signed_in, issued, expires_at = _signed_in(name, password, TOKEN_LIFETIME)
+        signed_in = _signed_in(name, password, now)
     except service.UnusableCredentials as refusal:
         raise InputError(str(refusal), {"body": str(refusal)}) from None
     except service.TooManyAttempts as refusal:
@@ -114,6 +134,7 @@ def token():
         return jsonify(error=str(busy)), 503, {"Retry-After": str(busy.retry_after_seconds)}
     if signed_in is None:
         return jsonify(error=WRONG), 401, {"WWW-Authenticate": "Bearer"}
+    issued, expires_at = service.token_for(_signing(), signed_in, TOKEN_LIFETIME, now)
     return (jsonify(token=issued, tokenType="Bearer", expiresAt=iso_utc(expires_at)), 200,
             {"Cache-Control": NOT_STORED})
 
@@ -124,7 +145,7 @@ def sign_out():
     identity = current_identity()
     if identity is not None and identity is not ANYONE:
         with database().session() as session:
-            service.revoke(session, identity.token_id, identity.expires_at, _now())
+            service.revoke(session, identity.token_id, identity.session_ends_at, _now())
     return _signed_out()
 
 
@@ -202,7 +223,7 @@ def _revoke_the_browsers_previous_token() -> None:
     previous = current_identity()
     if has_credential() and previous is not None:
         with database().session() as session:
-            service.revoke(session, previous.token_id, previous.expires_at, _now())
+            service.revoke(session, previous.token_id, previous.session_ends_at, _now())
 
 
 def same_site_path(target: str | None) -> str:
@@ -214,15 +235,9 @@ def same_site_path(target: str | None) -> str:
     return target
 
 
-def _signed_in(name: str, password: str, lifetime: timedelta):
-    """(account, token, expiry) when the password is right; (None, None, None) when not."""
-    now = _now()
-    found = service.sign_in(database(), name, password, request.remote_addr or "unknown", now, _passwords())
-    if found is None:
-        return None, None, None
-    key = _key()
-    assert key is not None  # the views answer 404 while sign-in is off
-    return found, *service.token_for(key, found, lifetime, now)
+def _signed_in(name: str, password: str, now: datetime) -> Account | None:
+    """The account when the password is its own; None when it is not."""
+    return service.sign_in(database(), name, password, request.remote_addr or "unknown", now, _passwords())
 
 
 def _credentials(body) -> tuple[str, str]:
@@ -252,6 +267,16 @@ def _key() -> SigningKey | None:
     """The key that signs: the first of SIGNING_KEY; None while sign-in is off."""
     signing = settings().signing_key
     return signing[0] if signing else None
+
+
+def _signing() -> SigningKey:
+    key = _key()
+    assert key is not None  # the views that sign answer 404 while sign-in is off, and nobody is signed in
+    return key
+
+
+def _idle() -> timedelta:
+    return timedelta(seconds=settings().session_idle_seconds)
 
 
 def _now() -> datetime:

@@ -23,8 +23,9 @@ TRACEBACK_INDENT = "    "
 
 
 # Query parameters whose values may be personal data (a search for a customer's name or
-# email): an access log keeps the parameter, not its value.
-PERSONAL_PARAMETERS = frozenset({"q"})
+# email, or the page to return to after signing in, which may hold one): an access log
+# keeps the parameter, not its value.
+PERSONAL_PARAMETERS = frozenset({"q", "next"})
 REDACTED = "redacted"
 
 

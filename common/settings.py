@@ -10,7 +10,7 @@ from typing import Callable
 from common.auth.keys import KEY_BYTES, KeySet, SigningKey
 from common.poll_words import FeedLabels
 from common.settings_table import (EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, MAKE_A_KEY,
-                                   POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, SIGNING_KEY,
+                                   POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, SESSION_IDLE_SECONDS, SIGNING_KEY,
                                    SIGNING_PUBLIC_KEYS, TEST_PASSWORD_HASHES, PUBLIC_URL, TRUSTED_PROXIES,
                                    VARIABLES, ConfigurationError, Network, Variable, default_database_url)
 from common.utc import utc_now
@@ -48,7 +48,7 @@ class SignInService:
     credential the service shows it for the list of revoked tokens (an account's token
     with `reader_role`), and the path of its pages from the root of every site (where it
     also is on this port when no URL is set). Its routes under that path: the account
-    page, sign-in, sign-out and token, revoked (common/auth/revocations.py reads it) and
+    page, sign-in, sign-out, renew and token, revoked (common/auth/revocations.py reads it) and
     the public keys (JWKS_PATH, which common/auth/published.py reads)."""
 
     url: Variable[str | None]
@@ -73,6 +73,10 @@ class SignInService:
     @property
     def sign_out(self) -> str:
         return f"{self.path}/sign-out"
+
+    @property
+    def renewal(self) -> str:
+        return f"{self.path}/renew"
 
     @property
     def account_page(self) -> str:
@@ -128,6 +132,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = TRUSTED_PROXIES.default
     # The origins its links may name (common/origins.py); empty: loopback hosts alone.
     public_url: tuple[str, ...] = PUBLIC_URL.default
+    # How long a browser's sign-in lasts unused (the account service's tokens for browsers).
+    session_idle_seconds: int = SESSION_IDLE_SECONDS.default
     # Passwords hashed at the lowest cost, for tests alone (for_production refuses it).
     test_password_hashes: bool = TEST_PASSWORD_HASHES.default
     # Injected so that tests can control time; production uses the wall clock.

@@ -263,6 +263,10 @@ PUBLIC_URL: Variable[tuple[str, ...]] = Variable(
     "up. Unset, a service answers only for loopback hosts (`127.0.0.1`, `localhost`, `[::1]`, any port) and "
     "refuses any other with `400`",
     "empty: loopback hosts only")
+SESSION_IDLE_SECONDS = Variable(
+    "SESSION_IDLE_SECONDS", _number(int, minimum=1), 1800,
+    "how long a browser stays signed in without opening a page: each page it opens renews its sign-in (once a "
+    "third of this has passed), up to 8 hours after signing in. Only the account service reads it")
 
 TEST_PASSWORD_HASHES = Variable(
     "TEST_PASSWORD_HASHES", _switch, False,
@@ -273,4 +277,5 @@ TEST_PASSWORD_HASHES = Variable(
 # service follows and of the sign-in service come with them (FeedSource, SignInService).
 VARIABLES: tuple[Variable, ...] = (PORT, DATABASE_URL, FEED_PAGE_SIZE, FEED_MAX_WAITING, POLL_INTERVAL_SECONDS,
                                    POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, SIGNING_KEY,
-                                   SIGNING_PUBLIC_KEYS, TRUSTED_PROXIES, PUBLIC_URL, TEST_PASSWORD_HASHES)
+                                   SIGNING_PUBLIC_KEYS, TRUSTED_PROXIES, PUBLIC_URL, SESSION_IDLE_SECONDS,
+                                   TEST_PASSWORD_HASHES)

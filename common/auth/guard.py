@@ -3,6 +3,8 @@ request it learns who calls (a bearer token, or the browser's sign-in cookie), c
 the token with the sign-in service's public keys and against the list of revoked
 tokens, and applies its own rules (`<service>/access.py`). Without keys to check
 tokens with (settings.checks_tokens) sign-in is off and everyone acts as an admin.
+A browser whose sign-in is due for renewal (tokens.py) and opens a page is sent to the
+sign-in service to have it renewed, and back: using the site keeps it signed in.
 
 Answers that depend on who asks are kept out of shared caches: a guarded route's
 answer is always `private` (or `no-store`), and every page that shows who is signed
@@ -20,6 +22,7 @@ from common.auth.published import public_keys
 from common.auth.revocations import RevocationClient, Revocations
 from common.auth.rules import ADMIN, PUBLIC, Rule
 from common.auth.tokens import COOKIE, Identity, KeysUnavailable, PublicKeys, TokenError
+from common.negotiation import wants_html
 from common.settings import ConfigurationError, Settings, SignInService
 
 # Who every request is while sign-in is off.
@@ -53,7 +56,10 @@ def install_guard(app: Flask, rules: dict[str, Rule], settings: Settings,
         if keys is None:
             return None
         assert revocations is not None and sign_in is not None  # made above whenever sign-in is on
-        return _decide(rule, sign_in, *_identify(keys, settings, revocations))
+        refusal = _decide(rule, sign_in, *_identify(keys, settings, revocations))
+        if refusal is None and rule.renews and _opens_a_page_due_for_renewal(settings.clock()):
+            return refusals.renewal(sign_in)
+        return refusal
 
     app.before_request(check)
     app.after_request(_keep_private)
@@ -150,6 +156,15 @@ def _decide(rule: Rule, sign_in: SignInService, identity: Identity | None,
     if not rule.admits(identity.roles):
         return refusals.not_allowed(identity, rule)
     return None
+
+
+def _opens_a_page_due_for_renewal(now: datetime) -> bool:
+    """Whether a browser opens a page (a navigation, with its cookie) while its sign-in
+    is due for renewal."""
+    identity = current_identity()
+    return (identity is not None and identity.due_for_renewal(now) and request.method == "GET"
+            and "Authorization" not in request.headers and wants_html()
+            and request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate")
 
 
 def _keep_private(response):

@@ -60,9 +60,20 @@ def not_allowed(identity: Identity, rule: Rule):
 
 def sign_in_url(sign_in: SignInService) -> str:
     """The sign-in page, back to where the request wanted to go."""
+    return f"{sign_in.sign_in_page}?next={quote(wanted_path(), safe='/')}"
+
+
+def renewal(sign_in: SignInService):
+    """A browser that opens a page when its sign-in is due for renewal is sent to have it
+    renewed, and back to the page."""
+    return redirect(f"{sign_in.renewal}?next={quote(wanted_path(), safe='/')}", code=303), {
+        "Cache-Control": NOT_STORED}
+
+
+def wanted_path() -> str:
+    """The path, and query, the request wanted, from the root of the site."""
     query = request.query_string.decode("latin-1")
-    wanted = request.script_root + request.path + (f"?{query}" if query else "")
-    return f"{sign_in.sign_in_page}?next={quote(wanted, safe='/')}"
+    return request.script_root + request.path + (f"?{query}" if query else "")
 
 
 def _page(title: str, sentence: str, status: int, challenge: str, sign_in: SignInService | None):

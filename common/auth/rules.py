@@ -15,11 +15,14 @@ ADMIN = "admin"
 class Rule:
     """Who may use a route: anyone with one of `roles` (and admin). `doing` names the
     action in a refusal ("You may not cancel orders"); `public_when` opens the route to
-    anyone for the requests it accepts (the thin feed pages, but not those with documents)."""
+    anyone for the requests it accepts (the thin feed pages, but not those with documents).
+    A browser due to renew its sign-in that opens the route is sent to renew it first,
+    unless `renews` is off (the renewal itself)."""
     roles: frozenset[str] = frozenset()
     doing: str = ""
     public: bool = False
     public_when: Callable[[Request], bool] | None = field(default=None, compare=False)
+    renews: bool = True
 
     def opens(self, request: Request) -> bool:
         """Whether `request` needs no sign-in."""
@@ -32,5 +35,6 @@ class Rule:
 PUBLIC = Rule(public=True)
 
 
-def allow(*roles: str, doing: str, public_when: Callable[[Request], bool] | None = None) -> Rule:
-    return Rule(frozenset(roles), doing, public_when=public_when)
+def allow(*roles: str, doing: str, public_when: Callable[[Request], bool] | None = None,
+          renews: bool = True) -> Rule:
+    return Rule(frozenset(roles), doing, public_when=public_when, renews=renews)

@@ -3,7 +3,12 @@ its Ed25519 key (EdDSA), and that every service checks on its own with that serv
 public keys (keys.py), without asking it each time. The header names the key (`kid`);
 EdDSA is the one algorithm accepted, so that a token signed otherwise (with HMAC and a
 public key as its secret, say) never passes. A token names an account and its roles,
-and carries its own id, so that signing out can revoke it before it expires."""
+and carries its own id, so that signing out can revoke it before it expires.
+
+A browser's token also says when the browser signed in (`auth_time`, as OpenID Connect
+names it): it lives only as long as the browser may stay idle, and the account service
+renews it, under the same id, while the browser keeps opening pages, up to
+SESSION_LIMIT after signing in."""
 from __future__ import annotations
 
 import uuid
@@ -19,6 +24,8 @@ ISSUER = "microservice-atom"
 ALGORITHM = "EdDSA"
 COOKIE = "msatom_session"  # the browser's copy, for every service of the site (Path=/)
 LATEST = 253402300800  # 10000-01-01: past any time a token names
+# A browser's sign-in ends this long after it began, however often it was renewed: a working day.
+SESSION_LIMIT = timedelta(hours=8)
 
 
 NOT_OURS = "The token is not one this system issues."
@@ -50,11 +57,31 @@ class Identity:
     token_id: str
     issued_at: datetime
     expires_at: datetime
+    # When the browser signed in, for a browser's token; None for a program's.
+    signed_in_at: datetime | None = None
+
+    @property
+    def session_ends_at(self) -> datetime:
+        """The latest a token of this sign-in can expire, renewed or not (revoking it
+        lasts as long)."""
+        return self.signed_in_at + SESSION_LIMIT if self.signed_in_at is not None else self.expires_at
+
+    def due_for_renewal(self, now: datetime) -> bool:
+        """Whether a browser's token has lived a third of its life and may live longer:
+        the next page the browser opens has it renewed."""
+        if self.signed_in_at is None or self.expires_at >= self.session_ends_at:
+            return False
+        return now - self.issued_at >= (self.expires_at - self.issued_at) / 3
 
 
-def issue(key: SigningKey, name: str, roles, lifetime: timedelta, now: datetime) -> str:
-    claims = {"iss": ISSUER, "sub": name, "roles": sorted(roles), "jti": uuid.uuid4().hex,
+def issue(key: SigningKey, name: str, roles, lifetime: timedelta, now: datetime,
+          signed_in_at: datetime | None = None, token_id: str | None = None) -> str:
+    """A token for `name` with `roles`, valid for `lifetime` from `now`; a browser's with
+    `signed_in_at`, and a renewed one with the `token_id` of the one it replaces."""
+    claims = {"iss": ISSUER, "sub": name, "roles": sorted(roles), "jti": token_id or uuid.uuid4().hex,
               "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp())}
+    if signed_in_at is not None:
+        claims["auth_time"] = int(signed_in_at.timestamp())
     return jwt.encode(claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
 
@@ -77,7 +104,8 @@ def verify(keys: PublicKeys, token: str, now: datetime) -> Identity:
     issued_at, expires_at = _moment(claims["iat"]), _moment(claims["exp"])
     if expires_at <= now:
         raise TokenError("The token has expired; sign in again.")
-    return Identity(claims["sub"], frozenset(roles), claims["jti"], issued_at, expires_at)
+    signed_in_at = _moment(claims["auth_time"]) if "auth_time" in claims else None
+    return Identity(claims["sub"], frozenset(roles), claims["jti"], issued_at, expires_at, signed_in_at)
 
 
 def _key(keys: PublicKeys, token: str) -> PublicKey:

@@ -29,7 +29,7 @@ CURL_ACCEPT = "*/*"
 # Settings a developer's shell may carry that would point the processes elsewhere.
 _SCRUBBED = ("PORT", "DATABASE_URL", "ORDER_FEED_URL", "FEED_PAGE_SIZE", "POLL_INTERVAL_SECONDS", "SECRET_KEY",
              "POLL_WAIT_SECONDS", "EMBEDDED_DOCUMENTS", "ACCESS_LOG", "SIGNING_KEY", "SIGNING_PUBLIC_KEYS", "ACCOUNT_URL",
-             "ACCOUNT_CREDENTIAL", "ORDER_CREDENTIAL",
+             "ACCOUNT_CREDENTIAL", "ORDER_CREDENTIAL", "SESSION_IDLE_SECONDS",
              "TRUSTED_PROXIES", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 

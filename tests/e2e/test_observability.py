@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from msatom.stack import wait_until
 from tests.support.orders import order_request
-from tests.e2e.running import PATIENCE, http
+from tests.e2e.running import PATIENCE, anonymous, http
 
 pytestmark = pytest.mark.e2e
 
@@ -104,18 +104,24 @@ def test_a_newline_in_a_path_header_or_form_value_starts_no_line_in_the_log(stac
 
 
 def test_a_search_for_a_customer_leaves_no_trace_in_apaches_log_or_the_services(stack):
-    searched = {service: http().get(f"{stack.url}/{service}/", params={"q": "rod.johnson@example.com", "page": "1"},
-                                    timeout=10) for service in ("order", "invoicing", "shipping")}
+    search = {"q": "rod.johnson@example.com", "page": "1"}
+    searched = {service: http().get(f"{stack.url}/{service}/", params=search, timeout=10)
+                for service in ("order", "invoicing", "shipping")}
+    # A browser not signed in is sent to sign in, and back to its search afterwards.
+    sent_to_sign_in = anonymous().get(f"{stack.url}/order/", params=search, headers={"Accept": "text/html"},
+                                      timeout=10)
 
     assert all(answer.status_code == 200 for answer in searched.values())
-    logs = {name: stack.processes[name] for name in ("apache", "order", "invoicing", "shipping")}
+    assert sent_to_sign_in.url.startswith(f"{stack.url}/account/sign-in?next=/order/%3Fq%3Drod.johnson")
+    logs = {name: stack.processes[name] for name in ("apache", "order", "invoicing", "shipping", "account")}
     for name, process in logs.items():
         # Each line is written once its answer has gone: the line of this request's id is there, or will be.
-        answered = [searched[name].headers["X-Request-Id"]] if name in searched else [
-            answer.headers["X-Request-Id"] for answer in searched.values()]
+        answered = {"apache": [answer.headers["X-Request-Id"] for answer in [*searched.values(), sent_to_sign_in]],
+                    "account": [sent_to_sign_in.headers["X-Request-Id"]]}.get(name) or [
+            searched[name].headers["X-Request-Id"]]
         wait_until(lambda: all(f"request_id={request_id}" in process.output() for request_id in answered),
                    PATIENCE, f"{name}'s lines for the searches")
         lines = [line for line in process.output().splitlines() if any(f"request_id={request_id}" in line
                                                                        for request_id in answered)]
-        assert all("?q=redacted&page=1 " in line for line in lines), lines
+        assert all("?q=redacted&page=1 " in line or "?next=redacted " in line for line in lines), lines
         assert "rod.johnson" not in process.output()

@@ -3,14 +3,18 @@ sign-in for every service, and after signing out the pages are refused again."""
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 
+import jwt
 import pytest
 from playwright.sync_api import expect
 
 from common.auth.tokens import COOKIE
 from msatom.stack import Stack
 from tests.e2e.axe import violations
-from tests.e2e.running import anonymous
+from tests.e2e.conftest import msatom_running
+from tests.e2e.running import MSATOM, SIGNING_KEY, anonymous, msatom_env
 from tests.e2e.test_ui import choose_line, fill_customer_and_addresses
 from tests.support.waiting import until
 
@@ -116,3 +120,52 @@ def test_signing_in_again_ends_the_browsers_older_session_and_signing_out_everyw
     expect(second.page.get_by_role("main")).to_contain_text("signed out everywhere")
     second.follow(lambda: second.page.get_by_role("main").get_by_role("link", name="Sign in").click())
     expect(second.page).to_have_url(re.compile(r"/account/sign-in\?next=/order/$"))
+
+
+IDLE_SECONDS = 9  # a browser's sign-in, unused, on the system below
+
+
+@pytest.fixture
+def briefly_idle_system(tmp_path):
+    """`msatom run` with sign-in on, where a browser's sign-in ends after 9 idle seconds,
+    and an account `frank`."""
+    running = msatom_running(tmp_path, SIGNING_KEY=SIGNING_KEY.hex(), SESSION_IDLE_SECONDS=str(IDLE_SECONDS))
+    system = next(running)
+    try:
+        subprocess.run([str(MSATOM), "user", "add", "frank", "--role", "sales", "--password-stdin"], cwd=tmp_path,
+                       env=msatom_env(), input="franks-password\n", capture_output=True, text=True, check=True)
+        yield system
+    finally:
+        next(running, None)  # stops it
+
+
+def claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def test_a_browser_in_use_stays_signed_in_and_one_left_idle_is_sent_to_sign_in(browse, briefly_idle_system):
+    tab = browse(signed_in=None, system=briefly_idle_system)
+    tab.open("/account/sign-in?next=/order/new")
+    sign_in(tab, "frank", "franks-password")
+    expect(tab.page).to_have_url(re.compile(r"/order/new$"))
+    first = claims(session_token(tab))
+
+    # In use: each page opened once a third of the sign-in's life has passed renews it.
+    for page in ("/account/", "/order/new", "/account/", "/order/new", "/account/"):
+        due = claims(session_token(tab))
+        until(lambda: time.time() >= due["iat"] + (due["exp"] - due["iat"]) / 3, "the sign-in due for renewal",
+              timeout=IDLE_SECONDS)
+        tab.open(page, "renewed on the way")
+        expect(tab.page).to_have_url(re.compile(f"{page}$"))
+        expect(tab.page.get_by_role("banner")).to_contain_text("Signed in as frank")
+    last = session_token(tab)
+    assert time.time() > first["exp"], "the browser stayed signed in past its first token's end"
+    assert claims(last)["jti"] == first["jti"] and claims(last)["auth_time"] == first["auth_time"]
+
+    # Idle on a page that asks nothing in the background, until the sign-in has ended.
+    until(lambda: time.time() >= claims(last)["exp"], "the idle sign-in ended", timeout=IDLE_SECONDS + 1)
+    tab.open("/order/new", "sent to sign in again")
+    expect(tab.page).to_have_url(re.compile(r"/account/sign-in\?next=/order/new$"))
+    refused = anonymous().get(f"{briefly_idle_system.url}/order/new", timeout=10,
+                              headers={"Authorization": f"Bearer {last}", "Accept": "application/json"})
+    assert refused.status_code == 401 and "expired" in refused.json()["error"]

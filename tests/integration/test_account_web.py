@@ -66,11 +66,11 @@ def test_signing_in_sets_the_session_cookie_for_the_whole_site_and_goes_where_th
     assert response.status_code == 303
     assert response.headers["Location"] == "/order/"
     set_cookie = cookie(response)
-    assert {"HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=28800"} <= {part.strip() for part in set_cookie.split(";")}
+    assert {"HttpOnly", "Path=/", "SameSite=Lax", "Max-Age=1799"} <= {part.strip() for part in set_cookie.split(";")}
     assert "Secure" not in set_cookie
     identity = verify(PUBLISHED, set_cookie.split(";")[0].removeprefix(f"{COOKIE}="), clock())
     assert (identity.name, identity.roles, identity.expires_at - clock()) == (
-        "alice", {"sales"}, timedelta(hours=8) - timedelta(microseconds=clock().microsecond))
+        "alice", {"sales"}, timedelta(minutes=30) - timedelta(microseconds=clock().microsecond))
     assert client.get("/", headers=JSON).get_json() == {"name": "alice", "roles": ["sales"]}
 
 
@@ -188,6 +188,63 @@ def test_signing_out_everywhere_refuses_every_token_of_the_account_until_it_sign
     clock.advance(seconds=1)
     again = client.post("/token", json={"name": "alice", "password": PASSWORD}).get_json()["token"]
     assert client.get("/", headers=bearer(again)).status_code == 200
+
+
+def session_of(response) -> str:
+    """The token of the sign-in cookie a response sets."""
+    return cookie(response).split(";")[0].removeprefix(f"{COOKIE}=")
+
+
+def test_a_browser_that_keeps_opening_pages_stays_signed_in_under_one_id_for_8_hours_at_most(client, clock):
+    signed_in = clock()
+    first = session_of(sign_in_form(client))
+    clock.advance(minutes=9)
+    assert client.get("/", headers=BROWSER).status_code == 200  # not a third of its life yet
+    clock.advance(minutes=1)
+
+    sent = client.get("/", headers=BROWSER)
+    renewed = client.get(sent.headers["Location"].removeprefix("/account"), headers=BROWSER)
+
+    assert (sent.status_code, sent.headers["Location"]) == (303, "/account/renew?next=/")
+    assert (renewed.status_code, renewed.headers["Location"]) == (303, "/")
+    assert "Max-Age=1799" in cookie(renewed) and renewed.headers["Cache-Control"] == "no-store"
+    session = verify(PUBLISHED, session_of(renewed), clock())
+    assert session.token_id == verify(PUBLISHED, first, clock()).token_id
+    assert (session.issued_at, session.expires_at) == (clock().replace(microsecond=0),
+                                                       clock().replace(microsecond=0) + timedelta(minutes=30))
+    assert client.get("/", headers=BROWSER).status_code == 200
+    while clock() < signed_in + timedelta(hours=7, minutes=40):  # a busy working day
+        clock.advance(minutes=25)
+        assert client.get("/", headers=BROWSER).status_code == 303
+        last = client.get("/renew?next=/", headers=BROWSER)
+    assert verify(PUBLISHED, session_of(last), clock()).expires_at == signed_in.replace(microsecond=0) + timedelta(
+        hours=8)
+    clock.advance(minutes=19)
+    assert client.get("/", headers=BROWSER).status_code == 200  # its last token: no renewal
+    clock.advance(minutes=1)
+    assert client.get("/", headers=BROWSER).status_code == 401
+    again = verify(PUBLISHED, session_of(sign_in_form(client)), clock())  # signing in again starts a new day
+    assert again.signed_in_at == clock().replace(microsecond=0)
+
+
+def test_a_browser_idle_for_30_minutes_is_signed_out_and_signing_out_revokes_every_renewal(client, clock):
+    first = session_of(sign_in_form(client))
+    clock.advance(minutes=29, seconds=59)
+    renewed = session_of(client.get("/renew?next=/", headers=BROWSER))
+    clock.advance(minutes=29, seconds=59)
+    assert client.get("/", headers=bearer(renewed)).status_code == 200
+    assert client.get("/", headers=bearer(first)).status_code == 401  # expired
+
+    client.get("/renew?next=/", headers=BROWSER)  # the browser's latest renewal
+    page = client.get("/", headers=BROWSER)
+    client.post("/sign-out", data={"csrf_token": form_token(page.text)}, headers=BROWSER)
+
+    refused = client.get("/", headers=bearer(renewed))
+    assert refused.status_code == 401 and "revoked" in refused.get_json()["error"]
+    clock.advance(minutes=30)
+    idle = session_of(sign_in_form(client))
+    clock.advance(minutes=30)
+    assert "expired" in client.get("/", headers=bearer(idle)).get_json()["error"]
 
 
 def test_signing_in_again_in_a_browser_revokes_its_previous_token(client, clock):

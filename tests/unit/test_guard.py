@@ -218,6 +218,41 @@ def test_a_browser_with_an_expired_cookie_is_told_to_sign_in_again(client):
     assert page.xpath("//main//a[text()='Sign in']/@href") == ["/account/sign-in?next=/orders"]
 
 
+def browser_token(signed_in=NOW - timedelta(minutes=10), issued=None, lifetime=timedelta(minutes=30)) -> str:
+    """A browser's sign-in cookie: from `signed_in`, renewed at `issued`."""
+    return tokens.issue(KEY, "alice", ["sales"], lifetime, issued or signed_in, signed_in_at=signed_in)
+
+
+@pytest.mark.parametrize("path", ["/orders?page=2", "/catalogue"])
+def test_a_browser_whose_sign_in_has_lived_a_third_opens_a_page_by_way_of_its_renewal(client, path):
+    client.set_cookie(tokens.COOKIE, browser_token())
+
+    response = client.get(path, headers={**BROWSER, "Sec-Fetch-Mode": "navigate"})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/account/renew?next={path.replace('?', '%3F').replace('=', '%3D')}"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("cookie, request_headers", [
+    (browser_token(signed_in=NOW - timedelta(minutes=9)), BROWSER),  # not a third yet
+    (browser_token(signed_in=NOW - timedelta(hours=7, minutes=50), issued=NOW - timedelta(minutes=5),
+                   lifetime=timedelta(minutes=15)), BROWSER),  # its last: the sign-in ends with it
+    (browser_token(), JSON),  # a script's request
+    (browser_token(), {**BROWSER, "Sec-Fetch-Mode": "cors"}),  # a script asking for HTML
+    (token(issued=NOW - timedelta(minutes=50)), BROWSER),  # a program's token
+])
+def test_a_page_opens_at_once_for_a_sign_in_not_due_or_not_renewable_or_a_request_not_opening_a_page(
+        client, cookie, request_headers):
+    client.set_cookie(tokens.COOKIE, cookie)
+    assert client.get("/orders", headers=request_headers).status_code == 200
+
+
+def test_a_post_with_a_sign_in_due_for_renewal_is_taken(client):
+    client.set_cookie(tokens.COOKIE, browser_token())
+    assert client.post("/orders", headers=JSON).status_code == 201
+
+
 def test_another_authorization_scheme_is_refused(client):
     response = client.get("/orders", headers={"Authorization": "Basic YWxpY2U6c2VjcmV0", **JSON})
     assert response.status_code == 401

@@ -108,3 +108,21 @@ def test_a_list_of_signing_keys_names_the_one_that_is_none(text, problem):
 def test_a_public_key_from_a_jwk_checks_what_its_private_key_signed():
     token = tokens.issue(KEY, "alice", ["sales"], timedelta(hours=1), NOW)
     assert tokens.verify(KeySet((PublicKey.from_jwk(KEY.public.jwk()),)), token, NOW).name == "alice"
+
+
+def test_a_browsers_token_is_due_for_renewal_after_a_third_of_its_life_until_its_sign_in_is_8_hours_old():
+    signed_in = NOW
+    first = tokens.verify(PUBLISHED, tokens.issue(KEY, "alice", ["sales"], timedelta(minutes=30), signed_in,
+                                                  signed_in_at=signed_in), signed_in)
+    program = tokens.verify(PUBLISHED, tokens.issue(KEY, "bot", ["sales"], timedelta(minutes=30), NOW), NOW)
+    late = NOW + tokens.SESSION_LIMIT - timedelta(minutes=20)
+    last = tokens.verify(PUBLISHED, tokens.issue(KEY, "alice", ["sales"], timedelta(minutes=20), late,
+                                                 signed_in_at=signed_in, token_id=first.token_id), late)
+
+    assert first.signed_in_at == signed_in and first.session_ends_at == NOW + timedelta(hours=8)
+    assert not first.due_for_renewal(NOW + timedelta(minutes=9, seconds=59))
+    assert first.due_for_renewal(NOW + timedelta(minutes=10))
+    assert (program.signed_in_at, program.session_ends_at) == (None, program.expires_at)
+    assert not program.due_for_renewal(NOW + timedelta(minutes=29))
+    assert last.token_id == first.token_id and last.expires_at == last.session_ends_at
+    assert not last.due_for_renewal(late + timedelta(minutes=19))
