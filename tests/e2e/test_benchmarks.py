@@ -48,6 +48,8 @@ BENCHMARKS = (
               (postgres_bin, apache_binary), "attack rounds",
               ("slow bodies through Apache", "slow headers through Apache", "slow bodies to gunicorn",
                "slow headers to gunicorn")),
+    Benchmark("sign_in_flood_bench.py", ("--clients", "4", "--seconds", "0.5", "--runs", "1", "--workers", "1"),
+              (postgres_bin, apache_binary), "run phase asked", ("1 at rest", "1 4 clients")),
     Benchmark("rebuild_bench.py", ("--orders", "20", "--runs", "1", "--workers", "1"),
               (postgres_bin,), "orders what orders/s", ("20 catch-up", "20 rebuild")),
     Benchmark("catch_up_bench.py", ("--sizes", "20", "--runs", "1", "--window", "5", "--workers", "1"),
