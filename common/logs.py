@@ -7,16 +7,28 @@ one place, the formatter that all handlers here use, gunicorn's included
 bidirectional overrides are shown as escapes (`\\n`, `\\x1b`, `\\u202e`), never written.
 A traceback spans lines by design; its lines are indented, so that none a request
 shaped can start a line the way a record does.
+
+With LOG_FORMAT=json every record is one JSON object a line instead, for a log
+shipper: time, level, service, logger, message, request id, and the ids of the trace
+and span it belongs to where the service traces (common/tracing.py); the message and
+traceback escaped as in text.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+from datetime import datetime, timezone
 from urllib.parse import unquote_plus
 
-from common.request_id import RequestIdFilter
+from flask import current_app, has_app_context
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+from common.request_id import RequestIdFilter
+from common.settings_table import LOG_FORMAT
+from common.tracing import current_ids
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 TRACEBACK_INDENT = "    "
@@ -77,20 +89,53 @@ class EscapingFormatter(logging.Formatter):
         return _indented(super().formatStack(stack_info))
 
 
-def escape_handlers(logger: logging.Logger) -> None:
-    """Make every handler of `logger` escape what it writes, keeping its format."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, of `service`'s records; without one, of the service whose
+    request or app the record comes from (`msatom run` serves four in one process)."""
+
+    def __init__(self, service: str | None = None):
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", "-")
+        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+                 "level": record.levelname, "service": self.service or _current_service(), "logger": record.name,
+                 "message": escaped(record.getMessage()), "request_id": None if request_id == "-" else request_id,
+                 **current_ids()}
+        if record.exc_info:
+            entry["exception"] = "\n".join(escaped(line) for line in self.formatException(record.exc_info).splitlines())
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _current_service() -> str | None:
+    settings = current_app.config.get("SETTINGS") if has_app_context() else None
+    return getattr(settings, "service", None)
+
+
+def json_lines() -> bool:
+    """Whether the environment asks for JSON lines (LOG_FORMAT=json)."""
+    return LOG_FORMAT.read(os.environ) == "json"
+
+
+def escape_handlers(logger: logging.Logger, service: str | None = None) -> None:
+    """Make every handler of `logger` escape what it writes, keeping its format; or
+    write JSON lines of `service`'s, if so asked."""
     for handler in logger.handlers:
-        if not isinstance(handler.formatter, EscapingFormatter):
+        if json_lines():
+            handler.setFormatter(JsonFormatter(service))
+        elif not isinstance(handler.formatter, EscapingFormatter):
             handler.setFormatter(EscapingFormatter.like(handler.formatter))
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Log to stderr with the request id on every line, unless logging is set up already."""
+def configure_logging(level: int = logging.INFO, service: str | None = None) -> None:
+    """Log to stderr with the request id on every line, as text or JSON lines of
+    `service`'s (LOG_FORMAT), unless logging is set up already."""
     root = logging.getLogger()
     if root.handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(EscapingFormatter(LOG_FORMAT))
+    handler.setFormatter(JsonFormatter(service) if json_lines() else EscapingFormatter(TEXT_FORMAT))
     handler.addFilter(RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level)

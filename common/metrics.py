@@ -115,9 +115,12 @@ def count_feed_answers(app: Flask, pages: dict[str, str]) -> None:
             metrics.feed_answers.labels(page, status)
 
 
-def waiting_gauge(app: Flask) -> Gauge:
-    """The gauge of the requests a feed holds waiting for its next entry (long-poll)."""
+def waiting_gauge(app: Flask, places: int) -> Gauge:
+    """The gauge of the requests a feed holds waiting for its next entry (long-poll);
+    beside it, the `places` this process has for them."""
     metrics = of(app)
+    metrics._make(Gauge, "msatom_feed_waiting_places", "Requests the feed's processes may hold waiting at once",
+                  multiprocess_mode="livesum").set(places)
     return metrics._make(Gauge, "msatom_feed_waiting_requests",
                          "Requests to the feed held now until it grows or their wait is over (long-poll)",
                          multiprocess_mode="livesum")
@@ -153,6 +156,16 @@ CONSUMER_GAUGES: dict[str, Figure] = {
                                          "found them", lambda p: p.entries_behind),
     "msatom_feed_consumer_lag_seconds": ("Age of the oldest entry of the feed not yet applied; 0 when none is",
                                          lambda p: p.seconds_behind),
+    "msatom_feed_consumer_last_poll_timestamp_seconds": (
+        "When the last poll of the feed ended, whatever its outcome, in seconds since 1970; 0 before the first",
+        lambda p: p.polled_at.timestamp() if p.polled_at else 0.0),
+}
+REJECTED_GAUGES: dict[str, Figure] = {
+    "msatom_feed_rejected_entries": ("Feed entries whose documents could not be used, kept to retry", len),
+}
+REBUILD_GAUGES: dict[str, Figure] = {
+    "msatom_rebuild_failed": ("1 when the last rebuild from the feed failed (the copy in use is the one before it)",
+                              lambda progress: 1.0 if progress.status == "failed" else 0.0),
 }
 
 

@@ -9,7 +9,7 @@ from typing import Callable
 
 from common.auth.keys import KEY_BYTES, KeySet, SigningKey
 from common.poll_words import FeedLabels
-from common.settings_table import (EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, MAKE_A_KEY,
+from common.settings_table import (EMBEDDED_DOCUMENTS, FEED_MAX_WAITING, FEED_PAGE_SIZE, LOG_FORMAT, MAKE_A_KEY,
                                    POLL_INTERVAL_SECONDS, POLL_WAIT_SECONDS, PORT, SECRET_KEY, SESSION_IDLE_SECONDS, SIGNING_KEY,
                                    SIGNING_PUBLIC_KEYS, TEST_PASSWORD_HASHES, PUBLIC_URL, TRUSTED_PROXIES,
                                    VARIABLES, ConfigurationError, Network, Variable, default_database_url)
@@ -132,6 +132,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = TRUSTED_PROXIES.default
     # The origins its links may name (common/origins.py); empty: loopback hosts alone.
     public_url: tuple[str, ...] = PUBLIC_URL.default
+    # Log lines as text or JSON (common/logs.py reads it before any settings are made).
+    log_format: str = LOG_FORMAT.default
     # How long a browser's sign-in lasts unused (the account service's tokens for browsers).
     session_idle_seconds: int = SESSION_IDLE_SECONDS.default
     # Passwords hashed at the lowest cost, for tests alone (for_production refuses it).

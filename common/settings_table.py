@@ -87,6 +87,14 @@ def _number(kind: Callable[[str], N], minimum: int = 0) -> Callable[[str, str], 
     return parse
 
 
+def _one_of(*choices: str) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        if raw.lower() not in choices:
+            raise ConfigurationError(f"{name}={raw!r}: say {' or '.join(choices)}.")
+        return raw.lower()
+    return parse
+
+
 def _switch(name: str, raw: str) -> bool:
     raw = raw.lower()
     if raw in ("1", "true", "yes", "on"):
@@ -263,6 +271,10 @@ PUBLIC_URL: Variable[tuple[str, ...]] = Variable(
     "up. Unset, a service answers only for loopback hosts (`127.0.0.1`, `localhost`, `[::1]`, any port) and "
     "refuses any other with `400`",
     "empty: loopback hosts only")
+LOG_FORMAT = Variable(
+    "LOG_FORMAT", _one_of("text", "json"), "text",
+    "`json`: every log line one JSON object (time, level, service, logger, message, request id, trace and span "
+    "ids), for a log shipper; `text`: lines for people")
 SESSION_IDLE_SECONDS = Variable(
     "SESSION_IDLE_SECONDS", _number(int, minimum=1), 1800,
     "how long a browser stays signed in without opening a page: each page it opens renews its sign-in (once a "
@@ -277,5 +289,5 @@ TEST_PASSWORD_HASHES = Variable(
 # service follows and of the sign-in service come with them (FeedSource, SignInService).
 VARIABLES: tuple[Variable, ...] = (PORT, DATABASE_URL, FEED_PAGE_SIZE, FEED_MAX_WAITING, POLL_INTERVAL_SECONDS,
                                    POLL_WAIT_SECONDS, EMBEDDED_DOCUMENTS, SECRET_KEY, SIGNING_KEY,
-                                   SIGNING_PUBLIC_KEYS, TRUSTED_PROXIES, PUBLIC_URL, SESSION_IDLE_SECONDS,
+                                   SIGNING_PUBLIC_KEYS, TRUSTED_PROXIES, PUBLIC_URL, SESSION_IDLE_SECONDS, LOG_FORMAT,
                                    TEST_PASSWORD_HASHES)

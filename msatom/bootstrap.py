@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable
 
 from flask import Flask
 
@@ -20,7 +20,7 @@ import order.web
 import shipping.web
 from account import models as account_models
 from account.passwords import Passwords, hasher
-from common import metrics
+from common import metrics, tracing
 from common.auth.guard import check_rules
 from common.auth.revoked import SERVICE_ROLE
 from common.db import Database
@@ -39,6 +39,7 @@ from common.schema import upgrade
 from common.settings import FeedSource, Settings, SignInService
 from common.settings_table import VARIABLES as COMMON_VARIABLES, Variable
 from common.web.app import Navigation
+from common.web import tracing as web_tracing
 from common.web.consumer import install_consumer, install_rebuilder
 from invoicing import access as invoicing_access
 from invoicing import models as invoicing_models
@@ -94,8 +95,12 @@ def settings_from_env(service: str, environ=None) -> Settings:
 
 
 def create_app(service: str, settings: Settings | None = None) -> Flask:
-    """The app of `service`, from its settings (the environment's by default)."""
-    return FACTORIES[service](settings or settings_from_env(service))
+    """The app of `service`, from its settings (the environment's by default), traced
+    where the environment names an OpenTelemetry endpoint (common/tracing.py)."""
+    tracer = tracing.tracer_for(service)
+    app = FACTORIES[service](settings or settings_from_env(service), tracer)
+    web_tracing.install(app, tracer)
+    return app
 
 
 def migrated(settings: Settings, migrations: Path) -> Database:
@@ -105,50 +110,54 @@ def migrated(settings: Settings, migrations: Path) -> Database:
     return db
 
 
-def create_account(settings: Settings) -> Flask:
+def create_account(settings: Settings, tracer: Any | None = None) -> Flask:
     db = migrated(settings, account_models.MIGRATIONS)
     passwords = Passwords(hasher(settings.test_password_hashes))  # its turns are this process's
     return check_rules(account.web.create_app(settings, db, NAVIGATION, passwords))
 
 
-def create_order(settings: Settings) -> Flask:
+def create_order(settings: Settings, tracer: Any | None = None) -> Flask:
     """The order service, which holds the requests that wait on its feed until an entry commits."""
     db = migrated(settings, order_models.MIGRATIONS)
     outbox.install(db)  # each change appends its feed entry in its own transaction
     app = order.web.create_app(settings, db, NAVIGATION)
-    waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app), Sharing.fair(settings.feed_max_waiting))
+    waits = LongPoll(settings.feed_max_waiting, metrics.waiting_gauge(app, settings.feed_max_waiting),
+                     Sharing.fair(settings.feed_max_waiting))
     waits.watch(db, order_models.FeedEntry.__table__)
     parts(app).long_poll = waits
     parts(app).subscriptions = LastRendered(variants=(False, True))  # thin, documents inline
     return check_rules(app)
 
 
-def create_invoicing(settings: Settings) -> Flask:
+def create_invoicing(settings: Settings, tracer: Any | None = None) -> Flask:
     return _following(invoicing.web.create_app, invoicing_models, invoice_order, invoicing_access.OPERATORS,
-                      settings)
+                      settings, tracer)
 
 
-def create_shipping(settings: Settings) -> Flask:
+def create_shipping(settings: Settings, tracer: Any | None = None) -> Flask:
     return _following(shipping.web.create_app, shipping_models, ship_order, shipping_access.OPERATORS,
-                      settings)
+                      settings, tracer)
 
 
-FACTORIES: dict[str, Callable[[Settings], Flask]] = {
+# Each builds a service's app from its settings and the tracer of its spans (None: not traced).
+FACTORIES: dict[str, Callable[[Settings, Any | None], Flask]] = {
     "account": create_account, "order": create_order, "invoicing": create_invoicing, "shipping": create_shipping}
 
 
 def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], models: ModuleType,
-               import_: VersionedImport, operators: tuple[str, ...], settings: Settings) -> Flask:
+               import_: VersionedImport, operators: tuple[str, ...], settings: Settings,
+               tracer: Any | None) -> Flask:
     """A service that follows the order feed: its pages, the consumer that imports
     each entry with `import_` into `models` (its module with MIGRATIONS,
-    Tracking, PollStatus, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild;
-    the roles `operators` may make it poll, retry and rebuild."""
+    Tracking, PollStatus, RejectedEntry, Base and Rebuild), what runs its polls, its rebuild
+    (both with a span of `tracer`'s for each entry imported); the roles `operators` may
+    make it poll, retry and rebuild."""
     client = feed_client(settings)  # settings that name no feed fail before the database is touched
     db = migrated(settings, models.MIGRATIONS)
     app = create_pages(settings, db, NAVIGATION)
-    consumer = consumer_for(db, models, import_, client, settings, observe=metrics.poll_observer(app))
+    consumer = consumer_for(db, models, import_, client, settings, observe=metrics.poll_observer(app), tracer=tracer)
     install_consumer(app, consumer, operators, _followed(settings).labels)
-    install_rebuilder(app, rebuilder_for(db, models, import_, settings, metrics.rebuild_observer(app)),
+    install_rebuilder(app, rebuilder_for(db, models, import_, settings, metrics.rebuild_observer(app), tracer),
                       operators)
     _run(app, consumer, settings)
     return check_rules(app)
@@ -156,14 +165,14 @@ def _following(create_pages: Callable[[Settings, Database, Navigation], Flask], 
 
 def consumer_for(db: Database, models: ModuleType, import_: VersionedImport, client: FeedClient,
                  settings: Settings, observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
-                 ) -> Consumer:
+                 tracer: Any | None = None) -> Consumer:
     """The consumer of a service whose `models` module has Tracking, PollStatus and RejectedEntry."""
     return Consumer(db, models.Tracking, models.PollStatus, models.RejectedEntry, import_, client, settings.clock,
-                    observe=observe, embedded=settings.embedded_documents)
+                    observe=observe, embedded=settings.embedded_documents, tracer=tracer)
 
 
 def rebuilder_for(db: Database, models: ModuleType, import_: VersionedImport, settings: Settings,
-                  observe: Callable[[Progress], None]) -> Rebuilder:
+                  observe: Callable[[Progress], None], tracer: Any | None = None) -> Rebuilder:
     """The rebuild of a service whose `models` module also has `Base` and `Rebuild`:
     every table but the rebuild's mark and the poll status is copied, every one but the
     tracking record is swapped."""
@@ -172,7 +181,7 @@ def rebuilder_for(db: Database, models: ModuleType, import_: VersionedImport, se
     swapped = [table for table in tables if table is not models.Tracking.__table__]
     return Rebuilder(db, Copy(db, tables, swapped), models.Tracking, models.RejectedEntry, models.Rebuild,
                      import_, feed_client(settings), settings.clock,
-                     embedded=settings.embedded_documents, observe=observe)
+                     embedded=settings.embedded_documents, observe=observe, tracer=tracer)
 
 
 def feed_client(settings: Settings) -> FeedClient:

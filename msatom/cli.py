@@ -26,7 +26,7 @@ from common.web.app import close_app
 from common.web.consumer import REBUILD_RUNNING, STOPPING
 from msatom import keys, users, workspace
 from msatom.access_log import access_log_mode, with_access_log
-from msatom.bootstrap import CONSUMERS, FACTORIES, NAVIGATION, SERVICES, SIGNER, create_app, settings_from_env
+from msatom.bootstrap import CONSUMERS, NAVIGATION, SERVICES, SIGNER, create_app, settings_from_env
 from msatom.landing import create_landing_app
 from msatom.stack import MissingProgram, Stack, feed_credential, service_credential
 
@@ -87,7 +87,7 @@ def run(args) -> int:
     apps = {}
     try:
         for name in SERVICES:
-            apps[name] = FACTORIES[name](settings[name])
+            apps[name] = create_app(name, settings[name])
         site.mounts.update({f"/{name}": app for name, app in apps.items()})
     except BaseException:
         _close(server, apps.values())
@@ -220,6 +220,7 @@ def stack(args) -> int:
         f"{name} on {production.service_url(name)}" for service in SERVICES for name in production.replicas(service)))
     print(f"Sign in at {production.url}/account/sign-in as admin with the password {production.admin_password}")
     print(f"logs in {production.folder}; Ctrl-C stops everything and removes the databases")
+    print(f"Prometheus with the project's alerts: prometheus --config.file={production.prometheus_file}")
     try:
         signal.pause()
     except KeyboardInterrupt:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -61,8 +62,9 @@ class EscapingLogger(Logger):
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
+        served = re.fullmatch(r"msatom\.wsgi:(\w+)\(\)", cfg.default_proc_name or "")  # the app gunicorn runs
         for log in (self.error_log, self.access_log):
-            escape_handlers(log)
+            escape_handlers(log, served.group(1) if served else None)
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)

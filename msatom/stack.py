@@ -36,6 +36,7 @@ from account.passwords import STRONG_HASHES
 from account.service import add_account
 from common.settings import JWKS_PATH, Settings
 from msatom.bootstrap import ACCOUNT_SERVICE, CONSUMERS, ORDER_FEED, SERVICES, SIGNER, VARIABLES, migrated
+from msatom.monitoring import prometheus_config
 from order.access import FEED_READER
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -407,6 +408,13 @@ class Stack:
         for name in ["account", *self.replicas("order"), *consumers]:
             self.wait_until_healthy(name)
         self.wait_until_healthy("apache", f"{self.url}/order/health")
+        self.prometheus_file.write_text(prometheus_config(
+            {service: [f"127.0.0.1:{self.ports[name]}" for name in self.replicas(service)] for service in SERVICES}))
+
+    @property
+    def prometheus_file(self) -> Path:
+        """Where the stack keeps a Prometheus configuration that scrapes its services."""
+        return self.folder / "prometheus.yml"
 
     def _add_accounts(self) -> None:
         """The first accounts, written before the account service starts (which then
@@ -434,9 +442,9 @@ class Stack:
             raise RuntimeError(f"msatom user {' '.join(args)} failed: {done.stderr or done.stdout}")
         return done.stdout
 
-    def start_service(self, name: str) -> Process:
+    def start_service(self, name: str, **changes: str) -> Process:
         """(Re)start a service, or one replica of it (`order-1`), under gunicorn on its
-        port and its service's database."""
+        port and its service's database; `changes` to the stack's settings for it."""
         service = self.service_of[name]
         account = self.service_url("account")
         settings = {DATABASE_URL.name: self.databases[service], ORDER_FEED.url.name: self.order_feed_url,
@@ -447,7 +455,7 @@ class Stack:
         if self.poll_wait is not None:
             settings[POLL_WAIT_SECONDS.name] = str(self.poll_wait)
         self.processes[name] = start_gunicorn(service, self.ports[name], self.folder, self.workers,
-                                              self.signing_key, **settings)
+                                              self.signing_key, **{**settings, **changes})
         return self.processes[name]
 
     def stop_replica(self, service: str, index: int, sig: int = signal.SIGTERM) -> int:

@@ -38,7 +38,7 @@ def shipping() -> Flask:
 
 
 def production_app(service: str) -> Flask:
-    configure_logging()  # gunicorn sets up its own logs only; ours carry the request id
+    configure_logging(service=service)  # gunicorn sets up its own logs only; ours carry the request id
     try:
         settings = settings_from_env(service).for_production()
     except ConfigurationError as error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from common.tracing import TRACEPARENT, current_traceparent
 from common.utc import iso_utc
 from order.models import CURRENCY, Customer, Item, Order
 
@@ -38,5 +39,10 @@ def order_json(order: Order) -> dict:
 
 def version_document(order: Order) -> str:
     """The order as it is now, frozen: the document its current version's entry links to.
-    Kept as the bytes served, so that a later change of the catalog changes no version."""
-    return json.dumps(order_json(order), ensure_ascii=False, separators=(",", ":"))
+    Kept as the bytes served, so that a later change of the catalog changes no version.
+    Where the service traces, it carries the context of the change that made it."""
+    document = order_json(order)
+    traceparent = current_traceparent()
+    if traceparent is not None:
+        document[TRACEPARENT] = traceparent
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))

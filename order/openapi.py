@@ -5,6 +5,7 @@ from __future__ import annotations
 from common.feed.publishing import ATOM_MEDIA_TYPE
 from common.idempotency import keys, store
 from common.numbers import MAX_INT
+from common.tracing import TRACEPARENT
 from common.openapi.parts import (BAD_REQUEST, CACHE_CONTROL, ETAG, IF_NONE_MATCH, MOMENT, MONEY, NOT_FOUND,
                                   NOT_MODIFIED, PER_MINUTE, SERVICE, answer, header, identifier, nullable,
                                   openapi_document, operation, page_of, parameter, record, schema, status_of)
@@ -30,7 +31,7 @@ SCHEMAS = {
                         "name": {"type": "string"}, "email": {"type": "string"}}),
     "Item": record({"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}, "price": MONEY,
                     "currency": CURRENCY_CODE}),
-    "Order": record({
+    "Order": record(ORDER_FIELDS := {
         "id": {"type": "integer", "minimum": 1},
         "placedAt": MOMENT,
         "updated": {**MOMENT, "description": "The time of its last change."},
@@ -46,6 +47,12 @@ SCHEMAS = {
         "totalPrice": MONEY,
         "currency": CURRENCY_CODE,
     }),
+    # The order at one version, as its feed entry links to it: with the trace context of
+    # the change that made it, where the order service traces.
+    "OrderVersion": {**record(ORDER_FIELDS), "properties": {**ORDER_FIELDS, TRACEPARENT: {
+        "type": "string", "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        "description": "The W3C trace context of the request that made this version, where the order service "
+                       "traces (OTEL_EXPORTER_OTLP_ENDPOINT): a consumer links its import's span to it."}}},
     "OrderRequest": record({
         "customerId": REFERENCE,
         "shippingAddress": schema("Address"),
@@ -113,7 +120,7 @@ PATHS = {
         "404": NOT_FOUND,
     }, ORDER_ID, IF_NONE_MATCH)},
     "/{orderId}/versions/{version}": {"get": operation("The order as it was at a version; it never changes", {
-        "200": answer("The order at that version, what the version's feed entry links to.", schema("Order"),
+        "200": answer("The order at that version, what the version's feed entry links to.", schema("OrderVersion"),
                       headers={"ETag": ETAG, "Cache-Control": CACHE_CONTROL}),
         "304": NOT_MODIFIED,
         "404": NOT_FOUND,

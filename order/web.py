@@ -24,6 +24,7 @@ from common.negotiation import wants_html
 from common.numbers import whole_number
 from common.utc import iso_utc
 from common.web.app import Navigation, create_service_app, settings
+from common.web.tracing import span
 from common.web.responses import respond, respond_list
 from order import access, feed, order_form, service
 from order import openapi as order_api
@@ -80,14 +81,15 @@ def new_order():
 
 @pages.post("/")
 def place_order():
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return _place_from_form()
-    key = idempotent.header_key()
-    data = _json_body()
-    if key is not None:
-        return idempotent.answer_once(IdempotencyKey.__table__, key, data, lambda session: _placed(session, data))
-    with database().session() as session:
-        return _placed(session, data)
+    with span("place order"):  # the feed entry's write included: its transaction commits within
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return _place_from_form()
+        key = idempotent.header_key()
+        data = _json_body()
+        if key is not None:
+            return idempotent.answer_once(IdempotencyKey.__table__, key, data, lambda session: _placed(session, data))
+        with database().session() as session:
+            return _placed(session, data)
 
 
 def _placed(session, data) -> Response:
@@ -199,7 +201,7 @@ def feed_after(position: int):
 @pages.post("/<id:order_id>/cancel")
 def cancel(order_id: int):
     try:
-        with database().session() as session:
+        with span("cancel order", **{"msatom.order.id": order_id}), database().session() as session:
             order = service.cancel_order(session, order_id, settings().clock)
             body = order_json(order)
     except service.UnknownOrder as error:

@@ -4,9 +4,10 @@ recorded with its effect), so each entry takes effect exactly once."""
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError
@@ -18,6 +19,7 @@ from common.feed.client import FeedError
 from common.feed.parsing import ParsedEntry
 from common.feed.reading import Change
 from common.feed.storing import Rows, VersionedImport
+from common.tracing import processing
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,9 @@ class Applier:
     rows, and keeps the entries whose documents will not do as rejected."""
 
     def __init__(self, db: Database, tracking_model, rejected_model, import_: VersionedImport,
-                 clock: Callable[[], datetime], guard: Guard = lambda session: None):
+                 clock: Callable[[], datetime], guard: Guard = lambda session: None, tracer: Any | None = None):
         self.db = db
+        self.tracer = tracer  # a span for each entry imported (common/tracing.py); None: none
         self.tracking_model = tracking_model
         self.rejected_model = rejected_model
         self.import_ = import_
@@ -66,12 +69,14 @@ class Applier:
             return self._apply(changes, one_by_one=True)
 
     def _apply(self, changes: list[Change], one_by_one: bool) -> Tally:
-        with self.db.session() as session:
+        with ExitStack() as traced, self.db.session() as session:  # the spans end once the batch committed
             tracking = self.tracking_row(session)
             self.guard(session)
             taken = _following(changes, tracking.position)
             now = self.clock()
             mapped, rejected = self._map(taken, now)
+            traced.enter_context(processing(self.tracer, [
+                (change.entry.position, change.entry.id, rows.head["id"], change.document) for change, rows in mapped]))
             if one_by_one:
                 imported = self._one_by_one(session, mapped, rejected)
             else:

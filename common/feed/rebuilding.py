@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import select
 
@@ -59,11 +59,11 @@ class Rebuilder:
 
     def __init__(self, db: Database, copy: Copy, tracking_model, rejected_model, mark_model,
                  import_: VersionedImport, client: FeedClient, clock, embedded: bool = True,
-                 observe: Callable[[Progress], None] = lambda progress: None):
+                 observe: Callable[[Progress], None] = lambda progress: None, tracer: Any | None = None):
         self.db, self.copy, self.client = db, copy, client
         self.mark = RebuildMark(db, mark_model, clock)
-        self.current = Applier(db, tracking_model, rejected_model, import_, clock)
-        self.copied = partial(Applier, copy.db, tracking_model, rejected_model, import_, clock)
+        self.current = Applier(db, tracking_model, rejected_model, import_, clock, tracer=tracer)
+        self.copied = partial(Applier, copy.db, tracking_model, rejected_model, import_, clock, tracer=tracer)
         self.reader = FeedReader(client, embedded, passes_unavailable=True)
         self.observe = observe  # told of its progress after every batch (metrics)
         self._tracking_table = copy.tables[tracking_model.__table__.name]

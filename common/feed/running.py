@@ -9,7 +9,7 @@ import time
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 import requests
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -79,13 +79,13 @@ class Consumer:
     def __init__(self, db: Database, tracking_model, status_model, rejected_model, import_: VersionedImport,
                  client: FeedClient, clock: Callable[[], datetime],
                  observe: Callable[[PollResult, float], None] = lambda result, seconds: None,
-                 embedded: bool = True):
+                 embedded: bool = True, tracer: Any | None = None):
         self.db = db
         self.client = client
         self.clock = clock
         self.observe = observe  # told of every poll's result and duration (metrics)
         self.reader = FeedReader(client, embedded)
-        self.applier = Applier(db, tracking_model, rejected_model, import_, clock)
+        self.applier = Applier(db, tracking_model, rejected_model, import_, clock, tracer=tracer)
         self.recorder = PollStatusRecorder(db, tracking_model, status_model, clock)
         # One poll at a time, whether scheduled or asked for: in this process, and
         # across the processes (workers, replicas) that share the database.

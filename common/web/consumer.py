@@ -30,6 +30,7 @@ def install_rebuilder(app: Flask, rebuilder: Rebuilder, operators: tuple[str, ..
     add_rules(app, {"rebuilding.rebuild": allow(*operators, doing=f"rebuild {settings_of(app).service}")})
     app.register_blueprint(rebuilding)
     app.jinja_env.globals["rebuild_progress"] = rebuilder.progress
+    metrics.live_gauges(app, rebuilder.progress, metrics.REBUILD_GAUGES)
 
 
 def install_consumer(app: Flask, consumer: Consumer, operators: tuple[str, ...], labels: FeedLabels) -> None:
@@ -46,6 +47,7 @@ def install_consumer(app: Flask, consumer: Consumer, operators: tuple[str, ...],
     follows = interval_seconds > 0
     serve_status(app, lambda: consumer.standing(follows).as_json())
     metrics.live_gauges(app, lambda: consumer.standing(follows), metrics.CONSUMER_GAUGES)
+    metrics.live_gauges(app, consumer.rejected, metrics.REJECTED_GAUGES)
     app.jinja_env.globals["poll_words"] = lambda: poll_words(
         consumer.poll_state(), consumer.polling(), _next_try_seconds(app, consumer) if follows else None,
         consumer.clock(), labels)

@@ -12,7 +12,7 @@ from common.auth import tokens
 from common.utc import utc_now
 from common.web.app import close_app
 from common.auth.guard import access_rules
-from msatom.bootstrap import FACTORIES
+from msatom.bootstrap import SERVICES, create_app
 from msatom.stack import wait_until
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of
 from tests.conftest import require_program
@@ -30,7 +30,7 @@ APACHE_REFUSES = {"metrics"}
 @pytest.fixture
 def route_tables(settings_for):
     """Each service's app, built here only to read its routes and its access table."""
-    apps = {service: create(signing_in(settings_for(service), SIGNING_KEY)) for service, create in FACTORIES.items()}
+    apps = {service: create_app(service, signing_in(settings_for(service), SIGNING_KEY)) for service in SERVICES}
     yield apps
     for app in apps.values():
         close_app(app)

@@ -8,13 +8,12 @@ import pytest
 from common.auth.rules import ADMIN
 from common.web.app import close_app
 from common.auth.guard import access_rules
-from msatom.bootstrap import FACTORIES
+from msatom.bootstrap import SERVICES, create_app
 from tests.access_table import ROLES, headers_for, opens, refused, requests_of
 from tests.support.signing import KEY, signing_in
 
 # Nothing listens there: the revoked list cannot be had, and none is in force.
 NO_ACCOUNT_SERVICE = "http://127.0.0.1:9/account"
-APPS = FACTORIES
 
 
 @pytest.fixture
@@ -23,8 +22,8 @@ def signed_in_app(settings_for):
     apps = []
 
     def make(service: str):
-        apps.append(APPS[service](signing_in(settings_for(service, sign_in_service_url=NO_ACCOUNT_SERVICE,
-                                                          feed_url="http://127.0.0.1:9/order/feed"))))
+        apps.append(create_app(service, signing_in(settings_for(
+            service, sign_in_service_url=NO_ACCOUNT_SERVICE, feed_url="http://127.0.0.1:9/order/feed"))))
         return apps[-1]
 
     yield make
@@ -32,7 +31,7 @@ def signed_in_app(settings_for):
         close_app(app)
 
 
-@pytest.mark.parametrize("service", sorted(APPS))
+@pytest.mark.parametrize("service", sorted(SERVICES))
 def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(service, signed_in_app):
     app = signed_in_app(service)
     rules = access_rules(app)
@@ -54,7 +53,7 @@ def test_every_route_of_every_app_is_let_through_or_refused_as_its_table_says(se
     assert checked > 0
 
 
-@pytest.mark.parametrize("service", sorted(APPS))
+@pytest.mark.parametrize("service", sorted(SERVICES))
 def test_every_route_has_a_rule(service, signed_in_app):
     app = signed_in_app(service)
     assert {rule.endpoint for rule in app.url_map.iter_rules()} <= access_rules(app).keys()

@@ -73,12 +73,12 @@ def close_server(server) -> None:
 def routes():
     """(mount, rule) of every app `make run` serves, built as the site builds them."""
     from msatom.landing import create_landing_app
-    from msatom.bootstrap import FACTORIES, settings_from_env
+    from msatom.bootstrap import FACTORIES, create_app, settings_from_env
 
     yield from (("", rule) for rule in create_landing_app().url_map.iter_rules())
     for name in FACTORIES:
         settings = settings_from_env(name, {}).but(database_url="sqlite://", poll_interval_seconds=0)
-        app = FACTORIES[name](settings)
+        app = create_app(name, settings)
         yield from ((f"/{name}", rule) for rule in app.url_map.iter_rules())
         parts.database(app).dispose()
 

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.wrappers import Request
 
-from common.logs import LOG_FORMAT
+from common.logs import TEXT_FORMAT
 from common.request_id import RequestIdFilter
 from msatom.stack import free_port
 from tests.conftest import live_server
@@ -178,7 +178,7 @@ def test_a_poll_sends_one_request_id_on_all_its_requests_and_logs_it(recorded_or
     for _ in range(3):
         place_order(base)  # two pages: the subscription document links to a full archive page
     caplog.handler.addFilter(RequestIdFilter())
-    caplog.handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    caplog.handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     front.seen.clear()
 
     with caplog.at_level(logging.INFO, logger="common.feed.running"):
