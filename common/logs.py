@@ -8,7 +8,9 @@ bidirectional overrides are shown as escapes (`\\n`, `\\x1b`, `\\u202e`), never 
 A traceback spans lines by design; its lines are indented, so that none a request
 shaped can start a line the way a record does.
 
-With LOG_FORMAT=json every record is one JSON object a line instead, for a log
+Where the service traces (common/tracing.py), a line written in a trace names it
+beside the request id: `[<request id> trace=<trace id>]`. With LOG_FORMAT=json every
+record is one JSON object a line instead, for a log
 shipper: time, level, service, logger, message, request id, and the ids of the trace
 and span it belongs to where the service traces (common/tracing.py); the message and
 traceback escaped as in text.
@@ -28,7 +30,7 @@ from common.request_id import RequestIdFilter
 from common.settings_table import LOG_FORMAT
 from common.tracing import current_ids
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s%(trace)s] %(message)s"
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 TRACEBACK_INDENT = "    "
@@ -89,6 +91,17 @@ class EscapingFormatter(logging.Formatter):
         return _indented(super().formatStack(stack_info))
 
 
+class IdsFilter(RequestIdFilter):
+    """Gives every record its request id (`request_id`) and, in a trace, ` trace=<id>`
+    (`trace`, empty outside one): the two side by side in every text line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        super().filter(record)
+        trace_id = current_ids()["trace_id"]
+        record.trace = f" trace={trace_id}" if trace_id else ""
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, of `service`'s records; without one, of the service whose
     request or app the record comes from (`msatom run` serves four in one process)."""
@@ -136,7 +149,7 @@ def configure_logging(level: int = logging.INFO, service: str | None = None) -> 
         return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter(service) if json_lines() else EscapingFormatter(TEXT_FORMAT))
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(IdsFilter())
     root.addHandler(handler)
     root.setLevel(level)
     # Every scheduled run would be logged twice; the poller logs what matters itself.

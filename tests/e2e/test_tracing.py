@@ -83,6 +83,21 @@ def test_each_import_links_to_the_request_that_changed_the_order_after_a_restart
             next(running, None)
 
 
+def test_a_text_log_line_in_a_trace_names_it_beside_the_request_id(tmp_path):
+    with Receiver() as receiver:
+        running = msatom_running(tmp_path, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BSP_SCHEDULE_DELAY="100",
+                                 POLL_INTERVAL_SECONDS="0")
+        system = next(running)
+        try:
+            http().post(f"{system.url}/invoicing/poll", headers={"X-Request-Id": "a-traced-poll", **JSON}, timeout=30)
+            until(lambda: receiver.spans(service="invoicing", name="POST /poll"), "the poll's span")
+        finally:
+            next(running, None)
+    [span] = receiver.spans(service="invoicing", name="POST /poll")
+    lines = [line for line in system.output().splitlines() if "poll of" in line]
+    assert f"[a-traced-poll trace={span.trace_id}]" in lines[-1], lines
+
+
 def test_without_an_endpoint_nothing_of_opentelemetry_is_loaded_and_no_exporter_runs(tmp_path):
     program = ("import sys, threading\n"
                "from msatom.bootstrap import create_app, settings_from_env\n"

@@ -8,8 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from werkzeug.wrappers import Request
 
-from common.logs import TEXT_FORMAT
-from common.request_id import RequestIdFilter
+from common.logs import TEXT_FORMAT, IdsFilter
 from msatom.stack import free_port
 from tests.conftest import live_server
 from tests.support.orders import order_request
@@ -177,7 +176,7 @@ def test_a_poll_sends_one_request_id_on_all_its_requests_and_logs_it(recorded_or
     app = consumer_app("invoicing", base + "/feed", embedded_documents=False)
     for _ in range(3):
         place_order(base)  # two pages: the subscription document links to a full archive page
-    caplog.handler.addFilter(RequestIdFilter())
+    caplog.handler.addFilter(IdsFilter())
     caplog.handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     front.seen.clear()
 
