@@ -10,10 +10,9 @@ shaped can start a line the way a record does.
 
 Where the service traces (common/tracing.py), a line written in a trace names it
 beside the request id: `[<request id> trace=<trace id>]`. With LOG_FORMAT=json every
-record is one JSON object a line instead, for a log
-shipper: time, level, service, logger, message, request id, and the ids of the trace
-and span it belongs to where the service traces (common/tracing.py); the message and
-traceback escaped as in text.
+record is one JSON object a line instead, for a log shipper: time, level, service,
+logger, message, request id, and the ids of the trace and span it belongs to; the
+message and traceback escaped as in text.
 """
 from __future__ import annotations
 

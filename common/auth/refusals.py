@@ -1,6 +1,7 @@
 """How a service says no: a browser that is not signed in is sent to the sign-in page;
 everyone else gets 401 or 403 with one sentence, as an HTML page or as JSON, and the
-`WWW-Authenticate: Bearer` challenge of RFC 6750."""
+`WWW-Authenticate: Bearer` challenge of RFC 6750. A browser whose sign-in is due for
+renewal is sent by way of the sign-in service, which renews it."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -60,17 +61,17 @@ def not_allowed(identity: Identity, rule: Rule):
 
 def sign_in_url(sign_in: SignInService) -> str:
     """The sign-in page, back to where the request wanted to go."""
-    return f"{sign_in.sign_in_page}?next={quote(wanted_path(), safe='/')}"
+    return f"{sign_in.sign_in_page}?next={quote(_wanted_path(), safe='/')}"
 
 
 def renewal(sign_in: SignInService):
     """A browser that opens a page when its sign-in is due for renewal is sent to have it
     renewed, and back to the page."""
-    return redirect(f"{sign_in.renewal}?next={quote(wanted_path(), safe='/')}", code=303), {
+    return redirect(f"{sign_in.renewal}?next={quote(_wanted_path(), safe='/')}", code=303), {
         "Cache-Control": NOT_STORED}
 
 
-def wanted_path() -> str:
+def _wanted_path() -> str:
     """The path, and query, the request wanted, from the root of the site."""
     query = request.query_string.decode("latin-1")
     return request.script_root + request.path + (f"?{query}" if query else "")
