@@ -18,6 +18,7 @@ from werkzeug.wsgi import ClosingIterator
 from common import request_id
 from common.logs import without_personal_data
 from common.settings import ConfigurationError
+from common.web.tracing import TRACE_ID
 
 MODES = ("on", "all", "off")
 log = logging.getLogger("access")
@@ -56,8 +57,10 @@ class AccessLog:
 
         def write() -> None:
             if status[0] != "304" or self.not_modified:
+                traced = environ.get(TRACE_ID)
                 with request_id.scope(request_id.from_header(caller) or "-"):
-                    log.info("%s %s %d ms", request, status[0], round((time.perf_counter() - started) * 1000))
+                    log.info("%s %s %d ms%s", request, status[0], round((time.perf_counter() - started) * 1000),
+                             f" trace={traced}" if traced else "")
 
         try:
             return ClosingIterator(self.app(environ, start), write)

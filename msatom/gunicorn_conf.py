@@ -1,7 +1,8 @@
 """gunicorn's settings for the services: `gunicorn --config python:msatom.gunicorn_conf ...`
 (the Dockerfile's GUNICORN_CMD_ARGS and msatom/stack.py pass it).
 
-The access log names each request's X-Request-Id (Apache's, or a poller's). With
+The access log names each request's X-Request-Id (Apache's, or a poller's), and its
+trace where the service traces (common/tracing.py). With
 PROMETHEUS_MULTIPROC_DIR set, the folder is emptied when gunicorn starts, so counters
 begin at 0 like the processes do; the workers then write their numbers there and
 GET /metrics reports the sum over all of them (common/metrics.py).
@@ -44,13 +45,14 @@ from gunicorn.glogging import Logger
 
 import msatom.wsgi  # noqa: F401  - the modules the workers inherit (see above)
 from common.logs import escape_handlers, without_personal_data
+from common.web.tracing import TRACE_ID
 
 gc.freeze()
 
 # gthread, with deadlines for reading each request (msatom/gunicorn_worker.py): a slow
 # client that reaches gunicorn directly holds a thread for seconds, not for ever.
 worker_class = "msatom.gunicorn_worker.BoundedReadWorker"
-access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
+access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s trace_id=%(trace)s'
 forwarded_allow_ips = ""  # no peer may set forwarded or scheme headers for gunicorn...
 secure_scheme_headers: dict[str, str] = {}  # ...and none would change wsgi.url_scheme
 forwarder_headers = ""  # ...or SCRIPT_NAME, PATH_INFO (also from a Unix socket's peer)
@@ -72,6 +74,7 @@ class EscapingLogger(Logger):
         atoms["r"] = f"{environ['REQUEST_METHOD']} {path}{mark}{without_personal_data(query)} " \
                      f"{environ['SERVER_PROTOCOL']}"
         atoms["q"] = without_personal_data(environ.get("QUERY_STRING", ""))
+        atoms["trace"] = environ.get(TRACE_ID, "-")  # where the service traces (common/web/tracing.py)
         return atoms
 
 

@@ -1,6 +1,7 @@
 """Every request of an app a server span of its tracer (common/tracing.py), continuing
 the caller's trace when it sends a W3C `traceparent`; the URL's query is left out (a
-search may name a customer). Nothing is imported of OpenTelemetry while tracing is off."""
+search may name a customer). The trace's id is left in the request's WSGI environ
+(TRACE_ID) for the access log. Nothing is imported of OpenTelemetry while tracing is off."""
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
@@ -9,6 +10,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 
 _KEY = "tracer"
+TRACE_ID = "msatom.trace_id"  # the request's trace, in its WSGI environ
 
 
 def install(app: Flask, tracer: Any | None) -> None:
@@ -36,6 +38,8 @@ def _start_request() -> None:
                                 attributes={"http.request.method": request.method, "url.path": request.path,
                                             "url.scheme": request.scheme})
     g.msatom_span, g.msatom_span_token = started, context.attach(trace.set_span_in_context(started))
+    # For the access log's line, written once the answer is sent and the span is over.
+    request.environ[TRACE_ID] = f"{started.get_span_context().trace_id:032x}"
 
 
 def _answered(response):

@@ -59,7 +59,7 @@ def test_the_poll_that_imported_an_order_can_be_followed_into_the_order_log(stac
         # either order, and neither at once. A poll that imported an earlier order
         # may be logged already, so wait for this order's line with a poll's id.
         ids = poll_ids()
-        return any(line.rsplit("request_id=", 1)[1] in ids for line in asked())
+        return any(re.search(r"request_id=(\S+)", line).group(1) in ids for line in asked())
 
     try:
         wait_until(followed, PATIENCE, f"a poll of invoicing that imported order {order['id']} in the order log")

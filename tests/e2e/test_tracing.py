@@ -13,7 +13,8 @@ import pytest
 
 from tests.e2e.conftest import msatom_running
 from tests.e2e.otlp import Receiver
-from tests.e2e.running import http, msatom_env
+from msatom.stack import free_port
+from tests.e2e.running import gunicorn, http, msatom_env, wait_for_health
 from tests.support.orders import order_request
 from tests.support.waiting import until
 
@@ -96,6 +97,23 @@ def test_a_text_log_line_in_a_trace_names_it_beside_the_request_id(tmp_path):
     [span] = receiver.spans(service="invoicing", name="POST /poll")
     lines = [line for line in system.output().splitlines() if "poll of" in line]
     assert f"[a-traced-poll trace={span.trace_id}]" in lines[-1], lines
+
+
+def test_gunicorns_access_line_names_the_trace_beside_the_request_id(tmp_path):
+    with Receiver() as receiver:
+        port = free_port()
+        order = gunicorn("order", port, tmp_path, workers=1, DATABASE_URL=f"sqlite:///{tmp_path}/order.db",
+                         OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BSP_SCHEDULE_DELAY="100")
+        try:
+            wait_for_health(order, f"http://127.0.0.1:{port}", "order")
+            http().get(f"http://127.0.0.1:{port}/status", headers={"X-Request-Id": "a-traced-look", **JSON},
+                       timeout=30)
+            until(lambda: receiver.spans(service="order", name="GET /status"), "the request's span")
+            until(lambda: "request_id=a-traced-look" in order.output(), "its access line", process=order)
+        finally:
+            order.stop()
+    [span] = receiver.spans(service="order", name="GET /status")
+    assert f"request_id=a-traced-look trace_id={span.trace_id}" in order.output()
 
 
 def test_without_an_endpoint_nothing_of_opentelemetry_is_loaded_and_no_exporter_runs(tmp_path):
