@@ -9,7 +9,9 @@ run: $(VENV)/.installed
 
 # Three pytest workers on two cores, each given whole test files, so that a module's system
 # starts once: a third fills the time the others wait for processes to start and stop.
-PYTEST_ARGS ?= -n 3 --dist loadfile
+# Files in the order pytest collects them (end-to-end first, unit tests last to fill the
+# end), not the largest first: a one-test file that waits minutes (an alert) would end the run.
+PYTEST_ARGS ?= -n 3 --dist loadfile --no-loadscope-reorder
 PACKAGES := account common invoicing msatom order shipping
 # The pytest plugins the suite uses, named, and no other loaded: pytest rewrites the
 # asserts of every module of a plugin it finds installed (all of hypothesis and
