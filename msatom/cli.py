@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     rebuild_parser.add_argument("service", choices=CONSUMERS)
     users.add_arguments(commands)
     keys.add_arguments(commands)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(keys.kid_as_written(sys.argv[1:] if argv is None else argv))
     configure_logging()  # with the request id of every line
     try:
         return {"run": run, "serve": serve, "poll": poll, "stack": stack, "rebuild": rebuild,

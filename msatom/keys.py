@@ -30,6 +30,14 @@ def add_arguments(commands) -> None:
     retire.add_argument("kid")
 
 
+def kid_as_written(argv: list[str]) -> list[str]:
+    """`argv` with the kid after `keys retire` taken as written: a kid is base64url, so one
+    in 64 begins with `-`, which argparse would read as an option."""
+    if argv[:2] == ["keys", "retire"] and len(argv) == 3 and argv[2] not in ("-h", "--help", "--"):
+        return [*argv[:2], "--", argv[2]]
+    return argv
+
+
 def run(args) -> int:
     raw = os.environ.get(SIGNING_KEY.name, "").strip()
     file = None if raw and held_keys(raw) else Path(raw or KEY_FILE)

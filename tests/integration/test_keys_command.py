@@ -83,6 +83,8 @@ def test_the_key_that_signs_cannot_be_retired_nor_one_that_is_not_there(msatom, 
     assert msatom("retire", key.kid) == (
         1, "", f"msatom: {key.kid} is the key that signs; make a new one first (`msatom keys new`).\n")
     assert msatom("retire", "nothing") == (1, "", "msatom: There is no key nothing; `msatom keys list` shows them.\n")
+    # A kid is base64url: one in 64 begins with "-", and is still a kid.
+    assert msatom("retire", "-Ab3") == (1, "", "msatom: There is no key -Ab3; `msatom keys list` shows them.\n")
 
 
 def test_keys_held_in_signing_key_itself_are_given_back_as_its_new_value(msatom, monkeypatch):
