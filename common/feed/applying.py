@@ -75,8 +75,10 @@ class Applier:
             taken = _following(changes, tracking.position)
             now = self.clock()
             mapped, rejected = self._map(taken, now)
-            traced.enter_context(processing(self.tracer, [
-                (change.entry.position, change.entry.id, rows.head["id"], change.document) for change, rows in mapped]))
+            if self.tracer is not None:  # nothing to gather for spans nobody makes
+                traced.enter_context(processing(self.tracer, [
+                    (change.entry.position, change.entry.id, rows.head["id"], change.document)
+                    for change, rows in mapped]))
             if one_by_one:
                 imported = self._one_by_one(session, mapped, rejected)
             else:
